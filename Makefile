@@ -1,0 +1,51 @@
+# The two commands: `make demo` and `make test`. Both set up everything they need on a
+# fresh Debian 12 machine (as root, or with sudo): Debian packages where missing, a
+# .venv with the project installed editable with its dev extras.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+APT_PACKAGES := xvfb xauth xsel xdotool libzbar0 libmtdev1 libgl1 libglx-mesa0 libgl1-mesa-dri \
+                libegl1 libegl-mesa0 libsdl2-2.0-0
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup system-packages clean screenshots
+
+demo: setup
+	@if [ -n "$$DISPLAY" ]; then $(VENV)/bin/kiosk demo; \
+	else echo "no DISPLAY: running the demo on a virtual screen (Xvfb)"; \
+	  xvfb-run -a -s "-screen 0 1080x1920x24" $(VENV)/bin/kiosk demo; fi
+
+test: setup
+	@mkdir -p .pytest-tmp && export TMPDIR=$$(mktemp -d "$$PWD/.pytest-tmp/run.XXXXXX") \
+	  ESCPOS_CAPABILITIES_PICKLE_DIR="$$PWD/.pytest-tmp" && \
+	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; rm -rf "$$TMPDIR"; exit $$status
+
+setup: system-packages $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	  if ! $(PYTHON) -c "import venv, ensurepip" 2>/dev/null; then missing="$$missing python3-venv"; fi; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+screenshots: setup
+	$(VENV)/bin/kiosk shot home --out docs/screenshots/home.png
+	$(VENV)/bin/kiosk shot home --elderly --out docs/screenshots/home-elderly.png
+	$(VENV)/bin/kiosk shot home --lang en --out docs/screenshots/home-en.png
+	$(VENV)/bin/kiosk shot help --out docs/screenshots/help.png
+	$(VENV)/bin/kiosk shot help --countdown --out docs/screenshots/countdown.png
+
+clean:
+	rm -rf $(VENV) .pytest-tmp *.egg-info

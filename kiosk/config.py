@@ -1,0 +1,274 @@
+"""Typed kiosk settings, loaded from one TOML file and validated at start-up.
+
+Every section is a frozen dataclass; field metadata says what a value must be
+(``help``), and its bounds or choices. ``load_settings`` turns any problem — bad TOML
+syntax, a missing key, a wrong type, an unknown key, a value out of range — into one
+``ConfigError`` whose message names the file, the line, the key and what is expected,
+so that a technician can fix the file without reading a traceback.
+
+Later sections (devices, backend, …) are added by declaring a dataclass and a field on
+``Settings``; the validator is generic over the dataclasses.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
+DEMO_CONFIG_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo.toml"
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used, with a message meant for a technician."""
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, key: str | None = None):
+        self.path = str(path)
+        self.line = line
+        self.key = key
+        self.detail = message
+        where = f"{self.path}"
+        if line is not None:
+            where += f", line {line}"
+        if key:
+            where += f", key {key}"
+        super().__init__(f"{where}: {message}")
+
+
+def _spec(default: Any = dataclasses.MISSING, *, help: str, min: float | None = None,
+          max: float | None = None, pattern: str | None = None, default_factory: Any = None) -> Any:
+    meta = {"help": help, "min": min, "max": max, "pattern": pattern}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class TerminalSettings:
+    id: str = _spec(help="the terminal's id, e.g. \"HK-LH-001\" (letters, digits and dashes)",
+                    pattern=r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+    name: str = _spec(help="the terminal's display name, e.g. \"六合街道便民服务中心 1号机\"")
+    service_phone: str = _spec("", help="the service hotline shown to residents, e.g. \"0546-12345\"")
+    opening_hours: str = _spec("", help="opening hours shown on the help screen, e.g. \"周一至周五 8:30-17:30\"")
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    width: int = _spec(1080, help="window width in pixels (the screen's width on a kiosk)", min=320, max=7680)
+    height: int = _spec(1920, help="window height in pixels (the screen's height on a kiosk)", min=240, max=7680)
+    fullscreen: bool = _spec(True, help="true for a borderless window at 0,0 covering the screen")
+    hide_cursor: bool = _spec(True, help="true to hide the mouse pointer (touch screens)")
+    language: Literal["zh", "en"] = _spec("zh", help="the language shown after each session: \"zh\" or \"en\"")
+    elderly_mode: bool = _spec(False, help="true to start in 长辈模式 (larger type and buttons)")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    idle_seconds: int = _spec(90, help="seconds without a touch before the countdown appears", min=10, max=3600)
+    countdown_seconds: int = _spec(15, help="seconds the countdown runs before the session ends", min=3, max=300)
+    scratch_dir: str = _spec("", help="folder for a session's temporary files (images); empty for the system "
+                                      "default. Use a tmpfs such as /run/kiosk on a kiosk")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _spec("INFO", help="one of DEBUG, INFO, WARNING, ERROR")
+    format: Literal["json", "text"] = _spec("json", help="\"json\" (one object a line, for journald) or \"text\"")
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    url: str = _spec("", help="base URL of the acceptance system, e.g. \"https://zwfw.example.gov.cn/kiosk\"; "
+                              "empty when the kiosk has none configured",
+                     pattern=r"(https?://[^\s]+)?")
+
+
+@dataclass(frozen=True)
+class Settings:
+    terminal: TerminalSettings
+    display: DisplaySettings = _spec(default_factory=DisplaySettings, help="screen and language")
+    session: SessionSettings = _spec(default_factory=SessionSettings, help="inactivity and scratch files")
+    logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
+    backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
+    source: str = field(default="", compare=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read and validate ``path``. Raises ``ConfigError`` with a readable message."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, "the file does not exist (give another with --config)") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[: exc.start].count(b"\n") + 1
+        raise ConfigError(path, "is not UTF-8 text (save it as UTF-8)", line=line) from None
+    return parse_settings(text, path, overrides)
+
+
+def parse_settings(text: str, path: Path | str = "<config>", overrides: dict[str, Any] | None = None) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError(path, f"TOML syntax error: {detail}", line=line) from None
+    for dotted, value in (overrides or {}).items():
+        *tables, key = dotted.split(".")
+        node = data
+        for table in tables:
+            node = node.setdefault(table, {})
+        node[key] = value
+    locator = _Locator(text)
+    settings = _build(Settings, data, (), path, locator)
+    return dataclasses.replace(settings, source=str(path))
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _build(cls: type, data: Any, prefix: tuple[str, ...], path: Path | str, locator: "_Locator") -> Any:
+    section = "[" + ".".join(prefix) + "]" if prefix else "the top level"
+    if not isinstance(data, dict):
+        raise ConfigError(path, f"{section} must be a table", line=locator.table_line(prefix),
+                          key=".".join(prefix))
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    for key in data:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(path, f"unknown key in {section}; known keys are: {known}",
+                              line=locator.key_line(prefix, key), key=".".join(prefix + (key,)))
+    values: dict[str, Any] = {}
+    for name, f in fields.items():
+        dotted = ".".join(prefix + (name,))
+        hint = hints[name]
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                what = _describe(hint, f)
+                raise ConfigError(path, f"missing; expected {what}",
+                                  line=locator.table_line(prefix), key=dotted)
+            continue
+        value = data[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, prefix + (name,), path, locator)
+        else:
+            values[name] = _check_value(hint, f, value, dotted, path, locator.key_line(prefix, name))
+    return cls(**values)
+
+
+def _describe(hint: Any, f: dataclasses.Field) -> str:
+    if dataclasses.is_dataclass(hint):
+        return f"a table [{f.name}] ({f.metadata.get('help', '')})"
+    return f.metadata.get("help") or _type_name(hint)
+
+
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(hint))
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false"}.get(hint, str(hint))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value[:60] + ('…"' if len(value) > 60 else '"')
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    return str(value)
+
+
+def _check_value(hint: Any, f: dataclasses.Field, value: Any, dotted: str, path: Path | str,
+                 line: int | None) -> Any:
+    expected = f.metadata.get("help") or _type_name(hint)
+
+    def fail(why: str = "") -> ConfigError:
+        got = f"got {_shown(value)}"
+        return ConfigError(path, f"expected {expected}; {got}{why}", line=line, key=dotted)
+
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        if value not in typing.get_args(hint):
+            raise fail()
+        return value
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"unsupported config type for {dotted}")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise fail()
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail()
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail()
+        value = float(value)
+    elif hint is str:
+        if not isinstance(value, str):
+            raise fail()
+        pattern = f.metadata.get("pattern")
+        if pattern and not re.fullmatch(pattern, value):
+            raise fail()
+    else:
+        if not isinstance(value, hint):
+            raise fail()
+    low, high = f.metadata.get("min"), f.metadata.get("max")
+    if low is not None and value < low:
+        raise fail(f" (at least {low:g})")
+    if high is not None and value > high:
+        raise fail(f" (at most {high:g})")
+    return value
+
+
+class _Locator:
+    """Finds the line of a table header or a key in TOML text, for error messages."""
+
+    _HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+    _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_-]+)\s*=")
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def _walk(self):
+        table: tuple[str, ...] = ()
+        for number, line in enumerate(self.lines, start=1):
+            header = self._HEADER.match(line)
+            if header:
+                table = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+                yield number, table, None
+                continue
+            key = self._KEY.match(line)
+            if key:
+                yield number, table, key.group(1).strip("\"'")
+
+    def table_line(self, prefix: tuple[str, ...]) -> int | None:
+        if not prefix:
+            return None
+        for number, table, key in self._walk():
+            if key is None and table == prefix:
+                return number
+        return None
+
+    def key_line(self, prefix: tuple[str, ...], name: str) -> int | None:
+        for number, table, key in self._walk():
+            if key == name and table == prefix:
+                return number
+        # a dotted key or inline table: fall back to the table's own line
+        return self.table_line(prefix)

@@ -1,0 +1,274 @@
+"""The Kivy application: the shell every screen plugs into.
+
+It shows core state and forwards the resident's actions to the core; it holds no
+personal data itself. The shell is: a top bar (terminal, time, network and device
+lights), the current screen, and a bottom bar ("返回首页", 长辈模式, 中文/English). It also
+keeps the kiosk locked down (Esc, F1, Alt+F4 and window close do nothing; no cursor) and
+runs the inactivity countdown.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Callable
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import (BooleanProperty, ListProperty, ObjectProperty,
+                             StringProperty)
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.network import probe_backend
+from kiosk.runtime import Kiosk
+from kiosk.status import Availability
+from kiosk.tasks import TaskRunner
+from screens.registry import SCREENS, screen_class
+from screens.theme import Theme, theme_for
+from screens.ui_thread import kivy_deliver
+from screens.widgets import BottomBar, IdleOverlay, TopBar
+
+log = logging.getLogger(__name__)
+
+KV_DIR = Path(__file__).resolve().parent
+KEY_ESCAPE, KEY_F1, KEY_F4 = 27, 282, 285
+NETWORK_PROBE_SECONDS = 30
+
+
+class KioskRoot(BoxLayout):
+    pass
+
+
+class KioskApp(App):
+    tr = ObjectProperty(None)  # replaced on a language change so that kv bindings re-render
+    theme = ObjectProperty(None)
+    lang = StringProperty("zh")
+    elderly = BooleanProperty(False)
+    show_home_button = BooleanProperty(False)
+    clock_text = StringProperty("")
+    terminal_name = StringProperty("")
+    service_phone = StringProperty("")
+    opening_hours = StringProperty("")
+    idle_minutes_text = StringProperty("")
+    network_text = StringProperty("")
+    network_colour = ListProperty([0.5, 0.5, 0.5, 1])
+    devices_text = StringProperty("")
+    devices_colour = ListProperty([0.5, 0.5, 0.5, 1])
+
+    def __init__(self, kiosk: Kiosk, **kwargs):
+        self.kiosk = kiosk
+        settings = kiosk.settings
+        self.window_size = (settings.display.width, settings.display.height)
+        super().__init__(**kwargs)
+        self.title = "河易办"
+        self.use_kivy_settings = False
+        self.tasks = TaskRunner(kivy_deliver)
+        self.lang = kiosk.translator.language
+        self.elderly = settings.display.elderly_mode
+        self.terminal_name = settings.terminal.name
+        self.service_phone = settings.terminal.service_phone
+        self.opening_hours = settings.terminal.opening_hours
+        self.theme = theme_for(*self.window_size, self.elderly)
+        self.tr = self._make_tr()
+        self.overlay: IdleOverlay | None = None
+        self.screens: ScreenManager | None = None
+        self._events = []
+        self.after_first_frame: list[Callable[[], None]] = []
+
+    # -- building ------------------------------------------------------------------------
+    def build(self):
+        for kv in ("widgets.kv", "home.kv", "help.kv", "app.kv"):
+            if str(KV_DIR / kv) not in Builder.files:
+                Builder.load_file(str(KV_DIR / kv))
+        root = KioskRoot()
+        self.screens = root.ids.screens
+        self.screens.transition = NoTransition()
+        self.screens.add_widget(screen_class("home")())
+        self.screens.bind(current=self._on_screen_changed)
+        self._update_texts()
+        return root
+
+    def on_start(self):
+        Window.bind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
+        Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        if self.kiosk.settings.display.hide_cursor:
+            Window.show_cursor = False
+        self.kiosk.session.subscribe(lambda event, reason: kivy_deliver(lambda: self._on_session(event, reason)))
+        self.kiosk.status.subscribe(lambda item: kivy_deliver(self._update_status_lights))
+        self._events = [
+            Clock.schedule_interval(lambda _dt: self._update_clock(), 1.0),
+            Clock.schedule_interval(lambda _dt: self._tick_idle(), 0.25),
+            Clock.schedule_interval(lambda _dt: self._probe_network(), NETWORK_PROBE_SECONDS),
+        ]
+        self._update_clock()
+        self._probe_network()
+        self._update_status_lights()
+        Clock.schedule_once(self._first_frame, 0)
+
+    def _first_frame(self, _dt):
+        # one more frame so that the home screen has really been drawn
+        def run(_dt2):
+            for callback in self.after_first_frame:
+                callback()
+        Clock.schedule_once(run, 0)
+
+    def on_stop(self):
+        for event in self._events:
+            event.cancel()
+        self.tasks.shutdown()
+        Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
+        Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        self.kiosk.shutdown()
+
+    # -- lockdown ------------------------------------------------------------------------
+    def _refuse_close(self, *_args, **_kwargs):
+        log.info("window close refused (kiosk lockdown)")
+        return True
+
+    def _on_keyboard(self, _window, key, _scancode, _codepoint, modifiers):
+        if key == KEY_ESCAPE or key == KEY_F1 or (key == KEY_F4 and "alt" in modifiers):
+            return True
+        return False
+
+    def open_settings(self, *_args):
+        return False
+
+    # -- navigation ----------------------------------------------------------------------
+    def go(self, name: str) -> None:
+        if name not in SCREENS:
+            log.error("unknown screen", extra={"fields": {"screen": name}})
+            return
+        if name != "home":
+            self.kiosk.session.start()
+            self.kiosk.idle.poke()
+        if not self.screens.has_screen(name):
+            self.screens.add_widget(screen_class(name)())
+        self.screens.current = name
+
+    def go_home(self) -> None:
+        self.kiosk.session.end("home")
+        self._show_home()
+
+    def _show_home(self) -> None:
+        self._hide_overlay()
+        self.screens.current = "home"
+
+    def _on_screen_changed(self, _manager, name):
+        screen = self.screens.get_screen(name)
+        self.show_home_button = bool(getattr(screen, "shows_home_button", True))
+
+    def _on_session(self, event: str, reason: str) -> None:
+        if event == "ended":
+            # the next resident starts with the terminal's own defaults
+            display = self.kiosk.settings.display
+            self.set_language(display.language)
+            self.set_elderly(display.elderly_mode)
+            if self.screens is not None and self.screens.current != "home":
+                self._show_home()
+
+    # -- language and elderly mode -------------------------------------------------------
+    def _make_tr(self):
+        translate = self.kiosk.translator.tr
+
+        def tr(key: str, **values) -> str:
+            return translate(key, **values)
+        return tr
+
+    def set_language(self, language: str) -> None:
+        if language == self.kiosk.translator.language and language == self.lang:
+            return
+        self.kiosk.translator.set_language(language)
+        self.lang = language
+        self.tr = self._make_tr()
+        self._update_texts()
+
+    def toggle_language(self) -> None:
+        self.set_language("en" if self.lang == "zh" else "zh")
+
+    def set_elderly(self, on: bool) -> None:
+        if on != self.elderly:
+            self.elderly = on
+            self.theme = theme_for(*self.window_size, on)
+
+    def toggle_elderly(self) -> None:
+        self.set_elderly(not self.elderly)
+
+    # -- top bar ---------------------------------------------------------------------------
+    def _update_texts(self) -> None:
+        self._update_clock()
+        self._update_status_lights()
+        seconds = self.kiosk.settings.session.idle_seconds
+        if seconds % 60 == 0:
+            self.idle_minutes_text = self.tr("help.minutes", n=seconds // 60)
+        else:
+            self.idle_minutes_text = self.tr("help.seconds", n=seconds)
+
+    def _update_clock(self) -> None:
+        now = dt.datetime.now()
+        weekdays = self.tr("clock.weekdays").split(",")
+        months = self.tr("clock.months").split(",")
+        self.clock_text = self.tr("clock.format", month=now.month, day=now.day, weekday=weekdays[now.weekday()],
+                                  month_name=months[now.month - 1], hour=now.hour, minute=now.minute)
+
+    def _probe_network(self) -> None:
+        url = self.kiosk.settings.backend.url
+        self.tasks.submit(probe_backend, url, on_done=self.kiosk.status.publish)
+
+    def _update_status_lights(self) -> None:
+        theme: Theme = self.theme
+        network = self.kiosk.status.get("network")
+        if network.available is True:
+            self.network_text, self.network_colour = self.tr("status.network_ok"), list(theme.ok)
+        elif network.available is False:
+            self.network_text, self.network_colour = self.tr(network.reason or "status.network_unreachable"), \
+                list(theme.bad)
+        else:
+            self.network_text, self.network_colour = self.tr(network.reason or "status.network_not_configured"), \
+                list(theme.unknown)
+        devices = self.kiosk.status.devices()
+        down = [d for d in devices if d.available is False]
+        if not devices:
+            self.devices_text, self.devices_colour = self.tr("status.devices_none"), list(theme.unknown)
+        elif down:
+            self.devices_text, self.devices_colour = self.tr("status.devices_some_down", n=len(down)), list(theme.bad)
+        else:
+            self.devices_text, self.devices_colour = self.tr("status.devices_ok"), list(theme.ok)
+
+    # -- inactivity ------------------------------------------------------------------------
+    def _on_activity(self, *_args):
+        self.kiosk.idle.poke()
+        return False
+
+    def keep_session_alive(self) -> None:
+        self.kiosk.idle.poke()
+        self._hide_overlay()
+
+    def _tick_idle(self) -> None:
+        state = self.kiosk.idle.tick()
+        if state.phase == "warning":
+            self._show_overlay(state.remaining)
+        elif state.phase == "expired":
+            self._show_home()
+        elif self.overlay is not None:
+            self._hide_overlay()
+
+    def show_countdown(self, remaining: int) -> None:
+        """Show the countdown now (used by ``kiosk shot --countdown``)."""
+        self._show_overlay(remaining)
+
+    def _show_overlay(self, remaining: int) -> None:
+        if self.overlay is None:
+            self.overlay = IdleOverlay()
+            self.overlay.open(animation=False)
+        self.overlay.remaining = remaining
+
+    def _hide_overlay(self) -> None:
+        if self.overlay is not None:
+            self.overlay.dismiss(animation=False)
+            self.overlay = None
+
+
+__all__ = ["KioskApp", "KioskRoot", "TopBar", "BottomBar", "Availability"]

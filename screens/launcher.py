@@ -1,0 +1,148 @@
+"""Start the Kivy UI: configure the window before Kivy creates it, then run the app.
+
+``run_kiosk`` is what ``kiosk run`` and ``kiosk demo`` call; ``take_screenshot`` renders
+one screen offscreen for ``kiosk shot`` (starting a private Xvfb when there is no display).
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import screens  # noqa: F401  (prepares Kivy's environment)
+from kiosk.cli import UserFacingError
+from kiosk.config import Settings
+from kiosk.runtime import build_kiosk
+
+
+def configure_kivy(width: int, height: int, fullscreen: bool, hide_cursor: bool) -> None:
+    """Window settings that must be in Kivy's Config before the window exists."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    # With no window manager, fullscreen=auto keeps a smaller window small: size the
+    # window to the screen, borderless, at 0,0 instead.
+    Config.set("graphics", "fullscreen", "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+    Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    Config.set("graphics", "position", "custom" if fullscreen else "auto")
+    Config.set("graphics", "left", "0")
+    Config.set("graphics", "top", "0")
+    Config.set("graphics", "show_cursor", "0" if hide_cursor else "1")
+    Config.set("graphics", "allow_screensaver", "0")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("kivy", "log_enable", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    for provider in ("wm_pen", "wm_touch"):
+        Config.remove_option("input", provider) if Config.has_option("input", provider) else None
+
+
+def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscreen: bool | None = None):
+    width, height = window or (settings.display.width, settings.display.height)
+    if window:
+        from dataclasses import replace
+        settings = replace(settings, display=replace(settings.display, width=width, height=height))
+    configure_kivy(width, height, settings.display.fullscreen if fullscreen is None else fullscreen,
+                   settings.display.hide_cursor)
+    from screens.fonts import register_default_font
+
+    register_default_font()
+    from screens.app import KioskApp
+
+    return KioskApp(build_kiosk(settings))
+
+
+def run_kiosk(settings: Settings, window: tuple[int, int] | None = None,
+              exit_after_first_frame: bool = False) -> int:
+    app = _make_app(settings, window, fullscreen=False if window else None)
+    if exit_after_first_frame:
+        def report() -> None:
+            rss_kb = _rss_kb()
+            print(json.dumps({"first_frame_unix": time.time(), "rss_kb": rss_kb,
+                              "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
+            app.stop()
+        app.after_first_frame.append(report)
+    signal.signal(signal.SIGTERM, lambda *_: app.stop())
+    app.run()
+    return 0
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def take_screenshot(settings: Settings, screen: str, out: Path, language: str | None = None,
+                    elderly: bool = False, size: tuple[int, int] | None = None, countdown: bool = False) -> Path:
+    from screens.registry import SCREENS
+
+    if screen not in SCREENS:
+        raise UserFacingError(f"unknown screen {screen!r}; known screens: {', '.join(sorted(SCREENS))}", 2)
+    width, height = size or (settings.display.width, settings.display.height)
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _display(width, height):
+        app = _make_app(settings, (width, height), fullscreen=True)
+        result: dict[str, Path] = {}
+
+        def shoot() -> None:
+            from kivy.clock import Clock
+            from kivy.core.window import Window
+
+            if language:
+                app.set_language(language)
+            app.set_elderly(elderly)
+            app.go(screen)
+            if countdown:
+                app.show_countdown(app.kiosk.settings.session.countdown_seconds)
+
+            def capture(_dt):
+                written = Window.screenshot(name=str(out.with_suffix("")) + "-kivy.png")
+                if written:
+                    Path(written).replace(out)
+                    result["path"] = out
+                app.stop()
+            Clock.schedule_once(capture, 0.3)
+        app.after_first_frame.append(shoot)
+        app.run()
+    if "path" not in result:
+        raise UserFacingError("the screenshot could not be written")
+    return result["path"]
+
+
+@contextmanager
+def _display(width: int, height: int):
+    """Use $DISPLAY when there is one; otherwise run a private Xvfb for the duration."""
+    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
+        yield
+        return
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
+                             "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            raise UserFacingError("could not start Xvfb for the screenshot")
+        os.environ["DISPLAY"] = f":{number}"
+        yield
+    finally:
+        os.environ.pop("DISPLAY", None)
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()

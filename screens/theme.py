@@ -1,0 +1,69 @@
+"""Sizes and colours of the kiosk's visual style, in normal and elderly (长辈模式) mode.
+
+All sizes are pixels for a 1080-px-wide portrait screen and scale with the screen's
+shorter side, so a 1920×1080 landscape kiosk looks the same. Elderly mode enlarges type
+and touch targets (never below 60 px high) and keeps the same strong contrast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    hex_colour = hex_colour.lstrip("#")
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return (r, g, b, alpha)
+
+
+@dataclass(frozen=True)
+class Theme:
+    elderly: bool
+    scale: float
+    # colours (contrast of text on its background ≥ 7:1 for body text)
+    background = rgba("#EEF3F9")
+    surface = rgba("#FFFFFF")
+    text = rgba("#111827")
+    text_muted = rgba("#374151")
+    primary = rgba("#0B4EA2")
+    primary_dark = rgba("#083A7A")
+    primary_text = rgba("#FFFFFF")
+    accent = rgba("#C8102E")
+    ok = rgba("#1B7F3B")
+    warn = rgba("#B45309")
+    bad = rgba("#B91C1C")
+    unknown = rgba("#6B7280")
+    overlay = rgba("#000000", 0.72)
+
+    def px(self, value: float) -> float:
+        return round(value * self.scale * (1.25 if self.elderly else 1.0))
+
+    # type
+    @property
+    def font_title(self) -> float: return self.px(64)
+    @property
+    def font_heading(self) -> float: return self.px(44)
+    @property
+    def font_body(self) -> float: return self.px(32)
+    @property
+    def font_small(self) -> float: return self.px(26)
+    @property
+    def font_huge(self) -> float: return self.px(160)
+    # touch targets and spacing
+    @property
+    def button_height(self) -> float: return max(60.0, self.px(104))
+    @property
+    def tile_height(self) -> float: return max(60.0, self.px(200))
+    @property
+    def bar_height(self) -> float: return max(60.0, self.px(120))
+    @property
+    def top_bar_height(self) -> float: return self.px(120)
+    @property
+    def padding(self) -> float: return self.px(32)
+    @property
+    def spacing(self) -> float: return self.px(24)
+    @property
+    def radius(self) -> float: return self.px(18)
+
+
+def theme_for(width: int, height: int, elderly: bool) -> Theme:
+    return Theme(elderly=elderly, scale=min(width, height) / 1080)

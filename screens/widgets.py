@@ -1,0 +1,52 @@
+"""Reusable kiosk widgets: buttons, tiles, the top and bottom bars, the idle countdown."""
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+
+
+class KioskLabel(Label):
+    """A label that wraps to its width and grows to its text's height."""
+
+
+class KioskButton(Button):
+    kind = StringProperty("primary")  # "primary" | "secondary" | "toggle_on"
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    """A large home-screen service tile with a title and a one-line explanation."""
+
+    title = StringProperty("")
+    subtitle = StringProperty("")
+    screen = StringProperty("")
+    disabled_reason = StringProperty("")
+
+
+class StatusPill(BoxLayout):
+    text = StringProperty("")
+    dot_colour = ListProperty([0.5, 0.5, 0.5, 1])
+
+
+class TopBar(BoxLayout):
+    pass
+
+
+class BottomBar(BoxLayout):
+    pass
+
+
+class IdleOverlay(ModalView):
+    """"长时间无操作，即将返回首页" with a countdown; any touch keeps the session."""
+
+    remaining = NumericProperty(0)
+
+    def on_touch_down(self, touch):
+        app = App.get_running_app()
+        if app is not None:
+            app.keep_session_alive()
+        return True
