@@ -86,6 +86,26 @@ class BackendSettings:
     url: str = _spec("", help="base URL of the acceptance system, e.g. \"https://zwfw.example.gov.cn/kiosk\"; "
                               "empty when the kiosk has none configured",
                      pattern=r"(https?://[^\s]+)?")
+    embedded: bool = _spec(False, help="true to start the reference backend inside the kiosk process on a random "
+                                       "loopback port and use it instead of url (the demo)")
+    embedded_db: str = _spec("", help="SQLite file for the embedded backend; empty keeps it in memory")
+    terminal_key_file: str = _spec("", help="file holding this terminal's signing key (base64, mode 0600), e.g. "
+                                            "\"/etc/kiosk/terminal.key\"")
+    terminal_key: str = _spec("", help="the signing key itself (base64); only for tests and demos, prefer "
+                                       "terminal_key_file", pattern=r"([A-Za-z0-9+/=_-]{43,})?")
+    ca_bundle: str = _spec("", help="PEM file of the CA(s) that signed the backend's certificate; empty for the "
+                                    "system's CAs. TLS verification is always on")
+    connect_timeout: float = _spec(3.05, help="seconds to wait for a connection", min=0.1, max=60)
+    read_timeout: float = _spec(20.0, help="seconds to wait for an answer", min=1, max=600)
+    retries: int = _spec(3, help="extra attempts for calls that are safe to repeat", min=0, max=10)
+    outbox_path: str = _spec("", help="SQLite file of the outbox (submissions waiting to be sent); empty for "
+                                      "<state dir>/outbox.sqlite3")
+    outbox_key_file: str = _spec("", help="file with the key that encrypts personal data in the outbox (created "
+                                          "when missing); empty for <state dir>/outbox.key")
+    catalog_cache_path: str = _spec("", help="SQLite file of the cached service catalogue; empty for "
+                                             "<state dir>/catalog.sqlite3")
+    heartbeat_seconds: int = _spec(60, help="seconds between heartbeats to the backend", min=10, max=3600)
+    catalog_sync_seconds: int = _spec(900, help="seconds between catalogue syncs", min=30, max=86400)
 
 
 @dataclass(frozen=True)
