@@ -112,6 +112,7 @@ class DrainReport:
     rejected: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     blocked_by: BackendError | None = None  # the transient error that stopped draining
+    errors: dict[str, BackendError] = field(default_factory=dict)  # key → why it was rejected
     results: dict[str, Any] = field(default_factory=dict)  # key → the handler's full result (in memory only)
 
 
@@ -302,39 +303,9 @@ class Outbox:
                 if row is None:
                     break
                 last_seq = row[0]
-                key, kind = row[1], row[2]
-                try:
-                    envelope = self._open(row)
-                except CorruptItem as exc:
-                    self._set_aside(key, kind, "quarantined", str(exc))
-                    report.quarantined.append(key)
-                    continue
-                self._note_attempt(key)
-                try:
-                    result, summary = deliver(envelope, progress if key == until_key else None)
-                except CorruptItem as exc:
-                    self._set_aside(key, kind, "quarantined", str(exc))
-                    report.quarantined.append(key)
-                    continue
-                except BackendError as exc:
-                    if exc.transient:
-                        self._note_error(key, str(exc))
-                        report.blocked_by = exc
-                        log.warning("outbox paused: the backend did not take the next item",
-                                    extra={"fields": {"key": key, "kind": kind, "error": str(exc)}})
-                        break
-                    self._set_aside(key, kind, "rejected", str(exc))
-                    report.rejected.append(key)
-                    continue
-                finally:
-                    envelope.payload.clear()
-                    envelope.parts.clear()
-                self._acknowledge(key, kind, summary)
-                self._recent[key] = result
-                if len(self._recent) > 200:
-                    self._recent.pop(next(iter(self._recent)))
-                report.delivered.append(key)
-                report.results[key] = result
+                key = row[1]
+                if not self._send_one(row, deliver, progress if key == until_key else None, report):
+                    break
                 if key == until_key:
                     break
             if report.delivered and self.pending_count() == 0:
@@ -342,6 +313,45 @@ class Outbox:
         if report.delivered or report.rejected or report.quarantined:
             self._changed()
         return report
+
+    def _send_one(self, row: tuple, deliver: Deliver, progress: Callable[[int, int], None] | None,
+                  report: DrainReport) -> bool:
+        """Send one item; False when a transient error means draining must stop here."""
+        key, kind = row[1], row[2]
+        try:
+            envelope = self._open(row)
+        except CorruptItem as exc:
+            self._set_aside(key, kind, "quarantined", str(exc))
+            report.quarantined.append(key)
+            return True
+        self._note_attempt(key)
+        try:
+            result, summary = deliver(envelope, progress)
+        except CorruptItem as exc:
+            self._set_aside(key, kind, "quarantined", str(exc))
+            report.quarantined.append(key)
+            return True
+        except BackendError as exc:
+            if exc.transient:
+                self._note_error(key, str(exc))
+                report.blocked_by = exc
+                log.warning("outbox paused: the backend did not take the next item",
+                            extra={"fields": {"key": key, "kind": kind, "error": str(exc)}})
+                return False
+            self._set_aside(key, kind, "rejected", str(exc))
+            report.rejected.append(key)
+            report.errors[key] = exc
+            return True
+        finally:
+            envelope.payload.clear()
+            envelope.parts.clear()
+        self._acknowledge(key, kind, summary)
+        self._recent[key] = result
+        if len(self._recent) > 200:
+            self._recent.pop(next(iter(self._recent)))
+        report.delivered.append(key)
+        report.results[key] = result
+        return True
 
     def _note_attempt(self, key: str) -> None:
         with self._tx() as conn:
