@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--clerk-password-file", default=None,
                        help="file with the clerk's password; without it a new one is printed at start")
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS; with --tls-key")
+    serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
     serve.set_defaults(handler=_serve)
 
     add = actions.add_parser("add-terminal", help="register a terminal and its signing key with a backend database")
@@ -102,6 +104,8 @@ def _serve(args: argparse.Namespace) -> int:
             raise UserFacingError("the clerk password needs at least 8 characters", 2)
     else:
         password = secrets.token_urlsafe(12)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UserFacingError("--tls-cert and --tls-key go together", 2)
     catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
     try:
         store = prepare_store(args.db, catalog=catalog, terminals=terminals)
@@ -110,13 +114,21 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserFacingError(str(exc), 2) from None
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"reference backend on http://{shown_host}:{args.port}  (database {args.db}, catalogue version "
+    scheme = "https" if args.tls_cert else "http"
+    if args.port == 0:
+        import socket
+
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.bind((args.host, 0))
+            args.port = probe.getsockname()[1]
+    print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {args.db}, catalogue version "
           f"{store.catalog_version()}, {len(store.terminals())} terminal(s))")
-    print(f"clerk page: http://{shown_host}:{args.port}/clerk  user: clerk  password: "
+    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
           f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
     sys.stdout.flush()
     try:
-        serve(store, args.host, args.port, password, access_log=not args.no_access_log)
+        serve(store, args.host, args.port, password, access_log=not args.no_access_log, tls_cert=args.tls_cert,
+              tls_key=args.tls_key)
     except OSError as exc:
         raise UserFacingError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1) from None
     finally:

@@ -71,15 +71,20 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
 
 
 def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str | None = None,
-                   clock: Callable[[], float] = time.time, port: int = 0, timeout: float = 15.0) -> RunningBackend:
-    """Start the backend on 127.0.0.1 (a random free port unless given) on a daemon thread."""
+                   clock: Callable[[], float] = time.time, port: int = 0, timeout: float = 15.0,
+                   tls_cert: str | None = None, tls_key: str | None = None) -> RunningBackend:
+    """Start the backend on 127.0.0.1 (a random free port unless given) on a daemon thread.
+
+    With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS."""
     store = store or prepare_store(clock=clock)
     clerk_password = clerk_password or secrets.token_urlsafe(12)
     app = create_app(store, clerk_password, clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=30)
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=30,
+                            timeout_graceful_shutdown=2,
+                            ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="refbackend", daemon=True)
     thread.start()
@@ -90,14 +95,16 @@ def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str |
             sock.close()
             raise RuntimeError("the embedded backend did not start")
         time.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = f"{'https' if tls_cert else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
     log.info("embedded backend started", extra={"fields": {"url": url, "clerk_page": url + "/clerk"}})
     return RunningBackend(url=url, clerk_password=clerk_password, store=store, _server=server, _thread=thread,
                           _sock=sock)
 
 
-def serve(store: ReferenceStore, host: str, port: int, clerk_password: str, access_log: bool = True) -> None:
+def serve(store: ReferenceStore, host: str, port: int, clerk_password: str, access_log: bool = True,
+          tls_cert: str | None = None, tls_key: str | None = None) -> None:
     """Run in the foreground until Ctrl-C / SIGTERM."""
     app = create_app(store, clerk_password)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan="off")
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan="off",
+                            ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     uvicorn.Server(config).run()
