@@ -161,7 +161,8 @@ class FaultProxy:
 
     ``mode``: "pass"; "drop" (close the connection without answering, like a dead network);
     "error" (answer ``status`` without forwarding, ``count`` times, then pass); "slow"
-    (forward, then wait ``delay`` seconds before answering — the backend did the work).
+    (forward, then wait ``delay`` seconds before answering — the backend did the work —
+    ``count`` times, then pass).
     ``hold(method, path_part, phase)`` freezes the first matching request either before it is
     forwarded (phase "request") or after the backend answered (phase "response"), and sets
     ``held``: the moment to kill the kiosk process.
@@ -255,7 +256,9 @@ class FaultProxy:
             self.release.wait()
             handler.close_connection = True
             return
-        if self.mode == "slow":
+        if self.mode == "slow" and self.count > 0:
+            with self._lock:
+                self.count -= 1
             time.sleep(self.delay)
         try:
             handler.send_response(response.status)
@@ -272,3 +275,35 @@ class FaultProxy:
         self.release.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def settings_for(backend: "ReferenceBackend", state_dir: Path, url: str | None = None, **backend_keys):
+    """Kiosk settings whose [backend] points at ``backend`` (or ``url``) with state in ``state_dir``."""
+    from kiosk.config import parse_settings
+
+    lines = [f'url = "{url or backend.url}"', f'terminal_key = "{backend.key_text}"',
+             f'outbox_path = "{state_dir / "outbox.sqlite3"}"', f'outbox_key_file = "{state_dir / "outbox.key"}"',
+             f'catalog_cache_path = "{state_dir / "catalog.sqlite3"}"']
+    for name, value in backend_keys.items():
+        lines.append(f"{name} = {value!r}" if not isinstance(value, bool) else f"{name} = {str(value).lower()}")
+    text = (f'[terminal]\nid = "{backend.terminal_id}"\nname = "河口街道便民服务中心 测试终端"\n\n[backend]\n'
+            + "\n".join(lines) + "\n")
+    return parse_settings(text, "test.toml")
+
+
+def clerk_decide(backend: "ReferenceBackend", number: str, approve: bool = True, reasons: list | None = None):
+    import requests
+
+    response = requests.post(f"{backend.url}/api/v1/clerk/cases/{number}/decision", auth=backend.clerk_auth(),
+                             json={"approve": approve, "reasons": reasons or []}, timeout=10)
+    response.raise_for_status()
+    return m.CaseStatus.model_validate_json(response.content)
+
+
+def clerk_issue(backend: "ReferenceBackend", number: str, door: int):
+    import requests
+
+    response = requests.post(f"{backend.url}/api/v1/clerk/cases/{number}/issue", auth=backend.clerk_auth(),
+                             json={"terminal_id": backend.terminal_id, "door": door}, timeout=10)
+    response.raise_for_status()
+    return m.IssuedPickup.model_validate_json(response.content)

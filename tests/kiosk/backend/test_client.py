@@ -59,7 +59,7 @@ def test_retries_give_up_and_say_why(backend, proxy):
 
 def test_a_slow_backend_times_out(backend, proxy):
     client = backend.client(proxy.url, read_timeout=0.3, retries=0)
-    proxy.mode, proxy.delay = "slow", 1.5
+    proxy.mode, proxy.delay, proxy.count = "slow", 1.5, 1
     with pytest.raises(BackendUnavailable) as caught:
         client.pickups_waiting()
     assert caught.value.code == "timeout"
