@@ -96,7 +96,7 @@ class BackendSettings:
     ca_bundle: str = _spec("", help="PEM file of the CA(s) that signed the backend's certificate; empty for the "
                                     "system's CAs. TLS verification is always on")
     connect_timeout: float = _spec(3.05, help="seconds to wait for a connection", min=0.1, max=60)
-    read_timeout: float = _spec(20.0, help="seconds to wait for an answer", min=1, max=600)
+    read_timeout: float = _spec(20.0, help="seconds to wait for an answer", min=0.2, max=600)
     retries: int = _spec(3, help="extra attempts for calls that are safe to repeat", min=0, max=10)
     outbox_path: str = _spec("", help="SQLite file of the outbox (submissions waiting to be sent); empty for "
                                       "<state dir>/outbox.sqlite3")
