@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 # ---------------------------------------------------------------------------------------
 # Shared bits
@@ -24,6 +24,20 @@ class ContractModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
+# Strict: a JSON true is not the number 1, and "yes" is not true.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+
+
+def _not_a_number(value: object) -> object:
+    if isinstance(value, (int, float)):
+        raise ValueError("dates and times are ISO 8601 strings, e.g. 2025-03-04T09:30:00+08:00")
+    return value
+
+
+# A number is not a date: only ISO 8601 text (or a date object in Python).
+DateTime = Annotated[datetime, BeforeValidator(_not_a_number)]
+Day = Annotated[date, BeforeValidator(_not_a_number)]
 ShortText = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=2000)]
 IdempotencyKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:_.-]{7,127}$")]
@@ -60,18 +74,18 @@ LifeEvent = Literal["出生", "上学", "就业", "创业", "结婚", "生育", 
 
 class Material(ContractModel):
     name: str = Field(min_length=1, max_length=200)
-    copies: int = Field(ge=0, le=99)
+    copies: Int = Field(ge=0, le=99)
     format: MaterialFormat
-    required: bool
+    required: Bool
     sample: str = Field(max_length=2000, description="what a good one looks like, or empty")
     note: str = Field(max_length=2000)
-    kiosk_capture: bool = Field(description="the kiosk's document camera can capture it")
+    kiosk_capture: Bool = Field(description="the kiosk's document camera can capture it")
 
 
 class TimeLimit(ContractModel):
     kind: Literal["即办件", "承诺件"]
-    statutory_days: int = Field(ge=0, le=3650, description="法定办结时限 in working days")
-    promised_days: int = Field(ge=0, le=3650, description="承诺办结时限 in working days; 0 for 即办件")
+    statutory_days: Int = Field(ge=0, le=3650, description="法定办结时限 in working days")
+    promised_days: Int = Field(ge=0, le=3650, description="承诺办结时限 in working days; 0 for 即办件")
 
     @model_validator(mode="after")
     def _consistent(self) -> "TimeLimit":
@@ -83,7 +97,7 @@ class TimeLimit(ContractModel):
 
 
 class Fees(ContractModel):
-    charged: bool
+    charged: Bool
     description: str = Field(min_length=1, max_length=2000)
 
 
@@ -94,8 +108,8 @@ class Location(ContractModel):
 
 
 class KioskAbility(ContractModel):
-    can_apply: bool
-    can_pickup: bool
+    can_apply: Bool
+    can_pickup: Bool
 
 
 class ServiceItem(ContractModel):
@@ -119,18 +133,18 @@ class ServiceItem(ContractModel):
     result: str = Field(max_length=200)
     life_events: list[LifeEvent]
     keywords: list[Annotated[str, Field(max_length=50)]]
-    popularity: int = Field(ge=0, le=100)
+    popularity: Int = Field(ge=0, le=100)
 
 
 class CatalogPage(ContractModel):
     """Changes since ``since_version``: items added or changed, and codes removed."""
 
-    version: int = Field(ge=0, description="the catalogue version after applying this page")
-    since_version: int = Field(ge=0)
+    version: Int = Field(ge=0, description="the catalogue version after applying this page")
+    since_version: Int = Field(ge=0)
     items: list[ServiceItem]
     removed: list[ItemCode]
-    has_more: bool = Field(description="ask again with since_version=version for the rest")
-    full: bool = Field(description="true when this starts a complete catalogue: the terminal drops every item "
+    has_more: Bool = Field(description="ask again with since_version=version for the rest")
+    full: Bool = Field(description="true when this starts a complete catalogue: the terminal drops every item "
                                    "it has before applying it (first sync, or a backend that was reset)")
 
 
@@ -216,16 +230,16 @@ PageContentType = Literal["image/jpeg", "application/pdf"]
 
 
 class PageInfo(ContractModel):
-    page_no: int = Field(ge=1, le=50)
+    page_no: Int = Field(ge=1, le=50)
     content_type: PageContentType
-    size: int = Field(ge=1)
+    size: Int = Field(ge=1)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class MaterialSlot(ContractModel):
-    index: int = Field(ge=0, description="position of the material in the item's guide")
+    index: Int = Field(ge=0, description="position of the material in the item's guide")
     name: str
-    required: bool
+    required: Bool
     pages: list[PageInfo]
 
 
@@ -234,20 +248,20 @@ class Application(ContractModel):
     item_code: ItemCode
     item_name: str
     status: Literal["draft", "submitted"]
-    created_at: datetime
-    agent_handled: bool
+    created_at: DateTime
+    agent_handled: Bool
     materials: list[MaterialSlot]
     acceptance_number: AcceptanceNumber | None = None
 
 
 class PageReceipt(ContractModel):
     application_id: str
-    material_index: int
+    material_index: Int
     page: PageInfo
 
 
 class SubmitRequest(ContractModel):
-    declaration_accepted: bool = Field(description="the applicant confirmed the materials are true (承诺)")
+    declaration_accepted: Bool = Field(description="the applicant confirmed the materials are true (承诺)")
     note: str = Field("", max_length=500)
 
 
@@ -257,13 +271,13 @@ class SubmitResult(ContractModel):
     verification_code: str = Field(pattern=r"^\d{6}$", description="查询码 printed on the receipt")
     item_code: ItemCode
     item_name: str
-    accepted_at: datetime
+    accepted_at: DateTime
     kind: Literal["即办件", "承诺件"]
     outcome: Literal["completed", "promised"] = Field(
         description="completed: decided on the spot (即办); promised: decided by promised_date")
     message: str = Field(description="one plain sentence for the resident")
-    promised_date: date | None = None
-    agent_handled: bool
+    promised_date: Day | None = None
+    agent_handled: Bool
 
 
 # ---------------------------------------------------------------------------------------
@@ -287,8 +301,8 @@ class Remedy(ContractModel):
 
 
 class Decision(ContractModel):
-    approved: bool
-    decided_at: datetime
+    approved: Bool
+    decided_at: DateTime
     result_name: str = Field("", max_length=200)
     reasons: list[LongText] = Field(default_factory=list)
     remedies: list[Remedy] = Field(default_factory=list)
@@ -296,7 +310,7 @@ class Decision(ContractModel):
 
 
 class CaseEvent(ContractModel):
-    at: datetime
+    at: DateTime
     state: CaseState
     title: str
     detail: str = ""
@@ -304,9 +318,9 @@ class CaseEvent(ContractModel):
 
 class PickupInfo(ContractModel):
     terminal_id: str
-    door: int
-    issued_at: datetime
-    picked_up_at: datetime | None = None
+    door: Int
+    issued_at: DateTime
+    picked_up_at: DateTime | None = None
 
 
 class CaseStatus(ContractModel):
@@ -315,10 +329,10 @@ class CaseStatus(ContractModel):
     item_name: str
     state: CaseState
     state_text: str
-    accepted_at: datetime
+    accepted_at: DateTime
     kind: Literal["即办件", "承诺件"]
-    promised_date: date | None = None
-    agent_handled: bool
+    promised_date: Day | None = None
+    agent_handled: Bool
     timeline: list[CaseEvent]
     decision: Decision | None = None
     pickup: PickupInfo | None = None
@@ -334,7 +348,7 @@ class CaseSummary(ContractModel):
     item_name: str
     state: CaseState
     state_text: str
-    accepted_at: datetime
+    accepted_at: DateTime
 
 
 class CaseList(ContractModel):
@@ -350,8 +364,8 @@ class PickupSlot(ContractModel):
     acceptance_number: AcceptanceNumber
     item_name: str
     result_name: str
-    door: int = Field(ge=1, le=999)
-    issued_at: datetime
+    door: Int = Field(ge=1, le=999)
+    issued_at: DateTime
 
 
 class PickupList(ContractModel):
@@ -379,10 +393,10 @@ class PickupMatches(ContractModel):
 
 
 class PickupConfirm(ContractModel):
-    door: int = Field(ge=1, le=999)
-    picked_up_at: datetime
-    door_closed: bool = Field(description="the lock board reported the door closed again")
-    door_closed_at: datetime | None = None
+    door: Int = Field(ge=1, le=999)
+    picked_up_at: DateTime
+    door_closed: Bool = Field(description="the lock board reported the door closed again")
+    door_closed_at: DateTime | None = None
     verified_by: Literal["id_card", "pickup_code"]
     photo_jpeg_base64: str | None = Field(None, max_length=700_000,
                                           description="optional photo of the person collecting (JPEG, base64)")
@@ -391,9 +405,9 @@ class PickupConfirm(ContractModel):
 class PickupRecord(ContractModel):
     pickup_id: str
     acceptance_number: AcceptanceNumber
-    door: int
-    picked_up_at: datetime
-    door_closed: bool
+    door: Int
+    picked_up_at: DateTime
+    door_closed: Bool
     case_state: CaseState
 
 
@@ -422,7 +436,7 @@ class RatingCreate(ContractModel):
     application_key: IdempotencyKey | None = Field(
         None, description="the idempotency key the application was created with, when the kiosk has "
                           "no acceptance number yet (submitted from its outbox)")
-    level: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    level: Int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
     reasons: list[RatingReason] = Field(default_factory=list, max_length=9)
     comment: str = Field("", max_length=500)
 
@@ -440,8 +454,8 @@ class RatingCreate(ContractModel):
 class RatingReceipt(ContractModel):
     rating_id: str
     acceptance_number: AcceptanceNumber
-    level: int
-    recorded_at: datetime
+    level: Int
+    recorded_at: DateTime
 
 
 # ---------------------------------------------------------------------------------------
@@ -452,23 +466,23 @@ class DeviceHealth(ContractModel):
     device: str = Field(max_length=40)
     status: str = Field(max_length=40, description="online, offline, error, ...")
     detail: str = Field("", max_length=300)
-    counters: dict[Annotated[str, Field(max_length=40)], int] = Field(default_factory=dict, max_length=50)
+    counters: dict[Annotated[str, Field(max_length=40)], Int] = Field(default_factory=dict, max_length=50)
 
 
 class Heartbeat(ContractModel):
-    sent_at: datetime
+    sent_at: DateTime
     software_version: str = Field(max_length=40)
-    uptime_seconds: int = Field(ge=0)
+    uptime_seconds: Int = Field(ge=0)
     devices: list[DeviceHealth] = Field(default_factory=list, max_length=30)
-    outbox_pending: int = Field(0, ge=0)
-    outbox_quarantined: int = Field(0, ge=0)
-    catalog_version: int = Field(0, ge=0)
+    outbox_pending: Int = Field(0, ge=0)
+    outbox_quarantined: Int = Field(0, ge=0)
+    catalog_version: Int = Field(0, ge=0)
 
 
 class HeartbeatAck(ContractModel):
-    server_time: datetime
-    catalog_version: int
-    pickups_waiting: int
+    server_time: DateTime
+    catalog_version: Int
+    pickups_waiting: Int
 
 
 # ---------------------------------------------------------------------------------------
@@ -476,7 +490,7 @@ class HeartbeatAck(ContractModel):
 
 
 class ClerkDecision(ContractModel):
-    approve: bool
+    approve: Bool
     result_name: str = Field("", max_length=200, description="what the resident receives, when approved")
     reasons: list[LongText] = Field(default_factory=list, max_length=20)
     remedies: list[Remedy] | None = Field(
@@ -492,16 +506,16 @@ class ClerkDecision(ContractModel):
 
 class ClerkIssue(ContractModel):
     terminal_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-    door: int = Field(ge=1, le=999)
+    door: Int = Field(ge=1, le=999)
 
 
 class IssuedPickup(ContractModel):
     pickup_id: str
     acceptance_number: AcceptanceNumber
     terminal_id: str
-    door: int
+    door: Int
     pickup_code: str = Field(description="the code sent to the applicant (by SMS in a real deployment)")
-    issued_at: datetime
+    issued_at: DateTime
 
 
 class ClerkCase(ContractModel):
@@ -510,11 +524,11 @@ class ClerkCase(ContractModel):
     item_name: str
     state: CaseState
     state_text: str
-    accepted_at: datetime
-    promised_date: date | None
+    accepted_at: DateTime
+    promised_date: Day | None
     applicant_masked: str = Field(description="the applicant's name and ID number, masked")
     agent_masked: str = ""
-    pages: int
+    pages: Int
 
 
 class ClerkCaseList(ContractModel):
@@ -524,6 +538,6 @@ class ClerkCaseList(ContractModel):
 class TerminalInfo(ContractModel):
     terminal_id: str
     name: str
-    last_heartbeat_at: datetime | None
+    last_heartbeat_at: DateTime | None
     last_heartbeat: Heartbeat | None
     occupied_doors: list[int]

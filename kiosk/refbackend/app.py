@@ -190,8 +190,13 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not even UTF-8 JSON
+            return error_response(422, "invalid_request", "the body is not UTF-8 JSON")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # name every method of the path, not just those of the first route
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(app, request.scope)))
         return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail)[:200],
-                              headers=getattr(exc, "headers", None))
+                              headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
@@ -403,6 +408,17 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
     app.openapi = custom_openapi  # type: ignore[method-assign]
     return app
+
+
+def _allowed_methods(app: FastAPI, scope: dict) -> set[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(dict(scope, method="__none__"))
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return methods or {"GET"}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -81,6 +81,9 @@ def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str |
     app = create_app(store, clerk_password, clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # asyncio sets TCP_NODELAY only on sockets it creates; on a socket handed to it, each answer
+    # would stall ~40 ms on delayed ACKs. Accepted connections inherit the option from here.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", port))
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=30,
                             timeout_graceful_shutdown=2,
