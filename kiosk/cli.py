@@ -60,4 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: commands raise kiosk.cli.UserFacingError,
+    # which this copy's own class would not catch (python -m kiosk.cli would print a traceback).
+    from kiosk.cli import main as _main
+
+    sys.exit(_main())

@@ -107,6 +107,10 @@ def _serve(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserFacingError("--tls-cert and --tls-key go together", 2)
     catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
+    if args.catalog is None and not DEMO_CATALOG_PATH.exists():
+        print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
+              file=sys.stderr)
+        catalog = None
     try:
         store = prepare_store(args.db, catalog=catalog, terminals=terminals)
     except CatalogFileError as exc:
