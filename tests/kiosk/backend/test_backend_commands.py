@@ -66,7 +66,9 @@ def test_serve_runs_a_real_server_that_accepts_a_registered_terminal(tmp_path):
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.wait(15)
-    assert server.returncode == 0
+    # uvicorn shuts down cleanly, then lets SIGTERM take its default course.
+    assert server.returncode in (0, -signal.SIGTERM)
+    assert "Finished server process" in server.stderr.read()
 
 
 def test_serve_explains_bad_arguments(tmp_path):
