@@ -44,7 +44,7 @@ class KioskRoot(BoxLayout):
 
 class KioskApp(App):
     tr = ObjectProperty(None)  # replaced on a language change so that kv bindings re-render
-    theme = ObjectProperty(None)
+    theme = ObjectProperty(None, rebind=True)  # kv reads app.theme.<size>: rebind on change
     lang = StringProperty("zh")
     elderly = BooleanProperty(False)
     show_home_button = BooleanProperty(False)
@@ -63,7 +63,7 @@ class KioskApp(App):
         settings = kiosk.settings
         self.window_size = (settings.display.width, settings.display.height)
         super().__init__(**kwargs)
-        self.title = "河易办"
+        self.title = "Heyiban 河易办"  # xdotool and window lists match the ASCII part
         self.use_kivy_settings = False
         self.tasks = TaskRunner(kivy_deliver)
         self.lang = kiosk.translator.language

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import screens  # noqa: F401  (prepares Kivy's environment)
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.config import Settings
 from kiosk.runtime import build_kiosk
 
