@@ -255,9 +255,11 @@ class KioskApp(App):
         elif self.overlay is not None:
             self._hide_overlay()
 
-    def show_countdown(self, remaining: int) -> None:
-        """Show the countdown now (used by ``kiosk shot --countdown``)."""
-        self._show_overlay(remaining)
+    def start_countdown(self) -> None:
+        """Skip to the start of the inactivity countdown (``kiosk shot --countdown``, testers)."""
+        self.kiosk.session.start()
+        self.kiosk.idle.backdate(self.kiosk.settings.session.idle_seconds)
+        self._tick_idle()
 
     def _show_overlay(self, remaining: int) -> None:
         if self.overlay is None:
