@@ -1,0 +1,1 @@
+"""The receipt printer: ESC/POS encoder, status parser, transports, device and simulator."""
