@@ -139,7 +139,8 @@ class Paper:
             if strip.image is not None:
                 current.append(strip.image)
                 continue
-            pieces.append(("paper", _stack(current, self.dots), ""))
+            if current:
+                pieces.append(("paper", _stack(current, self.dots), ""))
             current = []
             pieces.append((strip.marker, None, strip.label))
         if current or not pieces:
