@@ -24,6 +24,8 @@ BOLD_FONT = FONT_DIR / "NotoSansSC-Bold.otf"
 
 INK_THRESHOLD = 150  # grey levels below this become a black dot
 MARGIN = 24  # grey surround in the PNG, in pixels
+# unprintable paper edge each side: 58 mm paper (464 dots) has a 48 mm print area, 80 mm (640) 72 mm
+SIDE = {384: 40, 576: 32}
 GAP = 34  # grey gap between pieces of paper
 
 
@@ -146,13 +148,15 @@ class Paper:
         if current or not pieces:
             pieces.append(("paper", _stack(current, self.dots), ""))
         height = MARGIN * 2 + sum(GAP if image is None else image.height for _, image, _ in pieces)
-        canvas = Image.new("RGB", (self.dots + MARGIN * 2, height), (200, 200, 200))
+        side = SIDE.get(self.dots, 0)
+        canvas = Image.new("RGB", (self.dots + 2 * (MARGIN + side), height), (200, 200, 200))
         draw = ImageDraw.Draw(canvas)
         label_font = _font(False, 15)
         y = MARGIN
         for kind, image, label in pieces:
             if image is not None:
-                canvas.paste(image.convert("RGB"), (MARGIN, y))
+                canvas.paste((255, 255, 255), (MARGIN, y, MARGIN + 2 * side + self.dots, y + image.height))
+                canvas.paste(image.convert("RGB"), (MARGIN + side, y))
                 y += image.height
                 continue
             colour = (190, 30, 30) if kind == "paper-out" else (70, 70, 70)
