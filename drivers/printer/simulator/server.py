@@ -186,14 +186,31 @@ class ControlServer(_Loop):
                 connection, _ = self.listener.accept()
             except (socket.timeout, OSError):
                 continue
-            with connection, connection.makefile("rw", encoding="utf-8", newline="\n") as stream:
-                connection.settimeout(5)
+            with connection:
+                self._serve(connection)
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(0.1)
+        pending = b""
+        while not self._stop.is_set():
+            try:
+                data = connection.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            pending += data
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                answer = apply_control(self.simulator, line.decode("utf-8", "replace"))
                 try:
-                    for line in stream:
-                        stream.write(apply_control(self.simulator, line) + "\n")
-                        stream.flush()
-                except (OSError, UnicodeDecodeError):
-                    continue
+                    connection.sendall(answer.encode("utf-8") + b"\n")
+                except OSError:
+                    return
+            if len(pending) > 4096:  # no newline in sight: not a control client
+                return
 
     def _cleanup(self) -> None:
         self.listener.close()
