@@ -73,7 +73,7 @@ class PrintJob:
         if self.state is JobState.WAITING:
             return MESSAGE_KEYS[self.fault or "unavailable"]
         if self.state is JobState.PRINTED:
-            return MESSAGE_KEYS["reprinted" if self.attempts > 1 else "printed"]
+            return MESSAGE_KEYS["reprinted" if self.interrupted else "printed"]
         if self.state is JobState.SENT:
             return MESSAGE_KEYS["sent"]
         return MESSAGE_KEYS["printing"]
@@ -166,7 +166,11 @@ class PrintQueue:
                             extra={"fields": {"job": job.id, "kind": job.kind, "fault": job.fault,
                                               "code": error.code, "during_job": job.interrupted}})
                 self._changed(job)
-                break  # keep the order: nothing overtakes a waiting receipt
+                for behind in self._jobs:  # keep the order: nothing overtakes a waiting receipt
+                    if behind.state is JobState.QUEUED:
+                        behind.state, behind.fault, behind.error_code = JobState.WAITING, job.fault, job.error_code
+                        self._changed(behind)
+                break
             job.state = JobState.PRINTED if result.confirmed else JobState.SENT
             job.fault, job.error_code = "", ""
             job.finished_at = time.time()
