@@ -9,6 +9,7 @@ simulator prints back.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Union
@@ -19,6 +20,8 @@ from drivers.printer import commands
 from drivers.printer.commands import Align, CutMode, EscPosWriter, QrErrorLevel, TextStyle
 from drivers.printer.raster import qr_raster_bytes, raster_bytes
 from kiosk.receipts.wrapping import pad_between, text_width, wrap
+
+log = logging.getLogger(__name__)
 
 AlignName = Literal["left", "center", "right"]
 _ALIGN = {"left": Align.LEFT, "center": Align.CENTER, "right": Align.RIGHT}
@@ -147,7 +150,7 @@ def compile_receipt(receipt: Receipt, target: Target) -> CompiledReceipt:
         elif isinstance(element, Qr):
             data = element.data.encode("utf-8")
             level = QrErrorLevel[element.level]
-            writer.set_style(TextStyle()).set_align(Align.CENTER)
+            writer.set_style(TextStyle()).set_align(Align.CENTER).raw(commands.feed_dots(12))  # breathing room
             if target.native_qr:
                 writer.raw(commands.qr_native(data, element.module_size, level))
             else:
@@ -221,11 +224,14 @@ def _dot_ruler(dots: int) -> Image.Image:
 
 
 def _load_logo(path: str) -> Image.Image | None:
+    """The logo, or None (logged) when the file is missing or not an image: the receipt still prints."""
     if not path or path == "none":
         return None
     try:
         with Image.open(Path(path)) as image:
             image.load()
             return image.copy()
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        log.warning("receipt logo cannot be used; printing without it",
+                    extra={"fields": {"file_name": str(path), "error": str(exc)[:120]}})
         return None
