@@ -105,7 +105,8 @@ class PrinterSimulator:
     def status_bytes(self) -> bytes:
         with self._lock:
             return encode_status(online=not self.stopped, cover_open=self.cover_open, paper=self.paper_state,
-                                 paper_stopped_printing=self.stopped_by_paper, autocutter_error=self.cutter_error)
+                                 paper_stopped_printing=self.paper_state is PaperState.OUT,
+                                 autocutter_error=self.cutter_error)
 
     # -- faults -----------------------------------------------------------------------------
     def set_paper(self, state: str | PaperState) -> None:
