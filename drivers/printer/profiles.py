@@ -14,12 +14,31 @@ from functools import lru_cache
 from drivers.base import UnsupportedError
 
 
+_escpos_imported = False
+
+
 def prepare_escpos_import() -> None:
-    """Every ``import escpos`` otherwise leaves a new temporary folder behind (capability cache)."""
-    if "ESCPOS_CAPABILITIES_PICKLE_DIR" not in os.environ:
-        folder = os.path.join(tempfile.gettempdir(), f"kiosk-escpos-{os.getuid()}")
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = folder
+    """Import python-escpos without litter: its capabilities module calls ``mkdtemp()`` on every
+    import (even when ``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set), leaving an empty folder in /tmp.
+    The import runs with our own cache folder as the temporary directory, and the empty folder
+    it made there is removed."""
+    global _escpos_imported
+    if _escpos_imported:
+        return
+    folder = os.path.join(tempfile.gettempdir(), f"kiosk-escpos-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", folder)
+    before = set(os.listdir(folder))
+    saved, tempfile.tempdir = tempfile.tempdir, folder
+    try:
+        import escpos.capabilities  # noqa: F401
+    finally:
+        tempfile.tempdir = saved
+    for name in set(os.listdir(folder)) - before:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.listdir(path):
+            os.rmdir(path)
+    _escpos_imported = True
 
 
 @dataclass(frozen=True)

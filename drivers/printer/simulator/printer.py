@@ -24,13 +24,12 @@ from typing import Callable
 
 from PIL import Image, ImageOps
 
-from drivers.printer.commands import ENCODINGS
+from drivers.printer.commands import ENCODINGS, QrErrorLevel
 from drivers.printer.raster import qr_image
 from drivers.printer.simulator.paper import Cell, Paper, Strip
 from drivers.printer.simulator.parser import Command, EscPosParser
 from drivers.printer.status import Paper as PaperState
 from drivers.printer.status import encode_paper_sensor, encode_status
-from drivers.printer.commands import QrErrorLevel
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,6 @@ class PrinterSimulator:
             self.paper_remaining: int | None = None
             self.cover_open = False
             self.online = True
-            self.stopped_by_paper = False
             self.cutter_error = False
             self._qr = {"size": 3, "level": QrErrorLevel.L, "data": b"", "model": 2}
             self._piece_start = 0
@@ -120,7 +118,6 @@ class PrinterSimulator:
                 self._piece_start = len(self.paper.strips)
             self.paper_state = state
             self.paper_remaining = None if state is PaperState.OK else NEAR_END_DOTS
-            self.stopped_by_paper = False
 
     def load_paper(self) -> None:
         self.set_paper(PaperState.OK)
@@ -157,7 +154,6 @@ class PrinterSimulator:
             self.paper.strips.append(Strip(marker="paper-out", label=label))
         self.paper_state = PaperState.OUT
         self.paper_remaining = 0
-        self.stopped_by_paper = mid_job
         self.paper.line.clear()
 
     # -- the byte stream --------------------------------------------------------------------
