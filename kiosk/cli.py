@@ -55,8 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main, not this __main__ copy's: commands raise
-    # kiosk.cli.UserFacingError, which is a different class from __main__.UserFacingError.
-    from kiosk.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())
