@@ -15,14 +15,9 @@ import sys
 
 from kiosk import __version__
 from kiosk.config import ConfigError
+from kiosk.errors import UserFacingError
 
-
-class UserFacingError(Exception):
-    """A failure to report to the person at the terminal as one line (exit code ``code``)."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
+__all__ = ["main", "build_parser", "UserFacingError"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,8 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main, not this __main__ copy: commands raise kiosk.cli.UserFacingError,
-    # which this copy's own class would not catch (python -m kiosk.cli would print a traceback).
-    from kiosk.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

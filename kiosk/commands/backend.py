@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
     from kiosk.backend.signing import TerminalKeyError, read_key_file
     from kiosk.refbackend.seed import DEMO_CATALOG_PATH, CatalogFileError
     from kiosk.refbackend.server import prepare_store, serve
@@ -141,7 +141,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _add_terminal(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
     from kiosk.backend.signing import TerminalKeyError, read_key_file, write_key_file
     from kiosk.refbackend.store import ReferenceStore
 
@@ -163,7 +163,7 @@ def _add_terminal(args: argparse.Namespace) -> int:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
     from kiosk.backend.signing import write_key_file
 
     path = Path(args.file)
@@ -201,7 +201,7 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _services(args: argparse.Namespace):
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
     from kiosk.backend.crypto import KeyFileError
     from kiosk.backend.service import BackendConfigError, build_backend
 
@@ -214,7 +214,7 @@ def _services(args: argparse.Namespace):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
     from kiosk.backend.errors import BackendAuthError, BackendError
 
     services = _services(args)
@@ -237,7 +237,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
 
     services = _services(args)
     try:
@@ -253,7 +253,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    from kiosk.cli import UserFacingError
+    from kiosk.errors import UserFacingError
 
     services = _services(args)
     outbox = services.outbox
