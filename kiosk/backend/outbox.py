@@ -324,7 +324,6 @@ class Outbox:
             self._set_aside(key, kind, "quarantined", str(exc))
             report.quarantined.append(key)
             return True
-        self._note_attempt(key)
         try:
             result, summary = deliver(envelope, progress)
         except CorruptItem as exc:
@@ -353,14 +352,12 @@ class Outbox:
         report.results[key] = result
         return True
 
-    def _note_attempt(self, key: str) -> None:
-        with self._tx() as conn:
-            conn.execute("UPDATE outbox_items SET attempts=attempts+1, last_attempt_at=? WHERE key=?",
-                         (self._clock(), key))
-
     def _note_error(self, key: str, error: str) -> None:
+        # Attempts are counted when they fail: a success deletes the row anyway, and one commit
+        # (one fsync) less per item doubles the drain rate.
         with self._tx() as conn:
-            conn.execute("UPDATE outbox_items SET last_error=? WHERE key=?", (error[:500], key))
+            conn.execute("UPDATE outbox_items SET attempts=attempts+1, last_attempt_at=?, last_error=? WHERE key=?",
+                         (self._clock(), error[:500], key))
 
     def _acknowledge(self, key: str, kind: str, summary: dict[str, Any]) -> None:
         with self._tx() as conn:
@@ -372,7 +369,8 @@ class Outbox:
 
     def _set_aside(self, key: str, kind: str, state: str, reason: str) -> None:
         with self._tx() as conn:
-            conn.execute("UPDATE outbox_items SET state=?, last_error=? WHERE key=?", (state, reason[:500], key))
+            conn.execute("UPDATE outbox_items SET state=?, last_error=?, attempts=attempts+1, last_attempt_at=? "
+                         "WHERE key=?", (state, reason[:500], self._clock(), key))
         if state == "quarantined":
             log.error("outbox item quarantined: it cannot be read back and will not be sent; the items after it "
                       "are still sent", extra={"fields": {"key": key, "kind": kind, "reason": reason}})

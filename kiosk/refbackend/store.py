@@ -124,12 +124,22 @@ class ReferenceStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        # Nonces go through their own connection without an fsync per commit: a nonce only has to
+        # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
+        # window only for requests whose Idempotency-Key still makes a repeat harmless.
+        if self.path != ":memory:":
+            self._nonce_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._nonce_conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self._nonce_conn = self._conn
         self._keys: dict[str, bytes] = {}
         self._items: dict[str, m.ServiceItem] = {}
         self._last_prune = 0.0
 
     def close(self) -> None:
         with self._lock:
+            if self._nonce_conn is not self._conn:
+                self._nonce_conn.close()
             self._conn.close()
 
     @contextmanager
@@ -169,15 +179,22 @@ class ReferenceStore:
         return self._keys[terminal_id]
 
     def remember(self, terminal_id: str, nonce: str, timestamp: int, now: float) -> bool:
-        with self.tx() as conn:
-            if now - self._last_prune > 60:
-                conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
-                self._last_prune = now
+        with self._lock:
+            conn = self._nonce_conn
+            conn.execute("BEGIN IMMEDIATE")
             try:
+                if now - self._last_prune > 60:
+                    conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
+                    self._last_prune = now
                 conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?)",
                              (terminal_id, nonce, now))
             except sqlite3.IntegrityError:
+                conn.execute("ROLLBACK")
                 return False
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
         return True
 
     def _terminal(self, conn: sqlite3.Connection, terminal_id: str) -> sqlite3.Row:
