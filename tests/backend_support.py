@@ -136,8 +136,8 @@ class ReferenceBackend:
     def clerk_auth(self) -> tuple[str, str]:
         return ("clerk", self.running.clerk_password)
 
-    def stop(self) -> None:
-        self.running.stop()
+    def stop(self, wait: bool = True) -> None:
+        self.running.stop(wait=wait)
 
 
 def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], float] | None = None,

@@ -139,7 +139,7 @@ class Outbox:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(_SCHEMA)
+        conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
         try:
             os.chmod(path, 0o600)
         except OSError:

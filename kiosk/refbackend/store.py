@@ -123,7 +123,7 @@ class ReferenceStore:
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
+        self._conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")  # one commit, not one per table
         # Nonces go through their own connection without an fsync per commit: a nonce only has to
         # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
         # window only for requests whose Idempotency-Key still makes a repeat harmless.

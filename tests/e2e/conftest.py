@@ -10,7 +10,7 @@ from backend_support import start_reference_backend
 def backend(tmp_path):
     running = start_reference_backend(tmp_path / "backend.sqlite3")
     yield running
-    running.stop()
+    running.stop(wait=False)
 
 
 @pytest.fixture
