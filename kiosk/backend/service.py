@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from kiosk import __version__
 from kiosk.backend import models as m
@@ -40,6 +40,9 @@ from kiosk.backend.errors import BackendError
 from kiosk.backend.outbox import Outbox
 from kiosk.backend.signing import TerminalKeyError, generate_key, parse_key, read_key_file
 from kiosk.config import Settings
+
+if TYPE_CHECKING:
+    from kiosk.status import StatusBoard
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +243,14 @@ class BackendServices:
             except Exception:
                 log.exception("backend cleanup failed")
         self._cleanup.clear()
+
+
+def attach_status(services: BackendServices, status: "StatusBoard") -> None:
+    """Drive the top bar's network light from what the backend calls actually experience."""
+    from kiosk.status import Availability
+
+    services.subscribe(lambda online: status.publish(
+        Availability("network", online, "status.network_ok" if online else "status.network_unreachable")))
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ case closes; the resident rates it; the terminal sends a heartbeat.
 """
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 
@@ -167,3 +168,32 @@ def test_the_clerk_page_shows_cases_and_takes_decisions(backend, services):
     assert again.status_code == 409
     image = requests.get(f"{backend.url}/clerk/cases/{number}/pages/0/1", auth=auth, timeout=10)
     assert image.headers["content-type"] == "image/jpeg" and image.content.startswith(b"\xff\xd8")
+
+
+def test_no_personal_data_reaches_any_log_line(backend, services, caplog):
+    """Every logger at DEBUG, through a journey with a network fault: no name, ID or phone appears."""
+    from kiosk.logs import MaskingFormatter
+
+    applicant = person("诸葛孔明", id_number=resident_id("19810704", sequence=365), phone="13611112222",
+                       address="东营市河口区河口街道海宁路99号")
+    worker = m.GridWorker(worker_id="WG-0099", name="上官婉儿", phone="13733334444")
+    item = pick_item("承诺件")
+    with caplog.at_level(logging.DEBUG):
+        outcome = services.submit_application(
+            m.ApplicationCreate(item_code=item.code, applicant=applicant, agent=worker,
+                                form={"note": "住址 东营市河口区河口街道海宁路99号"}),
+            required_pages(item, jpeg_page(30 * 1024)))
+        services.cases_by_holder(applicant.id_number)
+        services.verify_pickup(m.PickupVerify(method="id_card", id_number=applicant.id_number))
+        services.case_status(outcome.result.acceptance_number, outcome.result.verification_code)
+        bad = services.submit_application(m.ApplicationCreate(item_code=item.code, applicant=applicant), [])
+        assert isinstance(bad, Refused)
+        requests.get(f"{backend.url}/clerk/cases/{outcome.result.acceptance_number}", auth=backend.clerk_auth(),
+                     timeout=10)
+    formatter = MaskingFormatter("json")
+    raw = "\n".join(f"{r.getMessage()} {getattr(r, 'fields', '')}" for r in caplog.records)
+    shipped = "\n".join(formatter.format(r) for r in caplog.records)
+    for secret in (applicant.name, applicant.id_number, applicant.phone, applicant.address, worker.name,
+                   worker.phone):
+        assert secret not in raw, f"{secret} in a log record"
+        assert secret not in shipped
