@@ -64,7 +64,11 @@ def test_the_background_sender_delivers_when_the_network_returns_and_reports_onl
         proxy.mode = "pass"
         services.start()
         deadline = time.monotonic() + 20
-        while (services.outbox.pending_count() or not services.catalog.version) and time.monotonic() < deadline:
+        def settled():
+            return (not services.outbox.pending_count() and services.catalog.version
+                    and backend.store.terminals()[0].last_heartbeat is not None)
+
+        while not settled() and time.monotonic() < deadline:
             services.wake()
             time.sleep(0.05)
         assert services.outbox.pending_count() == 0
