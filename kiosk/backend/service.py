@@ -218,6 +218,7 @@ class BackendServices:
                         backoff = 2.0
                         next_drain = now + 30.0
                 else:
+                    self.outbox.compact()
                     next_drain = now + 30.0
             if now >= next_beat:
                 try:

@@ -69,6 +69,8 @@ def test_personal_data_is_encrypted_on_disk_and_gone_after_acknowledgement(outbo
     assert conn.execute("SELECT COUNT(*) FROM outbox_items").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM outbox_parts").fetchone()[0] == 0
     assert outbox.delivered_summary(key) == {"label": "a"}
+    outbox.compact()
+    assert (tmp_path / "outbox.sqlite3-wal").stat().st_size == 0  # no old frames left behind
 
 
 def test_network_down_keeps_the_item_and_stops_draining_to_keep_order(outbox):
