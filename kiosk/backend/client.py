@@ -145,13 +145,7 @@ class BackendClient:
         if status in ok or (status == 304 and 304 in ok):
             if model is None or status == 304:
                 return response
-            try:
-                return model.model_validate_json(response.content)
-            except ValidationError as exc:
-                raise BackendProtocolError(f"{what}: answer does not fit the contract "
-                                           f"({exc.error_count()} problems, first at "
-                                           f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])})",
-                                           status=status, code="bad_response") from None
+            return self._parse(response, model, what)
         code, message, fields = _error_of(response)
         text = f"{what}: {status} {code}: {message}"
         if status == 401:
@@ -164,6 +158,16 @@ class BackendClient:
             raise BackendRejected(text, code=code, status=status, fields=fields)
         raise BackendProtocolError(text, code=code or "unexpected_status", status=status)
 
+    @staticmethod
+    def _parse(response: requests.Response, model: type[T], what: str) -> T:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            first = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "?"
+            raise BackendProtocolError(f"{what}: answer does not fit the contract ({exc.error_count()} problems, "
+                                       f"first at {first})", status=response.status_code,
+                                       code="bad_response") from None
+
     # -- catalogue -------------------------------------------------------------------------
     def catalog_changes(self, since_version: int = 0, etag: str | None = None,
                         limit: int = 200) -> tuple[m.CatalogPage | None, str | None]:
@@ -174,19 +178,21 @@ class BackendClient:
         new_etag = response.headers.get("ETag")
         if response.status_code == 304:
             return None, new_etag or etag
-        try:
-            return m.CatalogPage.model_validate_json(response.content), new_etag
-        except ValidationError as exc:
-            raise BackendProtocolError(f"GET /catalog/items: answer does not fit the contract "
-                                       f"({exc.error_count()} problems)", code="bad_response") from None
+        return self._parse(response, m.CatalogPage, "GET /catalog/items"), new_etag
 
     def catalog_item(self, code: str) -> m.ServiceItem:
         return self._request("GET", f"/catalog/items/{code}", model=m.ServiceItem, repeatable=True)
 
     # -- applications ----------------------------------------------------------------------
     def create_application(self, request: m.ApplicationCreate, idempotency_key: str) -> m.Application:
-        return self._request("POST", "/applications", model=m.Application, json_body=request,
-                             headers={"Idempotency-Key": idempotency_key}, repeatable=True)
+        """Create (or, repeating a key, find again) an application, with the pages it holds now."""
+        response = self._request("POST", "/applications", json_body=request,
+                                 headers={"Idempotency-Key": idempotency_key}, repeatable=True)
+        application = self._parse(response, m.Application, "POST /applications")
+        if response.headers.get("Idempotent-Replayed") == "true" and application.status == "draft":
+            # The stored answer predates any page uploaded since: ask for the current state.
+            application = self.get_application(application.application_id)
+        return application
 
     def get_application(self, application_id: str) -> m.Application:
         return self._request("GET", f"/applications/{application_id}", model=m.Application, repeatable=True)

@@ -292,13 +292,15 @@ class Outbox:
 
     # -- draining --------------------------------------------------------------------------
     def drain(self, deliver: Deliver, *, until_key: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> DrainReport:
+              progress: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> DrainReport:
         """Send pending items in order until the queue is empty, ``until_key`` is delivered,
-        or a transient error stops it. ``progress`` is passed to the ``until_key`` item."""
+        a transient error stops it, or ``should_stop()`` says so (checked between items).
+        ``progress`` is passed to the ``until_key`` item."""
         report = DrainReport()
         with self._drain_lock, _ProcessLock(self.path):
             last_seq = 0
-            while True:
+            while not (should_stop and should_stop()):
                 row = self._next_pending(last_seq)
                 if row is None:
                     break

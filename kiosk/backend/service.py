@@ -97,7 +97,11 @@ class BackendServices:
     def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
                            submit: m.SubmitRequest | None = None,
                            progress: ProgressCallback | None = None) -> Delivered[m.SubmitResult] | Queued | Refused:
-        """Store the application with its pages (material index, page no, content type, bytes), then send it."""
+        """Store the application with its pages (material index, page no, content type, bytes), then send it.
+
+        Blocking: call it on a worker thread (``TaskRunner``). ``progress(sent, total)`` counts the
+        bytes of all pages and runs on that worker thread, so a screen hops to the UI thread first.
+        """
         submit = submit or m.SubmitRequest(declaration_accepted=True)
         payload, parts = application_payload(create, submit, pages)
         key = self.outbox.enqueue("application", payload, parts)
@@ -209,7 +213,7 @@ class BackendServices:
             if now >= next_drain or self._wake.is_set():
                 self._wake.clear()
                 if self.outbox.pending_count():
-                    report = self.outbox.drain(self.deliverer)
+                    report = self.outbox.drain(self.deliverer, should_stop=self._stop.is_set)
                     self._note_online(report.blocked_by is None)
                     if report.blocked_by is not None:
                         backoff = min(backoff * 2, 300.0)

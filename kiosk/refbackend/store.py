@@ -205,8 +205,8 @@ class ReferenceStore:
 
     # -- idempotency -----------------------------------------------------------------------
     def idempotent(self, terminal_id: str, key: str, endpoint: str, body: bytes,
-                   operation: Callable[[sqlite3.Connection], tuple[int, Any, str | None]]) -> tuple[int, str]:
-        """Run ``operation`` once per (terminal, key); a repeat gets the stored answer.
+                   operation: Callable[[sqlite3.Connection], tuple[int, Any, str | None]]) -> tuple[int, str, bool]:
+        """Run ``operation`` once per (terminal, key); a repeat gets the stored answer (and ``True``).
 
         ``operation`` returns (status, model, ref); ``ref`` links the key to what it made
         (an application id), for ratings that name their case by the application's key.
@@ -219,13 +219,13 @@ class ReferenceStore:
                 if row["endpoint"] != endpoint or row["request_hash"] != request_hash:
                     raise ApiError(409, "idempotency_key_reused",
                                    "this Idempotency-Key was already used for a different request")
-                return row["status"], row["response"]
+                return row["status"], row["response"], True
             status, model, ref = operation(conn)
             text = model.model_dump_json()
             conn.execute("INSERT INTO idempotency(terminal_id, key, endpoint, request_hash, status, response, ref, "
                          "created_at) VALUES (?,?,?,?,?,?,?,?)",
                          (terminal_id, key, endpoint, request_hash, status, text, ref, self._stamp()))
-            return status, text
+            return status, text, False
 
     # -- catalogue -------------------------------------------------------------------------
     def _next_version(self, conn: sqlite3.Connection) -> int:

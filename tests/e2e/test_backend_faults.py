@@ -269,3 +269,41 @@ def test_refusals_are_logged_without_personal_data(backend, caplog):
 def test_a_terminal_cannot_act_for_another(backend, client):
     response = client.session.get(f"{backend.url}/api/v1/terminals/HK-OTHER-9/pickups", timeout=10)
     assert response.status_code == 403
+
+
+def test_a_resumed_delivery_sends_only_the_pages_the_backend_lacks(backend, tmp_path):
+    from kiosk.backend.delivery import application_payload
+    from kiosk.backend.errors import BackendUnavailable
+
+    item = pick_item("承诺件")
+    index = next(i for i, x in enumerate(item.materials) if x.required and x.kiosk_capture)
+    pages = required_pages(item, jpeg_page(40 * 1024)) + [(index, n, "image/jpeg", jpeg_page(40 * 1024, seed=n))
+                                                          for n in (2, 3)]
+    outbox = Outbox(tmp_path / "o.sqlite3", RecordCipher(load_or_create_data_key(tmp_path / "o.key")))
+    payload, parts = application_payload(m.ApplicationCreate(item_code=item.code, applicant=person()),
+                                         m.SubmitRequest(declaration_accepted=True), pages)
+    outbox.enqueue("application", payload, parts)
+
+    class CutAfterTwoPages(BackendClient):
+        uploads = 0
+
+        def upload_page(self, *args, **kwargs):
+            if CutAfterTwoPages.uploads == 2:
+                raise BackendUnavailable("PUT page: backend unreachable", code="unreachable")
+            CutAfterTwoPages.uploads += 1
+            return super().upload_page(*args, **kwargs)
+
+    class Counting(BackendClient):
+        uploads = 0
+
+        def upload_page(self, *args, **kwargs):
+            Counting.uploads += 1
+            return super().upload_page(*args, **kwargs)
+
+    first = outbox.drain(Deliverer(CutAfterTwoPages(backend.url, backend.terminal_id, backend.key)))
+    assert first.blocked_by is not None and backend.store.count("pages") == 2
+    second = outbox.drain(Deliverer(Counting(backend.url, backend.terminal_id, backend.key)))
+    assert len(second.delivered) == 1
+    assert Counting.uploads == len(pages) - 2
+    assert backend.store.count("pages") == len(pages) and backend.store.count("cases") == 1
+    outbox.close()

@@ -238,3 +238,12 @@ def test_unknown_kind_is_refused_at_write_time(outbox):
     with pytest.raises(ValueError):
         outbox.enqueue("teleport", {})
     assert json.dumps(outbox.counts())
+
+
+def test_draining_stops_between_items_when_asked(outbox):
+    for label in "abc":
+        put(outbox, label)
+    recorder = Recorder()
+    report = outbox.drain(recorder, should_stop=lambda: len(recorder.sent) >= 1)
+    assert recorder.sent == ["a"] and len(report.delivered) == 1
+    assert outbox.pending_count() == 2
