@@ -38,7 +38,6 @@ from backend_support import catalog_items, jpeg_page, person, pick_item, residen
 from kiosk.backend import models as m  # noqa: E402
 from kiosk.backend.client import BackendClient  # noqa: E402
 from kiosk.backend.crypto import RecordCipher, load_or_create_data_key  # noqa: E402
-from kiosk.backend.delivery import Deliverer  # noqa: E402
 from kiosk.backend.outbox import Outbox  # noqa: E402
 from kiosk.backend.service import BackendServices, Delivered  # noqa: E402
 from kiosk.backend.catalog_cache import CatalogCache  # noqa: E402

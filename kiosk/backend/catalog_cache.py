@@ -8,7 +8,6 @@ that the next sync continues from. Reading never touches the network.
 """
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading

@@ -61,6 +61,11 @@ class Queued:
     reason: str  # the transient error, for the technician; the UI shows its own words
 
     @property
+    def local_reference(self) -> str:
+        """A short reference for the receipt until the acceptance number exists (e.g. "3F9A0C1D")."""
+        return self.key[:8].upper()
+
+    @property
     def application_key(self) -> str:
         """What a rating names this application by until it has an acceptance number."""
         return create_key(self.key)
