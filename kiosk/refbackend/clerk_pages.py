@@ -118,11 +118,19 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in detail["form"].items())
             parts.append(f"<section><h3>申请表</h3><table>{rows}</table></section>")
         pages = []
+        try:
+            material_names = [x.name for x in store.item(case.item_code).materials]
+        except ApiError:
+            material_names = []
         for page in detail["pages"]:
             url = f"/clerk/cases/{quote(number)}/pages/{page['material_index']}/{page['page_no']}"
-            label = f"材料{page['material_index'] + 1} 第{page['page_no']}页"
+            index = page["material_index"]
+            name = material_names[index] if index < len(material_names) else f"材料{index + 1}"
+            label = _e(f"{name} 第{page['page_no']}页")
             if page["content_type"] == "image/jpeg":
-                pages.append(f"<a href='{url}' target='_blank'><img class='page' src='{url}' alt='{label}'></a>")
+                pages.append(f"<figure style='display:inline-block;margin:4px'><a href='{url}' target='_blank'>"
+                             f"<img class='page' src='{url}' alt='{label}'></a><figcaption>{label}</figcaption>"
+                             "</figure>")
             else:
                 pages.append(f"<a href='{url}' target='_blank'>{label}（PDF）</a>")
         parts.append(f"<section><h3>材料（{len(detail['pages'])} 页）</h3>{''.join(pages) or '无'}</section>")
