@@ -83,6 +83,7 @@ class SerialSimulator:
         self.ignored_wrong_baud = 0
         self._random = random.Random(seed)
         self._lock = threading.RLock()
+        self._send_lock = threading.Lock()  # replies from the thread and scans from control calls
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._replugging: threading.Timer | None = None
@@ -208,10 +209,11 @@ class SerialSimulator:
         return bytes(self._random.randrange(256) for _ in range(min(size, 256)))
 
     def send(self, data: bytes) -> None:
-        if self.wire_time:
-            self.port.write_paced(data, self.baud, cancelled=self._stop)
-        else:
-            self.port.write(data)
+        with self._send_lock:
+            if self.wire_time:
+                self.port.write_paced(data, self.baud, cancelled=self._stop)
+            else:
+                self.port.write(data)
 
     def set_fault(self, name: str, on: bool = True, times: int | None = None, **params: Any) -> None:
         if name in ("vanish", "unplug"):
