@@ -186,13 +186,19 @@ class Ga467Reader(IdCardReader):
             decoder = p.FrameDecoder("response")
             received = bytearray()
             deadline = time.monotonic() + wait
+            # a reader sends its reply in one burst: once only garbage has come (no frame begun)
+            # and the line has gone quiet, waiting for the full timeout would only delay the error
+            quiet = max(0.03, wire_seconds(32, self.link.baud))
+            last_byte = 0.0
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                remaining = deadline - now
+                if remaining <= 0 or (received and not decoder.pending and now - last_byte > quiet):
                     break
-                chunk = self.link.read_some(min(remaining, 0.1))
+                chunk = self.link.read_some(min(remaining, quiet))
                 if not chunk:
                     continue
+                last_byte = time.monotonic()
                 received += chunk
                 items = decoder.feed(chunk)
                 for item in items:
