@@ -237,6 +237,8 @@ class SerialLocker(Locker):
         """Unlock door ``door``; ``LockJammed`` if its latch stays shut."""
         board, lock = self._check_door(door)
         self._require_open()
+        # the lock is held until the new state is recorded, so that a poll that started
+        # before the unlock cannot report the door shut after it was opened
         with self._io:
             reply = self.transact(lp.UNLOCK, board, lock)
             state = self._door_state(door, reply)
@@ -246,17 +248,17 @@ class SerialLocker(Locker):
                 time.sleep(0.1)
                 state = self.query_door(door)
                 opened = not state.closed
-        self.count("unlocks")
-        if not opened:
-            self.count("jams")
-            self._jammed.add(door)
-            error = LockJammed(f"door {door}: the lock stayed shut after the unlock command", raw=reply.raw)
-            self.last_error = error
-            self._publish_door(DoorEvent("jammed", door, state))
-            self._refresh_status(error.code)
-            raise error
-        self._jammed.discard(door)
-        self._note(DoorState(door, False, state.item_present))
+            self.count("unlocks")
+            if not opened:
+                self.count("jams")
+                self._jammed.add(door)
+                error = LockJammed(f"door {door}: the lock stayed shut after the unlock command", raw=reply.raw)
+                self.last_error = error
+                self._publish_door(DoorEvent("jammed", door, state))
+                self._refresh_status(error.code)
+                raise error
+            self._jammed.discard(door)
+            self._note(DoorState(door, False, state.item_present))
         return DoorState(door, False, state.item_present)
 
     # -- change tracking -----------------------------------------------------------------------------
@@ -313,9 +315,10 @@ class SerialLocker(Locker):
         silent = 0
         while not self._stop.is_set():
             try:
-                for state in self.query_all().values():
-                    self._note(state)
-                self._check_left_open()
+                with self._io:
+                    for state in self.query_all().values():
+                        self._note(state)
+                    self._check_left_open()
                 silent = 0
             except ConnectionLost as exc:
                 self._went_offline(exc, "board_silent")

@@ -69,6 +69,11 @@ class ScannerSimulator(SerialSimulator):
             return
         self.reply(data)
 
+    def garbage(self, size: int) -> bytes:
+        """A misread: noise sent as if it were a code, line end included."""
+        noise = super().garbage(size).replace(b"\r", b"").replace(b"\n", b"")
+        return noise + self.terminator
+
     def on_bytes(self, data: bytes) -> None:
         if self.trigger == "none":
             return
