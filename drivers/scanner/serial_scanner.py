@@ -97,7 +97,7 @@ class SerialScanner(CodeScanner):
                 if self._start and time.monotonic() >= next_trigger:
                     self.arm()
                     next_trigger = time.monotonic() + self.retrigger_seconds
-                data = self.link.read_some(0.2)
+                data = self.link.read_some(0.1)
                 if not data:
                     continue
                 for line in self.framer.feed(data):
