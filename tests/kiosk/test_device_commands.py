@@ -121,3 +121,14 @@ def test_locker_open_and_status(short_dir, capsys, board):
         err = capsys.readouterr().err
         assert "DEV-006" in err and "door 4" in err and err.count("\n") == 1
         assert main(["locker", "open", "99", *base]) == 2
+
+
+def test_devices_status_reports_each_configured_device(short_dir, capsys):
+    config = short_dir / "kiosk.toml"
+    config.write_text('[terminal]\nid = "A"\nname = "测试"\n[devices.idcard]\ndriver = "ga467"\n'
+                      f'port = "{short_dir / "ttyUSB0"}"\n[devices.scanner]\ndriver = "simulator"\n',
+                      encoding="utf-8")
+    assert main(["devices", "status", "--config", str(config), "--wait", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "-- idcard   ga467" in out and "does not exist" in out
+    assert "OK scanner  simulator" in out
