@@ -168,7 +168,9 @@ class _Supervisor:
                 continue
             report = self.device.check_health(HealthLevel.INTERNAL)
             self.manager._last_reports[self.name] = report
-            if report.ok:
+            if report.ok or self.device.status.state not in (State.ONLINE, State.BUSY):
+                # a device that reports its own fault (SAM failure, jammed lock, door left open)
+                # is talking: reopening the port would not help
                 self.health_failures = 0
             else:
                 self.health_failures += 1

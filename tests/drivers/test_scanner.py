@@ -5,7 +5,7 @@ import errno
 import queue
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers.base import State, UnsupportedError
@@ -263,3 +263,29 @@ def test_hid_without_evdev_says_how_to_install_it(monkeypatch):
     with pytest.raises(UnsupportedError) as caught:
         EvdevSource("/dev/input/event0")
     assert "heyiban-kiosk[hid]" in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def noisy_line(tmp_path_factory):
+    simulator = ScannerSimulator(link=tmp_path_factory.mktemp("noise") / "scanner", wire_time=False).start()
+    scanner = SerialScanner(simulator.path)
+    events: queue.Queue = queue.Queue()
+    scanner.subscribe_scans(events.put)
+    scanner.open()
+    scanner.enable()
+    yield simulator, scanner, events
+    scanner.close()
+    simulator.stop()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(noise=st.binary(min_size=1, max_size=300))
+def test_scanner_thread_survives_any_bytes_on_the_line(noisy_line, noise):
+    simulator, scanner, events = noisy_line
+    simulator.send(noise + b"\r")
+    simulator.scan("MARKER-OK")
+    while True:
+        event = events.get(timeout=3)
+        if event.text is not None and event.text.endswith("MARKER-OK"):
+            break
+    assert scanner.reading and scanner.counters["internal_errors"] == 0

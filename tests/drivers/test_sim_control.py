@@ -8,6 +8,8 @@ import tempfile
 
 import pytest
 import serial
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.base import BusyError, NoDeviceError
 from drivers.idcard.simulator import Ga467Simulator
@@ -114,3 +116,10 @@ def test_serial_link_errors_name_the_cause(sim_link):
         SerialLink(port.path, 9600).open()
     first.close()
     port.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_request_line_gets_an_answer_object(line):
+    answer = SimControlServer("/nonexistent/never-started.sock").dispatch_line(line)
+    assert isinstance(answer, dict) and isinstance(answer["ok"], bool)
