@@ -183,7 +183,7 @@ class PtyPort:
         self._master, self._slave = master, slave
         self.name = os.ttyname(slave)
         if self.link:
-            self.link.parent.mkdir(parents=True, exist_ok=True)
+            self.link.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             temporary = self.link.with_name(self.link.name + ".new")
             try:
                 temporary.unlink()

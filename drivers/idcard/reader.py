@@ -123,6 +123,7 @@ class Ga467Reader(IdCardReader):
         self._thread: threading.Thread | None = None
         self.last_error: DeviceError | None = None
         self.sam_id = ""
+        self._logged: tuple[str, float] = ("", 0.0)
 
     @property
     def port(self) -> str:
@@ -334,14 +335,21 @@ class Ga467Reader(IdCardReader):
                 silent = 0
                 self.count("failures")
                 self.last_error = exc
-                log.warning("card read failed", extra={"fields": {"device": self.name, "code": exc.code,
-                                                                  "error": str(exc)}})
+                self._log_failure(exc)
                 self._publish_card(CardEvent("error", error=exc))
             except Exception as exc:  # a bug must not kill the reader thread
                 self.count("internal_errors")
                 log.exception("unexpected error in the card reader thread", extra={"fields": {"device": self.name}})
                 self._publish_card(CardEvent("error", error=ProtocolError(f"internal error: {type(exc).__name__}")))
             self._stop.wait(self.poll_interval)
+
+    def _log_failure(self, exc: DeviceError) -> None:
+        """Warn once per kind of failure a minute: a faulty line must not flood the journal."""
+        now = time.monotonic()
+        if exc.code != self._logged[0] or now - self._logged[1] > 60.0:
+            self._logged = (exc.code, now)
+            log.warning("card read failed", extra={"fields": {"device": self.name, "code": exc.code,
+                                                              "error": str(exc)}})
 
     def _poll_once(self) -> IdCard | None:
         with self._io:
