@@ -206,3 +206,25 @@ def test_polling_goes_offline_when_the_port_vanishes(sim, reader, wait_for):
     sim.unplug()
     wait_for(lambda: reader.status.state is State.OFFLINE)
     assert reader.status.error_code == "DEV-010"
+
+
+def test_a_deck_file_adds_cards_a_tester_can_place(tmp_path, sim_link):
+    deck = tmp_path / "deck.toml"
+    deck.write_text('[[card]]\nkey = "grandma"\nname = "赵淑珍"\ngender = "女"\nnation = "满"\n'
+                    'birth_date = "1940-02-29"\naddress = "山东省东营市河口区六合街道"\n'
+                    'id_number = "370503194002292026"\nissuer = "东营市公安局河口分局"\n'
+                    'valid_from = "2010-01-01"\nvalid_to = "长期"\n', encoding="utf-8")
+    with Ga467Simulator(link=sim_link("idcard"), deck=deck, card="grandma", wire_time=False) as simulator:
+        with Ga467Reader(simulator.path, timeout=0.3) as device:
+            card = device.read_card()
+    assert (card.name, card.nation, card.birth_date, card.valid_to) == ("赵淑珍", "满", "1940-02-29", "长期")
+
+
+def test_a_deck_file_with_a_bad_card_is_refused_at_start(tmp_path, sim_link):
+    from drivers.idcard.deck import load_deck
+
+    deck = tmp_path / "deck.toml"
+    deck.write_text('[[card]]\nkey = "typo"\nname = "钱七"\nid_number = "370503194002292027"\n'
+                    'birth_date = "1940-02-29"\nvalid_from = "2010-01-01"\nvalid_to = "长期"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="card 'typo' would not read back: .*GB 11643"):
+        load_deck(deck)
