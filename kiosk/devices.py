@@ -511,10 +511,14 @@ def _locker_simulator(name: str, section: Any, context: BuildContext) -> Built:
     simulator = LockerSimulator(name, link=context.sim_port(section, name), board=section.board, items=items,
                                 auto_pickup_seconds=section.simulator_pickup_seconds, **kwargs)
     _faults(simulator, section.simulator_faults)
+    try:
+        locker = SerialLocker(simulator.path, section.board, name=name, timeout=section.timeout_seconds,
+                              poll_interval=section.poll_seconds,
+                              door_open_alert_seconds=section.door_open_alert_seconds, **kwargs)
+    except ValueError:
+        simulator.stop()
+        raise
     simulator.start()
-    locker = SerialLocker(simulator.path, section.board, name=name, timeout=section.timeout_seconds,
-                          poll_interval=section.poll_seconds, door_open_alert_seconds=section.door_open_alert_seconds,
-                          **kwargs)
     return Built(locker, simulator)
 
 

@@ -347,6 +347,21 @@ class SerialLocker(Locker):
         self.set_status(State.OFFLINE, None, exc.code)
 
     # -- health ---------------------------------------------------------------------------------------
+    def _pulse_empty_door(self, states: dict[int, DoorState], checks: list[tuple[str, bool, str]]) -> bool:
+        """External check: unlock one closed door that is known to be empty."""
+        empty = [door for door, state in sorted(states.items()) if state.closed and state.item_present is False]
+        if not empty:
+            reason = "the board has no item sensor" if not self.protocol.has_item_sensor else "no empty closed door"
+            checks.append(("unlock test", True, f"skipped: {reason}; use `kiosk locker open N` on an empty door"))
+            return True
+        try:
+            self.open_door(empty[0])
+            checks.append(("unlock test", True, f"door {empty[0]} unlocked (close it again)"))
+            return True
+        except DeviceError as exc:
+            checks.append(("unlock test", False, str(exc)))
+            return False
+
     def _health(self, level: HealthLevel) -> HealthReport:
         self._require_open()
         checks: list[tuple[str, bool, str]] = [
@@ -362,6 +377,8 @@ class SerialLocker(Locker):
         except DeviceError as exc:
             ok = False
             checks.append(("boards answer", False, str(exc)))
+        if ok and level is not HealthLevel.INTERNAL:
+            ok = self._pulse_empty_door(states, checks) and ok
         if self._jammed:
             ok = False
             checks.append(("locks", False, f"jammed: {sorted(self._jammed)}"))

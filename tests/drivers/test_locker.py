@@ -157,3 +157,14 @@ def test_addresses_outside_the_board_range_are_refused():
         SerialLocker("/dev/null", "kerong", address=15, doors=32)
     with pytest.raises(ValueError):
         SerialLocker("/dev/null", "8a", address=0, doors=4)
+
+
+def test_external_health_check_pulses_an_empty_door_only(cabinet):
+    simulator, locker, _events = cabinet
+    report = locker.check_health("external")
+    assert report.ok
+    if locker.protocol.has_item_sensor:
+        assert not simulator.doors[1].closed and simulator.doors[3].closed  # door 3 holds an item
+        assert "door 1 unlocked" in report.text()
+    else:
+        assert all(door.closed for door in simulator.doors.values()) and "skipped" in report.text()
