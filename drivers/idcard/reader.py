@@ -314,6 +314,8 @@ class Ga467Reader(IdCardReader):
                 else:
                     card = self._poll_once()
                     if card is not None:
+                        log.info("card read", extra={"fields": {"device": self.name,
+                                                                "card_type": card.card_type.value}})
                         self._publish_card(CardEvent("card", card=card))
                 silent = 0
             except ConnectionLost as exc:
