@@ -269,3 +269,22 @@ def test_the_demo_configuration_runs_every_device_simulated(short_dir):
     finally:
         kiosk.shutdown()
     assert not os.path.exists(overrides["devices.sim_control"])
+
+
+@pytest.mark.parametrize("text,key", [
+    ('[devices.idcard]\ndriver = "simulator"\nsimulator_faults = "slow;garbage"\n', "devices.idcard.simulator_faults"),
+    ('[devices.locker]\ndriver = "serial"\nboard = "kerong-cu"\n', "devices.locker.board"),
+    ('[devices.scanner]\ndriver = "usb"\n', "devices.scanner.driver"),
+    ('[devices.idcard]\nbaud = 4800\n', "devices.idcard.baud"),
+])
+def test_device_config_mistakes_name_the_key_and_line(text, key):
+    from kiosk.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(BASE + text, "kiosk.toml")
+    assert caught.value.key == key and caught.value.line is not None
+
+
+def test_existing_files_without_device_sections_stay_valid():
+    settings = parse_settings(BASE)
+    assert {settings.devices.idcard.driver, settings.devices.scanner.driver, settings.devices.locker.driver} == {"none"}
