@@ -88,10 +88,77 @@ class BackendSettings:
                      pattern=r"(https?://[^\s]+)?")
 
 
+_FAULT_LIST = r"([a-z_]+(:[0-9.]+)?(\s*,\s*[a-z_]+(:[0-9.]+)?)*)?"
+_PORT_HELP = ("the serial port, e.g. \"/dev/ttyUSB0\" or a stable \"/dev/serial/by-id/...\" name; with "
+              "driver = \"simulator\": where the simulator's pseudo-terminal link is made (empty: automatic)")
+
+
+@dataclass(frozen=True)
+class IdCardDeviceSettings:
+    driver: Literal["none", "ga467", "simulator"] = _spec(
+        "none", help="\"ga467\" for a GA/T 467 serial reader, \"simulator\" for the simulated reader, "
+                     "\"none\" when the terminal has no ID card reader")
+    port: str = _spec("", help=_PORT_HELP)
+    baud: int = _spec(115200, help="line speed of the reader: 115200 (the GA/T 467 default), 57600, 38400, "
+                                   "19200 or 9600", min=9600, max=115200)
+    timeout_seconds: float = _spec(1.0, help="seconds to wait for the reader's answer (wire time is added)",
+                                   min=0.05, max=30)
+    poll_seconds: float = _spec(0.3, help="seconds between looks for a card", min=0.05, max=10)
+    read_fingerprint: bool = _spec(False, help="true to read the fingerprint template too (command 30 10)")
+    simulator_card: str = _spec("", help="simulator: the card placed on the reader at start, e.g. \"resident\" "
+                                         "(empty: none)", pattern=r"[A-Za-z0-9_-]{0,64}")
+    simulator_deck: str = _spec("", help="simulator: a TOML file of extra [[card]] tables (empty: built-in deck)")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"slow:1.5, read_failure\"",
+                                  pattern=_FAULT_LIST)
+
+
+@dataclass(frozen=True)
+class ScannerDeviceSettings:
+    driver: Literal["none", "serial", "hid", "simulator"] = _spec(
+        "none", help="\"serial\" for a serial/USB-CDC scanner, \"hid\" for a keyboard-wedge scanner (evdev), "
+                     "\"simulator\" for the simulated scanner, \"none\" for no scanner")
+    port: str = _spec("", help=_PORT_HELP + "; for driver = \"hid\": the input device, e.g. "
+                               "\"/dev/input/by-id/usb-...-event-kbd\"")
+    baud: int = _spec(9600, help="line speed of a serial scanner", min=1200, max=921600)
+    prefix: str = _spec("", help="text the scanner puts before each code (removed), e.g. \"]Q1\"")
+    suffix: str = _spec("", help="text the scanner puts after each code before the line end (removed)")
+    trigger: Literal["none", "honeywell", "newland"] = _spec(
+        "none", help="\"none\" for scanners that scan by themselves; \"honeywell\" or \"newland\" for scanners "
+                     "that scan on a serial trigger command")
+    grab: bool = _spec(True, help="hid: grab the device so its keystrokes never reach the screen")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"garbage\"", pattern=_FAULT_LIST)
+
+
+@dataclass(frozen=True)
+class LockerDeviceSettings:
+    driver: Literal["none", "serial", "simulator"] = _spec(
+        "none", help="\"serial\" for lock-control boards on a serial (RS-485) port, \"simulator\" for the "
+                     "simulated cabinet, \"none\" when the terminal has no locker")
+    board: Literal["kerong", "8a"] = _spec("kerong", help="the board protocol: \"kerong\" (Kerong CU) or \"8a\" "
+                                                          "(the common 0x8A board)")
+    port: str = _spec("", help=_PORT_HELP)
+    baud: int = _spec(0, help="line speed; 0 for the board's default (kerong 19200, 8a 9600)", min=0, max=115200)
+    address: int = _spec(-1, help="address of the first board as set on its switches (kerong 0-15, 8a 1-32); "
+                                  "-1 for the board's first address", min=-1, max=32)
+    doors: int = _spec(16, help="number of doors (they continue on the next board addresses)", min=1, max=512)
+    timeout_seconds: float = _spec(0.5, help="seconds to wait for a board's answer", min=0.05, max=10)
+    poll_seconds: float = _spec(0.5, help="seconds between door status queries", min=0.1, max=10)
+    door_open_alert_seconds: float = _spec(60.0, help="seconds a door may stay open before staff are alerted",
+                                           min=5, max=3600)
+    latch_inverted: bool = _spec(False, help="true if the board reports the latch the other way round "
+                                             "(latch bit 0 = locked)")
+    simulator_items: str = _spec("", help="simulator: doors holding an item at start, e.g. \"1,2,5\"",
+                                 pattern=r"(\d+(\s*,\s*\d+)*)?")
+    simulator_pickup_seconds: float = _spec(3.0, help="simulator: seconds until the simulated resident takes "
+                                                      "the item and shuts the door (0: never)", min=0, max=3600)
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"jammed:3\"", pattern=_FAULT_LIST)
+
+
 @dataclass(frozen=True)
 class PrinterSettings:
-    driver: Literal["escpos", "simulator"] = _spec(
-        "simulator", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer")
+    driver: Literal["none", "escpos", "simulator"] = _spec(
+        "none", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer, "
+                     "\"none\" when the terminal has no printer")
     transport: Literal["usb", "serial", "network", "file"] = _spec(
         "usb", help="how an escpos printer is connected: \"usb\", \"serial\", \"network\" (raw port 9100) or "
                     "\"file\" (a device node such as /dev/usb/lp0: cannot report paper status)")
@@ -125,7 +192,15 @@ class PrinterSettings:
 
 @dataclass(frozen=True)
 class DevicesSettings:
+    idcard: IdCardDeviceSettings = _spec(default_factory=IdCardDeviceSettings, help="the ID card reader")
+    scanner: ScannerDeviceSettings = _spec(default_factory=ScannerDeviceSettings, help="the code scanner")
+    locker: LockerDeviceSettings = _spec(default_factory=LockerDeviceSettings, help="the pickup locker")
     printer: PrinterSettings = _spec(default_factory=PrinterSettings, help="the receipt printer")
+    health_seconds: float = _spec(10.0, help="seconds between health checks of each device", min=1, max=3600)
+    reopen_max_seconds: float = _spec(30.0, help="longest wait between attempts to reopen a device that "
+                                                 "dropped out", min=1, max=3600)
+    sim_control: str = _spec("", help="Unix socket for `kiosk sim` while devices are simulated (empty: "
+                                      "$XDG_RUNTIME_DIR/kiosk-sim.sock)")
 
 
 @dataclass(frozen=True)
@@ -135,7 +210,8 @@ class Settings:
     session: SessionSettings = _spec(default_factory=SessionSettings, help="inactivity and scratch files")
     logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
     backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
-    devices: DevicesSettings = _spec(default_factory=DevicesSettings, help="devices: printer, …")
+    devices: DevicesSettings = _spec(default_factory=DevicesSettings,
+                                     help="ID card reader, scanner, locker, printer")
     source: str = field(default="", compare=False)
 
 
