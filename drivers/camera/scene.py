@@ -273,13 +273,14 @@ def add_shadow(image: np.ndarray, rng: np.random.Generator, strength: float | No
     return np.clip(image.astype(np.float32) * (1 - strength * soft), 0, 255).astype(np.uint8)
 
 
-def add_glare(image: np.ndarray, rng: np.random.Generator, centre: tuple[float, float] | None = None) -> np.ndarray:
+def add_glare(image: np.ndarray, rng: np.random.Generator, centre: tuple[float, float] | None = None,
+              strength: float = 1.1) -> np.ndarray:
     h, w = image.shape[:2]
     cx, cy = centre if centre is not None else (rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     rx, ry = rng.uniform(0.06, 0.15) * w, rng.uniform(0.05, 0.12) * h
     blob = np.exp(-(((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2))
-    return np.clip(image.astype(np.float32) + 255 * 1.1 * blob[..., None], 0, 255).astype(np.uint8)
+    return np.clip(image.astype(np.float32) + 255 * strength * blob[..., None], 0, 255).astype(np.uint8)
 
 
 def add_hand(image: np.ndarray, rng: np.random.Generator, quad: np.ndarray) -> np.ndarray:
@@ -484,7 +485,8 @@ def code_scene(rng: np.random.Generator, width: int, height: int, payload: str |
         image = np.clip(image.astype(np.float32) * rng.uniform(0.35, 0.6) + rng.uniform(0, 30), 0, 255).astype(
             np.uint8)
     if "glare" in effects:
-        image = add_glare(image, rng, tuple(quad.mean(axis=0) + rng.uniform(-0.2, 0.2, 2) * (quad[2] - quad[0])))
+        image = add_glare(image, rng, tuple(quad.mean(axis=0) + rng.uniform(-0.3, 0.3, 2) * (quad[2] - quad[0])),
+                          strength=rng.uniform(0.35, 0.8))
     if "blur" in effects:
         image = add_blur(image, rng, rng.uniform(0.8, 2.2))
     if "noise" in effects:
