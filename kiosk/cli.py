@@ -60,4 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the imported module: under ``python -m kiosk.cli`` this file is ``__main__``,
+    # and commands raise ``kiosk.cli.UserFacingError`` — a different class from this copy's.
+    from kiosk.cli import main as _main
+
+    sys.exit(_main())
