@@ -10,9 +10,10 @@ import numpy as np
 def order_corners(points) -> np.ndarray:
     """Order four points as top-left, top-right, bottom-right, bottom-left (image coordinates, y down).
 
-    Points are sorted clockwise around their centroid; the side whose midpoint is highest
-    in the image becomes the top side. Works for any rotation up to ±45° and for mirrored
-    or shuffled input. Raises ValueError for anything that is not four distinct points.
+    Points are sorted clockwise around their centroid; of the four sides, the one that runs
+    left to right closest to level is the top side (for any page turned less than 45°, and
+    for long thin pages too, where "the highest side" would pick a short side). Works for
+    shuffled or mirrored input. Raises ValueError for anything that is not four distinct points.
     """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if pts.shape != (4, 2) or not np.all(np.isfinite(pts)):
@@ -25,8 +26,8 @@ def order_corners(points) -> np.ndarray:
     top_scores = []
     for i in range(4):
         a, b = clockwise[i], clockwise[(i + 1) % 4]
-        # highest side first; on a tie (45°) the one further left
-        top_scores.append(((a[1] + b[1]) / 2, (a[0] + b[0]) / 2))
+        # the top side runs left to right, closest to level; on a tie (45°) the higher one
+        top_scores.append((round(abs(math.atan2(b[1] - a[1], b[0] - a[0])), 9), (a[1] + b[1]) / 2))
     start = min(range(4), key=lambda i: top_scores[i])
     return np.roll(clockwise, -start, axis=0).astype(np.float32)
 

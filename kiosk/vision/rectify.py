@@ -2,8 +2,8 @@
 
 ``rectify(image, corners, aspect, dpi)`` maps the quad TL, TR, BR, BL onto an upright
 rectangle. The aspect is ``"a4"`` (210×297 mm), ``"id_card"`` (85.6×54 mm), ``"free"`` (the
-page's own proportions, estimated from its sides) or ``"auto"`` (A4 or ID card when the
-estimate is within 12 % of one of them, else free). A4 and ID card come out at their
+page's own proportions, estimated from its sides) or ``"auto"`` (the nearer of A4 and ID card when the
+estimate is within 12 % of it, else free). A4 and ID card come out at their
 physical size at ``dpi``; a free page keeps the pixels the camera saw.
 
 ``deskew(image)`` turns a page by up to ±5° so that its text lines run level (projection
@@ -40,12 +40,13 @@ def resolve_aspect(corners, aspect: str) -> tuple[str, float]:
     seen = estimate_aspect(corners)
     portrait = seen >= 1.0
     if aspect == "auto":
+        matches = []
         for kind in ("a4", "id_card"):
             w, h = PAPER_MM[kind]
             target = max(w, h) / min(w, h) if portrait else min(w, h) / max(w, h)
-            if abs(seen - target) / target <= SNAP_TOLERANCE:
-                return kind, target
-        return "free", seen
+            matches.append((abs(seen - target) / target, kind, target))
+        error, kind, target = min(matches)
+        return (kind, target) if error <= SNAP_TOLERANCE else ("free", seen)
     if aspect == "free":
         return "free", seen
     w, h = PAPER_MM[aspect]
