@@ -359,7 +359,8 @@ EFFECTS = ("shadow", "glare", "hand", "blur", "noise", "jpeg", "vignette")
 
 def document_scene(rng: np.random.Generator, width: int, height: int, *, kind: str | None = None,
                    desk: str | None = None, effects: list[str] | tuple[str, ...] | None = None,
-                   page_width: int | None = None, max_rotation: float = 20.0) -> DocumentScene:
+                   page_width: int | None = None, max_rotation: float = 20.0,
+                   perspective: float = 0.06) -> DocumentScene:
     """A page (or an empty desk when ``kind == "none"``) with the given or random effects."""
     kind = kind or str(rng.choice(["text", "form", "id_card"], p=[0.4, 0.35, 0.25]))
     desk = desk or str(rng.choice(DESKS))
@@ -376,7 +377,8 @@ def document_scene(rng: np.random.Generator, width: int, height: int, *, kind: s
             page_width = int(min(1400, max(500, height * (0.9 if kind != "id_card" else 0.7) / aspect * 1.2)))
         page = render_page(kind, rng, page_width)
         fill = (0.35, 0.6) if kind == "id_card" else (0.6, 0.92)
-        quad = random_quad(rng, width, height, aspect, min_fill=fill[0], max_fill=fill[1], max_rotation=max_rotation)
+        quad = random_quad(rng, width, height, aspect, min_fill=fill[0], max_fill=fill[1], max_rotation=max_rotation,
+                           perspective=perspective)
         image = paste(background, page, quad)
     if "hand" in effects and quad is not None:
         image = add_hand(image, rng, quad)

@@ -148,7 +148,7 @@ class SimulatedSource:
         if self.scene in ("document", "id_card", "empty"):
             kind = {"document": ("text", "form")[self._page_no % 2], "id_card": "id_card", "empty": "none"}[self.scene]
             made = scenes.document_scene(rng, self.width, self.height, kind=kind, desk="wood", effects=["vignette"],
-                                         max_rotation=8.0)
+                                         max_rotation=8.0, perspective=0.015)  # a 高拍仪 looks straight down
             self._base, self._truth = made.image, made.quad
         else:
             made = scenes.code_scene(rng, self.width, self.height, self.qr_text, self.qr_text, carrier="phone",
