@@ -129,6 +129,8 @@ class CameraPreview(Widget):
                     self.show_outline(None, None, "searching")
                 else:
                     state = result.hint.state if result.hint is not None else "found"
+                    if state == "hold_still" and result.hint.progress >= 1.0:
+                        state = "ready"  # steady: green even when auto-capture has already fired
                     self.show_outline(result.detection.corners, result.frame_size, state)
 
         self._poll = Clock.schedule_interval(tick, 1.0 / fps)
