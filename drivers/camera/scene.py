@@ -476,8 +476,8 @@ def code_scene(rng: np.random.Generator, width: int, height: int, payload: str |
     bg = background if background is not None else render_desk(rng, width, height, str(
         rng.choice(["cluttered", "fabric", "wood", "dark"])))
     aspect = card.shape[0] / card.shape[1]
-    # a code held up: 16–40 % of the frame height, turned up to ±35°
-    fill = rng.uniform(0.3, 0.7) if carrier != "receipt" else rng.uniform(0.45, 0.85)
+    # a code held up at arm's length or close: 14–50 % of the frame height, turned up to ±35°
+    fill = rng.uniform(0.14, 0.5) if carrier != "receipt" else rng.uniform(0.3, 0.75)
     quad = random_quad(rng, width, height, aspect, min_fill=fill, max_fill=fill + 0.01, max_rotation=35.0,
                        perspective=0.05)
     image = paste(bg, card, quad)
