@@ -11,8 +11,9 @@ Modes:
 
 The paper brightness is estimated by a max filter (which removes text strokes) and a median
 on a quarter-size copy. A photo or a large dark block is bigger than that filter, so
-division would wash it out: such regions (dense ink over a large area) are found and get
-only the page's global white balance, which keeps faces and pictures readable.
+division would wash it out: such regions (dense ink over a large area, or an upright
+rectangle with sharp edges that is mostly dark inside — a portrait) are found and get only
+the page's global white balance, which keeps faces and pictures readable.
 """
 from __future__ import annotations
 
@@ -39,33 +40,61 @@ def _background(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     density = cv2.blur(ink, (k * 2 + 1, k * 2 + 1))
     photo = (density > 0.55).astype(np.uint8)
     photo = cv2.morphologyEx(photo, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    # A large dark region with a sharp rim is a picture (its flat parts escape the ink test);
-    # a shadow is as dark but its rim is soft.
-    paper_grey = float(np.percentile(bg_grey, 90))
-    dark = (bg_grey < 0.85 * paper_grey).astype(np.uint8)
-    gradient = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    regions, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    for region in regions:
-        if cv2.contourArea(region) < (2 * k) ** 2:
+    # A printed photo is a rectangle with sharp edges (ID-card and form portraits): its flat
+    # parts escape the ink test above, so find such rectangles outright. A shadow is as dark
+    # but its edges are soft and it is no rectangle.
+    edges = cv2.dilate(cv2.Canny(cv2.GaussianBlur(grey.astype(np.uint8), (3, 3), 0), 40, 120),
+                       np.ones((3, 3), np.uint8))
+    page_area = float(grey.shape[0] * grey.shape[1])
+    shapes, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    for shape in shapes:
+        x0, y0, bw, bh = cv2.boundingRect(shape)
+        if not 0.01 * page_area <= bw * bh <= 0.45 * page_area or min(bw, bh) < 6:
             continue
-        rim = region.reshape(-1, 2)
-        x0, y0, bw, bh = cv2.boundingRect(region)
-        if x0 <= 1 or y0 <= 1 or x0 + bw >= dark.shape[1] - 1 or y0 + bh >= dark.shape[0] - 1:
-            continue  # reaches the page's edge: a shadow falling across the page, not a picture on it
-        inner = np.zeros((bh, bw), np.uint8)
-        cv2.drawContours(inner, [region - [x0, y0]], -1, 1, thickness=-1)
-        # the sharpest stretch of the rim: sample the gradient just inside the region's outline
-        strength = cv2.dilate(gradient, np.ones((k, k), np.uint8))[rim[:, 1], rim[:, 0]]
-        if float(np.median(strength)) > 60:
-            photo[y0:y0 + bh, x0:x0 + bw] |= inner
+        if cv2.contourArea(cv2.convexHull(shape)) < 0.85 * bw * bh:
+            continue  # not a rectangle standing upright on the page
+        inside = grey[y0 + 2:y0 + bh - 2, x0 + 2:x0 + bw - 2]
+        # compared with the paper just around it (a shadow darkens both alike)
+        m = max(3, int(0.15 * min(bw, bh)))
+        ya, yb, xa, xb = max(0, y0 - m), min(grey.shape[0], y0 + bh + m), max(0, x0 - m), min(grey.shape[1], x0 + bw + m)
+        ring = grey[ya:yb, xa:xb].copy()
+        ring[y0 - ya:y0 - ya + bh, x0 - xa:x0 - xa + bw] = np.nan
+        ring = ring[np.isfinite(ring)]
+        if not inside.size or ring.size < 10:
+            continue
+        surround = float(np.percentile(ring, 75))
+        if float(np.mean(inside < 0.7 * surround)) > 0.5:
+            photo[y0:y0 + bh, x0:x0 + bw] = 1
     outlines, _ = cv2.findContours(photo, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(photo, outlines, -1, 1, thickness=-1)  # a bright face inside a photo is still photo
+    photo[:] = 0
+    paper_level = float(np.percentile(bg_grey, 90))
+    full_grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    for outline in outlines:
+        if _looks_like_text(full_grey, bg_grey, outline, factor, paper_level):
+            continue  # at quarter size dense text turns into grey blocks; at full size it is mostly paper
+        cv2.drawContours(photo, [outline], -1, 1, thickness=-1)  # a bright face inside a photo is still photo
     photo = cv2.dilate(photo, np.ones((k, k), np.uint8))  # the open above ate the rim
     photo_soft = cv2.GaussianBlur(photo.astype(np.float32), (0, 0), 2)
     bg_full = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
     photo_full = cv2.resize(photo_soft, (w, h), interpolation=cv2.INTER_LINEAR)
     paper_white = np.percentile(bg.reshape(-1, 3), 90, axis=0).astype(np.float32)
     return bg_full, photo_full, paper_white
+
+
+def _looks_like_text(full_grey: np.ndarray, bg_grey: np.ndarray, outline: np.ndarray, factor: int,
+                     paper: float) -> bool:
+    """True when a region found at quarter size is, at full size, mostly paper between strokes
+    (dense text turns into grey blocks at quarter size). Paper is what is as bright as the
+    local paper level, where that level is paper in light or shadow — not a photo's own
+    flat background."""
+    x0, y0, bw, bh = cv2.boundingRect(outline)
+    region = full_grey[y0 * factor:(y0 + bh) * factor, x0 * factor:(x0 + bw) * factor].astype(np.float32)
+    if region.size == 0:
+        return True
+    local = cv2.resize(bg_grey[y0:y0 + bh, x0:x0 + bw], (region.shape[1], region.shape[0]),
+                       interpolation=cv2.INTER_LINEAR)
+    paperish = (region >= 0.85 * local) & (local >= 0.55 * paper)
+    return float(np.mean(paperish)) > 0.45
 
 
 def enhance(image: np.ndarray, mode: str = "scan") -> np.ndarray:

@@ -104,3 +104,21 @@ def test_write_is_atomic(tmp_path):
     target = write_atomic(tmp_path / "a" / "page.jpg", b"x" * 10)
     assert target.read_bytes() == b"x" * 10
     assert [p.name for p in target.parent.iterdir()] == ["page.jpg"]
+
+
+def test_id_card_portrait_survives_a_shadow_across_the_card():
+    rng = np.random.default_rng(44)
+    card = scene.render_page("id_card", rng, 856)
+    h, w = card.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    shade = 1.0 - 0.4 * np.clip((xs / w - 0.45) * 4, 0, 1)  # the right half, photo included, in shadow
+    shaded = np.clip(card.astype(np.float32) * shade[..., None], 0, 255).astype(np.uint8)
+    photo = (slice(int(60 / 856 * w) + 10, int(350 / 856 * w) - 10), slice(w - int(290 / 856 * w) + 10,
+                                                                            w - int(60 / 856 * w) - 10))
+    out = enhance(shaded, "scan")
+    before = card[photo].astype(np.float32)
+    after = out[photo].astype(np.float32)
+    assert np.abs(after.mean(axis=(0, 1)) - before.mean(axis=(0, 1))).max() < 45
+    assert after.std() > 0.6 * before.std()  # the face is still there, not washed white
+    text_paper = cv2.cvtColor(out[h - 40:h - 5, 20:int(0.4 * w)], cv2.COLOR_BGR2GRAY)
+    assert np.median(text_paper) > 235  # paper around the text is white
