@@ -117,6 +117,8 @@ class CameraSettings:
     simulator_fault: Literal["none", "no_device", "unplug", "slow"] = _spec(
         "none", help="simulator only: a fault to start with: \"none\", \"no_device\", \"unplug\" (stream stops "
                      "after a few seconds) or \"slow\" (3 frames a second)")
+    simulator_control: str = _spec("", help="simulator only: a JSON file a tester writes to change scene and faults "
+                                            "while the kiosk runs, e.g. /run/kiosk/camera-sim.json; empty for none")
 
 
 @dataclass(frozen=True)

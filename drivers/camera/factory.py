@@ -12,13 +12,13 @@ from drivers.camera.sources import OpenCVSource
 
 def build_camera(driver: str, device: str = "0", width: int = 1920, height: int = 1080, fourcc: str = "MJPG",
                  fps: int = 30, simulator_scene: str = "document", simulator_fault: str = "none",
-                 control_path: str | None = None, name: str = "camera", **_ignored) -> DocumentCamera | None:
+                 simulator_control: str = "", name: str = "camera", **_ignored) -> DocumentCamera | None:
     """The camera for ``driver`` ("opencv", "simulator" or "none" → None)."""
     if driver == "none":
         return None
     if driver == "simulator":
         source = SimulatedSource(width, height, fps, scene=simulator_scene, fault=simulator_fault,
-                                 control_path=control_path)
+                                 control_path=simulator_control or None)
     elif driver == "opencv":
         source = OpenCVSource(device, width, height, fourcc, fps)
     else:

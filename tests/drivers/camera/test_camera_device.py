@@ -149,3 +149,20 @@ def test_camera_is_built_from_the_config_section():
     assert build_camera("none") is None
     with pytest.raises(ValueError):
         build_camera("gphoto")
+
+
+def test_tester_drives_the_simulator_through_its_control_file(tmp_path):
+    import json
+
+    from drivers.camera.factory import build_camera
+
+    control = tmp_path / "camera-sim.json"
+    camera = build_camera("simulator", width=320, height=240, simulator_control=str(control))
+    source = camera.source
+    control.write_text(json.dumps({"scene": "qr", "qr_text": "取件码 8841"}), encoding="utf-8")
+    camera.open()
+    assert (source.scene, source.qr_text) == ("qr", "取件码 8841")
+    control.write_text("{not json", encoding="utf-8")
+    source._poll_control(force=True)  # a broken file is ignored, the stream goes on
+    assert source.scene == "qr"
+    camera.close()
