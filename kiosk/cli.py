@@ -55,8 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m kiosk.cli` runs this file as __main__; commands import kiosk.cli, so use that
-    # module's main, whose `except UserFacingError` catches the class the commands raise.
-    from kiosk.cli import main as _canonical_main
-
-    sys.exit(_canonical_main())
+    sys.exit(main())

@@ -191,11 +191,45 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class CameraSettings:
+    driver: Literal["opencv", "simulator", "none"] = _spec(
+        "none", help="\"opencv\" for a real camera (V4L2), \"simulator\" for generated frames, \"none\" when the "
+                       "kiosk has no document camera")
+    device: str = _spec("0", help="camera index (\"0\"), device path (\"/dev/video0\", or a /dev/v4l/by-id/… link "
+                                  "that survives replugging) or a video file/URL for testing",
+                        pattern=r"\S(.*\S)?")
+    width: int = _spec(1920, help="capture width in pixels (the camera's largest MJPG size is best)", min=160, max=8192)
+    height: int = _spec(1080, help="capture height in pixels", min=120, max=8192)
+    fourcc: str = _spec("MJPG", help="pixel format as four characters, e.g. \"MJPG\" or \"YUYV\"",
+                        pattern=r"[A-Za-z0-9 ]{4}")
+    fps: int = _spec(30, help="frames per second to ask the camera for", min=1, max=120)
+    output_dpi: int = _spec(200, help="resolution of captured pages in dots per inch (A4 at 200 dpi is 1654×2339)",
+                            min=72, max=600)
+    jpeg_quality: int = _spec(85, help="JPEG quality of captured pages, 30–100", min=30, max=100)
+    max_file_kb: int = _spec(1024, help="largest file written for one page (JPEG) or one material (PDF), in KB; "
+                                        "quality and then size are lowered to fit", min=50, max=51200)
+    enhance: Literal["none", "color", "scan", "gray"] = _spec(
+        "scan", help="page look: \"scan\" (white paper, keeps stamps and photos), \"color\" (shadows removed), "
+                     "\"gray\" or \"none\"")
+    steady_seconds: float = _spec(1.0, help="seconds the page outline must stay still before it is captured "
+                                            "automatically; 0 turns auto-capture off", min=0, max=10)
+    scan_codes: bool = _spec(False, help="true to read QR codes from this camera's frames as well")
+    simulator_scene: Literal["document", "id_card", "qr", "empty"] = _spec(
+        "document", help="simulator only: what lies under the camera: \"document\", \"id_card\", \"qr\" or \"empty\"")
+    simulator_fault: Literal["none", "no_device", "unplug", "slow"] = _spec(
+        "none", help="simulator only: a fault to start with: \"none\", \"no_device\", \"unplug\" (stream stops "
+                     "after a few seconds) or \"slow\" (3 frames a second)")
+    simulator_control: str = _spec("", help="simulator only: a JSON file a tester writes to change scene and faults "
+                                            "while the kiosk runs, e.g. /run/kiosk/camera-sim.json; empty for none")
+
+
+@dataclass(frozen=True)
 class DevicesSettings:
     idcard: IdCardDeviceSettings = _spec(default_factory=IdCardDeviceSettings, help="the ID card reader")
     scanner: ScannerDeviceSettings = _spec(default_factory=ScannerDeviceSettings, help="the code scanner")
     locker: LockerDeviceSettings = _spec(default_factory=LockerDeviceSettings, help="the pickup locker")
     printer: PrinterSettings = _spec(default_factory=PrinterSettings, help="the receipt printer")
+    camera: CameraSettings = _spec(default_factory=CameraSettings, help="the document camera (高拍仪)")
     health_seconds: float = _spec(10.0, help="seconds between health checks of each device", min=1, max=3600)
     reopen_max_seconds: float = _spec(30.0, help="longest wait between attempts to reopen a device that "
                                                  "dropped out", min=1, max=3600)
@@ -211,7 +245,7 @@ class Settings:
     logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
     backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
     devices: DevicesSettings = _spec(default_factory=DevicesSettings,
-                                     help="ID card reader, scanner, locker, printer")
+                                     help="ID card reader, scanner, locker, printer, camera")
     source: str = field(default="", compare=False)
 
 

@@ -54,6 +54,8 @@ class Built:
 
     device: Device
     simulator: Any | None = None  # start()/stop()/control()/state()
+    #: further devices built on this one (e.g. the camera's code scanner), supervised alike
+    companions: list[tuple[str, "Built"]] = field(default_factory=list)
 
 
 @dataclass
@@ -268,14 +270,18 @@ class DeviceManager:
             except (ValueError, OSError, DeviceError) as exc:
                 self._build_failed(name, section.driver, getattr(section, "port", ""), str(exc))
                 continue
-            supervisor = _Supervisor(self, name, section.driver, built)
-            self._wire(name, built.device)
-            if built.simulator is not None:
-                self._control_server().register(name, built.simulator)
-            self._supervisors[name] = supervisor
-            self.status.publish(Availability(name, None, "device.starting"))
-            supervisor.start()
+            for part_name, part in [(name, built)] + built.companions:
+                self._supervise(part_name, section.driver, part)
         return self
+
+    def _supervise(self, name: str, driver: str, built: Built) -> None:
+        supervisor = _Supervisor(self, name, driver, built)
+        self._wire(name, built.device)
+        if built.simulator is not None:
+            self._control_server().register(name, built.simulator)
+        self._supervisors[name] = supervisor
+        self.status.publish(Availability(name, None, "device.starting"))
+        supervisor.start()
 
     def _build_failed(self, name: str, driver: str, port: str, message: str) -> None:
         log.error("device cannot be built", extra={"fields": {"device": name, "driver": driver, "error": message}})
@@ -295,6 +301,8 @@ class DeviceManager:
         return self.control
 
     def _wire(self, name: str, device: Device) -> None:
+        if hasattr(device, "add_callback"):  # the camera's code scanner: (text, format)
+            device.add_callback(lambda text, _format: self.feed_payload(text, source="camera"))
         if hasattr(device, "subscribe_scans"):
             device.subscribe_scans(lambda event: self.feed_payload(event))
         if hasattr(device, "subscribe_cards"):
@@ -339,6 +347,10 @@ class DeviceManager:
     @property
     def printer(self):
         return self.device("printer")
+
+    @property
+    def camera(self):
+        return self.device("camera")
 
     def subscribe_payloads(self, listener: Callable[[Payload], None]) -> None:
         self._payload_listeners.append(listener)
@@ -554,3 +566,22 @@ def _printer(name: str, section: Any, context: BuildContext) -> Built:
 
 register_driver("printer", "escpos", _printer)
 register_driver("printer", "simulator", _printer)
+
+
+def _camera(name: str, section: Any, context: BuildContext) -> Built:
+    """opencv or simulator; with ``scan_codes`` a code scanner on the same camera comes along."""
+    from drivers.camera.factory import build_camera
+
+    camera = build_camera(**dataclasses.asdict(section), name=name)
+    built = Built(camera)
+    if section.scan_codes:
+        from drivers.camera.scanner import CameraCodeScanner
+        from kiosk.vision.codes import read_codes
+
+        scanner = CameraCodeScanner(camera, lambda image: read_codes(image, mode="frame"), name=f"{name}_scanner")
+        built.companions.append((f"{name}_scanner", Built(scanner)))
+    return built
+
+
+register_driver("camera", "opencv", _camera)
+register_driver("camera", "simulator", _camera)

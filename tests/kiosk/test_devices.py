@@ -308,3 +308,14 @@ def test_printer_is_managed_and_paper_out_reaches_the_status_board(start_manager
 def test_no_printer_section_means_no_printer(start_manager):
     manager, board, _changes = start_manager("")
     assert manager.printer is None and board.get("printer").available is None
+
+
+def test_camera_with_code_scanning_feeds_the_payload_parser(start_manager):
+    manager, board, _changes = start_manager('[devices.camera]\ndriver = "simulator"\nwidth = 1280\nheight = 720\n'
+                                             'scan_codes = true\nsimulator_scene = "qr"\n')
+    payloads = []
+    manager.subscribe_payloads(payloads.append)
+    wait_for(lambda: board.is_available("camera") and board.is_available("camera_scanner"), timeout=15)
+    wait_for(lambda: payloads, timeout=15)
+    assert payloads[0].source == "camera"
+    assert manager.camera is manager.device("camera")
