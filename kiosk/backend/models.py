@@ -540,4 +540,5 @@ class TerminalInfo(ContractModel):
     name: str
     last_heartbeat_at: DateTime | None
     last_heartbeat: Heartbeat | None
+    doors: Int
     occupied_doors: list[int]

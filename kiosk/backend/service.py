@@ -97,6 +97,7 @@ class BackendServices:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._cleanup: list[Callable[[], None]] = []
+        self.embedded: Any = None  # the RunningBackend when [backend] embedded = true (its url, clerk password)
 
     # -- state-changing calls (through the outbox) -----------------------------------------
     def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
@@ -298,8 +299,10 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
         from kiosk.refbackend.server import prepare_store, start_embedded
 
         key_text = generate_key()
+        locker = getattr(getattr(settings, "devices", None), "locker", None)
         store = prepare_store(cfg.embedded_db or ":memory:", terminals={terminal_id: key_text},
-                              terminal_names={terminal_id: settings.terminal.name})
+                              terminal_names={terminal_id: settings.terminal.name},
+                              terminal_doors={terminal_id: getattr(locker, "doors", 24)})
         running = start_embedded(store)
         cleanup.insert(0, running.stop)
         log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
@@ -332,4 +335,6 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
     services = BackendServices(client, outbox, catalog, heartbeat_seconds=cfg.heartbeat_seconds,
                                catalog_sync_seconds=cfg.catalog_sync_seconds, health_source=health_source)
     services._cleanup.extend(cleanup)
+    if cfg.embedded:
+        services.embedded = running
     return services

@@ -153,7 +153,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
                 "<button type='submit'>提交决定</button></form></section>")
         elif case.state == "approved":
             options = "".join(f"<option value='{_e(t.terminal_id)}'>{_e(t.terminal_id)} {_e(t.name)}"
-                              f"（有件柜门：{_e(', '.join(map(str, t.occupied_doors)) or '无')}）</option>"
+                              f"（柜门 1–{t.doors}，有件：{_e(', '.join(map(str, t.occupied_doors)) or '无')}）</option>"
                               for t in store.terminals())
             parts.append(
                 f"<section><h3>出件到自助终端柜门</h3><form method='post' action='{action}/issue'>{token}"

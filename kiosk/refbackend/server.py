@@ -67,7 +67,8 @@ class RunningBackend:
 
 def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO_CATALOG_PATH,
                   terminals: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
-                  terminal_names: dict[str, str] | None = None) -> ReferenceStore:
+                  terminal_names: dict[str, str] | None = None,
+                  terminal_doors: dict[str, int] | None = None) -> ReferenceStore:
     """Open the database, seed the catalogue (when a file is given) and register terminals."""
     store = ReferenceStore(db, clock=clock)
     if catalog is not None:
@@ -75,7 +76,8 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
         log.info("catalogue seeded", extra={"fields": {"file": str(catalog), "changed": changed,
                                                       "removed": removed, "version": store.catalog_version()}})
     for terminal_id, key_text in (terminals or {}).items():
-        store.register_terminal(terminal_id, key_text, (terminal_names or {}).get(terminal_id, ""))
+        store.register_terminal(terminal_id, key_text, (terminal_names or {}).get(terminal_id, ""),
+                                (terminal_doors or {}).get(terminal_id, 24))
     return store
 
 

@@ -650,7 +650,7 @@ class ReferenceStore:
                                if r["last_heartbeat_at"] else None,
                                last_heartbeat=m.Heartbeat.model_validate_json(r["last_heartbeat"])
                                if r["last_heartbeat"] else None,
-                               occupied_doors=doors.get(r["terminal_id"], []))
+                               doors=r["doors"], occupied_doors=doors.get(r["terminal_id"], []))
                 for r in rows]
 
     # -- pickups ---------------------------------------------------------------------------

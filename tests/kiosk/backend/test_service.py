@@ -128,3 +128,15 @@ def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
     finally:
         services.stop()
         proxy.close()
+
+
+
+def test_the_embedded_backend_knows_the_lockers_doors():
+    settings = load_settings(DEMO_CONFIG_PATH)
+    services = build_backend(settings)
+    try:
+        (terminal,) = services.embedded.store.terminals()
+        assert terminal.terminal_id == settings.terminal.id
+        assert terminal.doors == settings.devices.locker.doors
+    finally:
+        services.stop()
