@@ -256,6 +256,19 @@ class BackendServices:
         self._cleanup.clear()
 
 
+def health_from_devices(manager: Any) -> Callable[[], list[m.DeviceHealth]]:
+    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``)."""
+    from kiosk.privacy import mask_text
+
+    def collect() -> list[m.DeviceHealth]:
+        return [m.DeviceHealth(device=str(info.name)[:40], status=str(info.state)[:40],
+                               detail=mask_text(str(info.error or ""))[:300],
+                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]})
+                for info in manager.describe()[:30]]
+
+    return collect
+
+
 def attach_status(services: BackendServices, status: "StatusBoard") -> None:
     """Drive the top bar's network light from what the backend calls actually experience."""
     from kiosk.status import Availability

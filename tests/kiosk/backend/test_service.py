@@ -140,3 +140,20 @@ def test_the_embedded_backend_knows_the_lockers_doors():
         assert terminal.doors == settings.devices.locker.doors
     finally:
         services.stop()
+
+
+def test_heartbeat_health_comes_from_the_device_manager():
+    from kiosk.backend.service import health_from_devices
+    from kiosk.devices import DeviceInfo
+
+    class Manager:
+        def describe(self):
+            return [DeviceInfo("printer", "printer", "simulator", "/dev/pts/3", "online", True,
+                               counters={"receipts": 3, "cuts": 3}),
+                    DeviceInfo("locker", "locker", "kerong", "/dev/ttyS1", "error", False,
+                               error="door 3 jammed", counters={"opens": 12})]
+
+    health = health_from_devices(Manager())()
+    assert [(h.device, h.status, h.detail) for h in health] == [("printer", "online", ""),
+                                                                ("locker", "error", "door 3 jammed")]
+    assert health[1].counters == {"opens": 12}
