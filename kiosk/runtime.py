@@ -1,21 +1,23 @@
 """The composition root: the one place that turns settings into a running kiosk's parts.
 
 ``build_kiosk(settings)`` creates the session, the translator, the inactivity monitor, the
-status board and the device manager (which opens the configured devices, or starts their
-simulators, in the background) — and, as it arrives, the backend client. The UI receives the
-finished ``Kiosk`` and never constructs any of these itself.
+status board, the device manager (which opens the configured devices, or starts their
+simulators, in the background) and the backend services (client, outbox, catalogue cache;
+the embedded reference backend for the demo). The UI receives the finished ``Kiosk`` and
+never constructs any of these itself.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
-from kiosk.config import Settings
+from kiosk.config import ConfigError, Settings
 from kiosk.devices import DeviceManager
 from kiosk.i18n import Translator
 from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
-from kiosk.status import StatusBoard
+from kiosk.status import Availability, StatusBoard
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +30,17 @@ class Kiosk:
     idle: IdleMonitor
     status: StatusBoard
     devices: DeviceManager | None = None
+    backend: Any | None = None  # kiosk.backend.service.BackendServices when [backend] is configured
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
         if self.devices is not None:
             self.devices.stop()
+        if self.backend is not None:
+            self.backend.stop()
 
 
-def build_kiosk(settings: Settings, start_devices: bool = True) -> Kiosk:
+def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True) -> Kiosk:
     session = Session(settings.session.scratch_dir or None)
     session.remove_leftovers()
     translator = Translator(settings.display.language)
@@ -44,6 +49,26 @@ def build_kiosk(settings: Settings, start_devices: bool = True) -> Kiosk:
     devices = DeviceManager(settings.devices, status, terminal_id=settings.terminal.id)
     if start_devices:
         devices.start()
-    log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source}})
+    backend = _build_backend(settings, status, devices) if start_backend else None
+    log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
+                                                  "backend": "embedded" if settings.backend.embedded
+                                                  else ("configured" if backend else "none")}})
     return Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                 devices=devices)
+                 devices=devices, backend=backend)
+
+
+def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager):
+    if not (settings.backend.embedded or settings.backend.url):
+        status.publish(Availability("network", None, "status.network_not_configured"))
+        return None
+    from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
+
+    try:
+        backend = build_backend(settings, health_source=health_from_devices(devices))
+    except BackendConfigError as exc:
+        devices.stop()
+        raise ConfigError(settings.source, str(exc), key="backend") from None
+    status.publish(Availability("network", None, "status.network_checking"))
+    attach_status(backend, status)
+    backend.start()
+    return backend
