@@ -56,6 +56,9 @@ class Built:
     simulator: Any | None = None  # start()/stop()/control()/state()
     #: further devices built on this one (e.g. the camera's code scanner), supervised alike
     companions: list[tuple[str, "Built"]] = field(default_factory=list)
+    #: False for devices that cost CPU while enabled (a streaming camera): they are opened and
+    #: health-checked, but run only between ``DeviceManager.enable`` and ``disable``
+    enable_on_open: bool = True
 
 
 @dataclass
@@ -133,6 +136,7 @@ class _Supervisor:
         self.last_error = ""
         self.opened_once = False
         self.health_failures = 0
+        self.wanted_enabled = built.enable_on_open
         self.device.subscribe(self._on_status)
 
     def _on_status(self, event: StatusEvent) -> None:
@@ -194,7 +198,8 @@ class _Supervisor:
             self._close_quietly()
         try:
             self.device.open()
-            self.device.enable()
+            if self.wanted_enabled:
+                self.device.enable()
         except DeviceError as exc:
             self.last_error = str(exc)
             if self.device.is_open:
@@ -327,6 +332,22 @@ class DeviceManager:
     def device(self, name: str) -> Device | None:
         supervisor = self._supervisors.get(name)
         return supervisor.device if supervisor else None
+
+    def enable(self, name: str) -> None:
+        """Start a device that runs on demand (the camera while a capture screen shows)."""
+        supervisor = self._supervisors.get(name)
+        if supervisor is None:
+            return
+        supervisor.wanted_enabled = True
+        if supervisor.device.is_open:
+            supervisor.device.enable()
+
+    def disable(self, name: str) -> None:
+        supervisor = self._supervisors.get(name)
+        if supervisor is None:
+            return
+        supervisor.wanted_enabled = False
+        supervisor.device.disable()
 
     def simulator(self, name: str) -> Any | None:
         supervisor = self._supervisors.get(name)
@@ -573,7 +594,8 @@ def _camera(name: str, section: Any, context: BuildContext) -> Built:
     from drivers.camera.factory import build_camera
 
     camera = build_camera(**dataclasses.asdict(section), name=name)
-    built = Built(camera)
+    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time
+    built = Built(camera, enable_on_open=section.scan_codes)
     if section.scan_codes:
         from drivers.camera.scanner import CameraCodeScanner
         from kiosk.vision.codes import read_codes

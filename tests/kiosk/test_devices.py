@@ -319,3 +319,17 @@ def test_camera_with_code_scanning_feeds_the_payload_parser(start_manager):
     wait_for(lambda: payloads, timeout=15)
     assert payloads[0].source == "camera"
     assert manager.camera is manager.device("camera")
+
+
+def test_camera_streams_only_while_enabled(start_manager):
+    manager, board, _changes = start_manager('[devices.camera]\ndriver = "simulator"\nwidth = 640\nheight = 480\n')
+    wait_for(lambda: board.is_available("camera"), timeout=15)
+    camera = manager.camera
+    assert camera.is_open and not camera.enabled  # opened and checked, but not burning CPU
+    frames_before = camera.counters["frames"]
+    time.sleep(0.3)
+    assert camera.counters["frames"] == frames_before
+    manager.enable("camera")
+    wait_for(lambda: camera.counters["frames"] > frames_before + 3)
+    manager.disable("camera")
+    assert not camera.enabled
