@@ -9,7 +9,8 @@ never constructs any of these itself.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config import ConfigError, Settings
@@ -31,30 +32,86 @@ class Kiosk:
     status: StatusBoard
     devices: DeviceManager | None = None
     backend: Any | None = None  # kiosk.backend.service.BackendServices when [backend] is configured
+    #: set once the devices and the backend have been started (see ``start_in_background``)
+    services_ready: threading.Event = field(default_factory=threading.Event)
+    startup_error: Exception | None = None
+
+    def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
+        try:
+            if start_devices and self.devices is not None:
+                self.devices.start()
+            if start_backend:
+                self.backend = _build_backend(self.settings, self.status, self.devices)
+        finally:
+            self.services_ready.set()
+
+    def start_in_background(self) -> threading.Thread:
+        """Start devices and backend on a thread, so the first frame does not wait for them.
+
+        Until they are up the top bar says "连接中"; a backend that cannot be configured is
+        kept in ``startup_error`` (and logged) instead of stopping the UI.
+        """
+        def run() -> None:
+            try:
+                self.start_services()
+            except Exception as exc:  # shown to the technician through the log and the status lights
+                self.startup_error = exc
+                log.error("starting devices and backend failed", extra={"fields": {"error": str(exc)}})
+
+        thread = threading.Thread(target=run, name="kiosk-start", daemon=True)
+        thread.start()
+        return thread
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
+        self.services_ready.wait(30)
         if self.devices is not None:
             self.devices.stop()
         if self.backend is not None:
             self.backend.stop()
 
 
-def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True) -> Kiosk:
+def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
+                background: bool = False) -> Kiosk:
+    """Assemble the kiosk; start its devices and backend now, or on a thread with ``background``."""
+    check_backend_settings(settings)  # a bad [backend] stops the start here, not later on a thread
     session = Session(settings.session.scratch_dir or None)
     session.remove_leftovers()
     translator = Translator(settings.display.language)
     idle = IdleMonitor(session, settings.session.idle_seconds, settings.session.countdown_seconds)
     status = StatusBoard()
     devices = DeviceManager(settings.devices, status, terminal_id=settings.terminal.id)
-    if start_devices:
-        devices.start()
-    backend = _build_backend(settings, status, devices) if start_backend else None
+    kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
+                  devices=devices)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
-                                                  else ("configured" if backend else "none")}})
-    return Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                 devices=devices, backend=backend)
+                                                  else ("configured" if settings.backend.url else "none")}})
+    if background:
+        if settings.backend.embedded or settings.backend.url:
+            status.publish(Availability("network", None, "status.network_checking"))
+        kiosk.start_in_background()
+    else:
+        kiosk.start_services(start_devices, start_backend)
+    return kiosk
+
+
+def check_backend_settings(settings: Settings) -> None:
+    """Raise ``ConfigError`` now for a [backend] section that cannot work (no key, bad key)."""
+    cfg = settings.backend
+    if cfg.embedded or not cfg.url:
+        return
+    from kiosk.backend.signing import TerminalKeyError, parse_key, read_key_file
+
+    try:
+        if cfg.terminal_key_file:
+            read_key_file(cfg.terminal_key_file)
+        elif cfg.terminal_key:
+            parse_key(cfg.terminal_key, "[backend] terminal_key")
+        else:
+            raise ConfigError(settings.source, "needs terminal_key_file (the terminal's signing key)",
+                              key="backend.terminal_key_file")
+    except TerminalKeyError as exc:
+        raise ConfigError(settings.source, str(exc), key="backend.terminal_key_file") from None
 
 
 def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager):

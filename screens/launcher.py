@@ -57,7 +57,7 @@ def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscr
     register_default_font()
     from screens.app import KioskApp
 
-    return KioskApp(build_kiosk(settings))
+    return KioskApp(build_kiosk(settings, background=True))
 
 
 def run_kiosk(settings: Settings, window: tuple[int, int] | None = None,
@@ -100,6 +100,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
             from kivy.clock import Clock
             from kivy.core.window import Window
 
+            app.kiosk.services_ready.wait(20)  # the status lights as a running kiosk shows them
             if language:
                 app.set_language(language)
             app.set_elderly(elderly)

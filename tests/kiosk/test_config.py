@@ -134,3 +134,12 @@ def test_camera_section_defaults_and_checks():
         with pytest.raises(ConfigError) as caught:
             parse_settings(GOOD + f"\n[devices.camera]\n{bad}\n", "kiosk.toml")
         assert "devices.camera." + bad.split(" ")[0] in str(caught.value)
+
+
+def test_backend_without_a_key_stops_the_start_with_one_line(tmp_path: Path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(GOOD + '\n[backend]\nurl = "https://zwfw.example.gov.cn/kiosk"\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "backend.terminal_key_file" in result.stderr and result.stderr.count("\n") == 1
