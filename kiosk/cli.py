@@ -15,14 +15,9 @@ import sys
 
 from kiosk import __version__
 from kiosk.config import ConfigError
+from kiosk.errors import UserFacingError
 
-
-class UserFacingError(Exception):
-    """A failure to report to the person at the terminal as one line (exit code ``code``)."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
+__all__ = ["main", "build_parser", "UserFacingError"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,6 +34,10 @@ class IdleMonitor:
         """A touch or key: the resident is still there."""
         self._last_activity = self._clock()
 
+    def backdate(self, seconds: float) -> None:
+        """Pretend the last touch was ``seconds`` ago (testers' tools and screenshots)."""
+        self._last_activity = self._clock() - seconds
+
     def tick(self) -> IdleState:
         if not self.session.active:
             self._last_activity = self._clock()

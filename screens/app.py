@@ -44,7 +44,7 @@ class KioskRoot(BoxLayout):
 
 class KioskApp(App):
     tr = ObjectProperty(None)  # replaced on a language change so that kv bindings re-render
-    theme = ObjectProperty(None)
+    theme = ObjectProperty(None, rebind=True)  # kv reads app.theme.<size>: rebind on change
     lang = StringProperty("zh")
     elderly = BooleanProperty(False)
     show_home_button = BooleanProperty(False)
@@ -63,7 +63,7 @@ class KioskApp(App):
         settings = kiosk.settings
         self.window_size = (settings.display.width, settings.display.height)
         super().__init__(**kwargs)
-        self.title = "河易办"
+        self.title = "Heyiban 河易办"  # xdotool and window lists match the ASCII part
         self.use_kivy_settings = False
         self.tasks = TaskRunner(kivy_deliver)
         self.lang = kiosk.translator.language
@@ -255,9 +255,11 @@ class KioskApp(App):
         elif self.overlay is not None:
             self._hide_overlay()
 
-    def show_countdown(self, remaining: int) -> None:
-        """Show the countdown now (used by ``kiosk shot --countdown``)."""
-        self._show_overlay(remaining)
+    def start_countdown(self) -> None:
+        """Skip to the start of the inactivity countdown (``kiosk shot --countdown``, testers)."""
+        self.kiosk.session.start()
+        self.kiosk.idle.backdate(self.kiosk.settings.session.idle_seconds)
+        self._tick_idle()
 
     def _show_overlay(self, remaining: int) -> None:
         if self.overlay is None:

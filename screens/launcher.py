@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import screens  # noqa: F401  (prepares Kivy's environment)
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.config import Settings
 from kiosk.runtime import build_kiosk
 
@@ -105,7 +105,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
             app.set_elderly(elderly)
             app.go(screen)
             if countdown:
-                app.show_countdown(app.kiosk.settings.session.countdown_seconds)
+                app.start_countdown()
 
             def capture(_dt):
                 written = Window.screenshot(name=str(out.with_suffix("")) + "-kivy.png")

@@ -37,7 +37,20 @@ class TopBar(BoxLayout):
 
 
 class BottomBar(BoxLayout):
-    pass
+    """返回首页 (not on the home screen itself), 长辈模式 and 中文/English."""
+
+    def on_kv_post(self, base_widget):
+        self._home_button = self.ids.home_button.__self__  # ids are weak; keep it while detached
+        app = App.get_running_app()
+        app.bind(show_home_button=self._show_home_button)
+        self._show_home_button(app, app.show_home_button)
+
+    def _show_home_button(self, _app, show: bool) -> None:
+        button = self._home_button
+        if show and button.parent is None:
+            self.add_widget(button, index=len(self.children))
+        elif not show and button.parent is self:
+            self.remove_widget(button)
 
 
 class IdleOverlay(ModalView):

@@ -116,3 +116,8 @@ def test_kiosk_run_prints_one_line_not_a_traceback(tmp_path: Path, body: str, ex
     assert "Traceback" not in result.stderr
     assert expected in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_shipped_example_is_valid():
+    settings = load_settings(Path(__file__).resolve().parents[2] / "assets" / "kiosk.example.toml")
+    assert settings.session.scratch_dir == "/run/kiosk"

@@ -1,0 +1,126 @@
+"""A real KioskApp, pumped frame by frame, with simulated touches and keys.
+
+Kivy's window is created once per test process, so it is configured here at import time
+(portrait 1080×1920, like a kiosk). Each test gets a fresh app on that window; nothing is
+shared between tests but the window itself.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import pytest
+
+import screens  # noqa: F401  (prepares Kivy's environment)
+from kiosk.config import DEMO_CONFIG_PATH, load_settings
+from kiosk.runtime import build_kiosk
+from screens.launcher import configure_kivy
+
+WIDTH, HEIGHT = 1080, 1920
+configure_kivy(WIDTH, HEIGHT, fullscreen=True, hide_cursor=False)
+
+from screens.fonts import register_default_font  # noqa: E402
+
+register_default_font()
+
+from kivy.base import EventLoop  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+from kivy.tests.common import UnitTestTouch  # noqa: E402
+
+
+class AppDriver:
+    """Drives a running KioskApp the way a resident would: taps, keys, waiting."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def pump(self, frames: int = 3) -> None:
+        for _ in range(frames):
+            EventLoop.idle()
+
+    def wait(self, seconds: float) -> None:
+        """Let real time pass while the app keeps running (Clock events fire)."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            EventLoop.idle()
+            time.sleep(0.01)
+
+    def tap(self, widget) -> None:
+        self.pump(2)  # let layout settle, as it would before a finger arrives
+        x, y = widget.to_window(*widget.center)
+        self.tap_at(x, y)
+
+    def tap_at(self, x: float, y: float) -> None:
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(1)
+        touch.touch_up()
+        self.wait(0.05)  # a Button returns to "normal" after min_state_time of real time
+        self.pump(2)
+
+    def key(self, key: int, modifiers: tuple[str, ...] = ()) -> bool:
+        """Dispatch a key like SDL does; returns True when something consumed it."""
+        Window.dispatch("on_key_down", key, 0, None, list(modifiers))
+        consumed = Window.dispatch("on_keyboard", key, 0, None, list(modifiers))
+        Window.dispatch("on_key_up", key, 0)
+        self.pump(1)
+        return bool(consumed)
+
+    @staticmethod
+    def widgets():
+        for top in Window.children:
+            yield from top.walk(restrict=False)
+
+    def find(self, predicate):
+        return next((widget for widget in self.widgets() if predicate(widget)), None)
+
+    def texts(self) -> list[str]:
+        return [w.text for w in self.widgets() if isinstance(getattr(w, "text", None), str) and w.text]
+
+
+def make_settings(tmp_path: Path, **overrides):
+    settings = load_settings(DEMO_CONFIG_PATH)
+    session = dataclasses.replace(settings.session, scratch_dir=str(tmp_path / "scratch"),
+                                  **overrides.pop("session", {}))
+    display = dataclasses.replace(settings.display, width=WIDTH, height=HEIGHT, **overrides.pop("display", {}))
+    return dataclasses.replace(settings, session=session, display=display, **overrides)
+
+
+def clear_window_and_touches() -> None:
+    for child in Window.children[:]:
+        Window.remove_widget(child)
+    EventLoop.touches.clear()
+    for post_processor in EventLoop.postproc_modules:
+        for attribute in ("touches", "last_touches"):
+            if hasattr(post_processor, attribute):
+                getattr(post_processor, attribute).clear()
+
+
+def forget_app() -> None:
+    """kv's `app` is a proxy that caches the running app; a new test needs a new app."""
+    from kivy.app import App
+    from kivy.lang.parser import global_idmap
+
+    App._running_app = None
+    object.__setattr__(global_idmap["app"], "_obj", None)
+
+
+@pytest.fixture
+def kiosk_app(tmp_path):
+    """Yields an AppDriver around a started KioskApp; tears it down after the test."""
+    from screens.app import KioskApp
+
+    EventLoop.ensure_window()
+    clear_window_and_touches()
+    forget_app()
+    app = KioskApp(build_kiosk(make_settings(tmp_path)))
+    app._run_prepare()
+    driver = AppDriver(app)
+    driver.pump(5)
+    yield driver
+    app._hide_overlay()
+    clear_window_and_touches()
+    app.dispatch("on_stop")
+    driver.pump(2)
+    forget_app()

@@ -1,0 +1,82 @@
+"""The kiosk shell as a resident meets it: home, tiles, language, elderly mode, lockdown."""
+from __future__ import annotations
+
+from kivy.core.window import Window
+
+from screens.widgets import KioskButton, Tile
+
+
+def home_tile(kiosk_app, screen: str) -> Tile:
+    tile = kiosk_app.find(lambda w: isinstance(w, Tile) and w.screen == screen)
+    assert tile is not None, f"no home tile for {screen}"
+    return tile
+
+
+def test_home_shows_brand_prompt_and_tiles(kiosk_app):
+    texts = kiosk_app.texts()
+    assert "河易办" in texts
+    assert "请点击下方您要办理的业务" in texts
+    assert kiosk_app.app.screens.current == "home"
+    assert not kiosk_app.app.kiosk.session.active
+
+
+def test_touching_a_home_tile_opens_it_and_starts_a_session(kiosk_app):
+    kiosk_app.tap(home_tile(kiosk_app, "help"))
+    assert kiosk_app.app.screens.current == "help"
+    assert kiosk_app.app.kiosk.session.active
+    assert kiosk_app.app.show_home_button
+
+
+def test_home_button_returns_and_wipes_the_session(kiosk_app):
+    kiosk_app.tap(home_tile(kiosk_app, "help"))
+    kiosk_app.app.kiosk.session.put("phone", "13812345678")
+    home = kiosk_app.find(lambda w: isinstance(w, KioskButton) and w.text == "返回首页")
+    kiosk_app.tap(home)
+    assert kiosk_app.app.screens.current == "home"
+    assert kiosk_app.app.kiosk.session.get("phone") is None
+    assert not kiosk_app.app.kiosk.session.active
+
+
+def test_language_toggle_re_renders_live(kiosk_app):
+    toggle = kiosk_app.find(lambda w: isinstance(w, KioskButton) and w.text == "English")
+    kiosk_app.tap(toggle)
+    texts = kiosk_app.texts()
+    assert "Touch the service you need below" in texts
+    assert "How to use" in texts  # tiles too
+    assert "请点击下方您要办理的业务" not in texts
+    kiosk_app.tap(kiosk_app.find(lambda w: isinstance(w, KioskButton) and w.text == "中文"))
+    assert "请点击下方您要办理的业务" in kiosk_app.texts()
+
+
+def test_elderly_mode_enlarges_type_and_targets(kiosk_app):
+    tile = home_tile(kiosk_app, "help")
+    button = kiosk_app.find(lambda w: isinstance(w, KioskButton) and w.text == "长辈模式")
+    normal_font, normal_height = button.font_size, tile.height
+    kiosk_app.tap(button)
+    assert kiosk_app.app.elderly
+    kiosk_app.pump(3)
+    assert button.font_size > normal_font
+    assert tile.height > normal_height
+    for widget in kiosk_app.widgets():
+        if isinstance(widget, (KioskButton, Tile)) and widget.opacity > 0 and widget.width > 0:
+            assert widget.height >= 60, widget
+
+
+def test_escape_f1_alt_f4_and_close_do_not_leave(kiosk_app):
+    assert kiosk_app.key(27)  # Esc
+    assert kiosk_app.key(282)  # F1 (Kivy settings)
+    assert kiosk_app.key(285, ("alt",))  # Alt+F4
+    assert Window.dispatch("on_request_close")
+    kiosk_app.pump(2)
+    assert kiosk_app.app.root in Window.children
+    assert kiosk_app.app.screens.current == "home"
+
+
+def test_session_end_restores_terminal_defaults(kiosk_app):
+    kiosk_app.tap(home_tile(kiosk_app, "help"))
+    kiosk_app.app.toggle_language()
+    kiosk_app.app.toggle_elderly()
+    kiosk_app.app.kiosk.session.end("timeout")
+    kiosk_app.pump(3)
+    assert kiosk_app.app.lang == "zh" and not kiosk_app.app.elderly
+    assert kiosk_app.app.screens.current == "home"
