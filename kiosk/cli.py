@@ -55,8 +55,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # run the importable module's main: under `python -m kiosk.cli` this file is also
-    # loaded as __main__, and commands raise kiosk.cli.UserFacingError, not __main__'s
-    from kiosk import cli as _cli
-
-    sys.exit(_cli.main())
+    sys.exit(main())

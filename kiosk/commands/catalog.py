@@ -20,7 +20,7 @@ from kiosk.catalog.items import CatalogError, load_catalog_file
 from kiosk.catalog.query import WordSplitter
 from kiosk.catalog.service import DEMO_CATALOG_PATH, default_cache_dir
 from kiosk.catalog.synonyms import DEFAULT_SYNONYMS_PATH, SynonymError, load_synonyms
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
