@@ -29,6 +29,7 @@ from kiosk.tasks import TaskRunner
 from screens.registry import SCREENS, screen_class
 from screens.theme import Theme, theme_for
 from screens.ui_thread import kivy_deliver
+from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.widgets import BottomBar, IdleOverlay, TopBar
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class KioskApp(App):
 
     # -- building ------------------------------------------------------------------------
     def build(self):
-        for kv in ("widgets.kv", "home.kv", "help.kv", "app.kv"):
+        for kv in ("widgets.kv", "keyboard.kv", "home.kv", "help.kv", "search.kv", "app.kv"):
             if str(KV_DIR / kv) not in Builder.files:
                 Builder.load_file(str(KV_DIR / kv))
         root = KioskRoot()
@@ -106,6 +107,7 @@ class KioskApp(App):
         self._update_clock()
         self._probe_network()
         self._update_status_lights()
+        self.tasks.submit(self.kiosk.warm_up)  # catalogue index, jieba, pinyin lexicon
         Clock.schedule_once(self._first_frame, 0)
 
     def _first_frame(self, _dt):

@@ -22,10 +22,18 @@ class ClickStore:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._db: sqlite3.Connection | None = None
+        self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._opened = False
         self.path: Path | None = None
-        if state_dir is None:
+
+    def _open(self) -> None:
+        """Open the file on first use (not at start-up: a kiosk may never search)."""
+        if self._opened:
             return
-        path = Path(state_dir) / CLICKS_FILE
+        self._opened = True
+        if self._state_dir is None:
+            return
+        path = self._state_dir / CLICKS_FILE
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -39,6 +47,7 @@ class ClickStore:
     def record(self, code: str) -> int:
         """Count one opening of item ``code``; returns its new count."""
         with self._lock:
+            self._open()
             count = self._counts.get(code, 0) + 1
             self._counts[code] = count
             if self._db is not None:
@@ -50,10 +59,13 @@ class ClickStore:
             return count
 
     def counts(self) -> dict[str, int]:
+        if not self._opened:
+            with self._lock:
+                self._open()
         return self._counts
 
     def get(self, code: str) -> int:
-        return self._counts.get(code, 0)
+        return self.counts().get(code, 0)
 
     def close(self) -> None:
         with self._lock:

@@ -37,6 +37,32 @@ def has_hanzi(text: str) -> bool:
     return any(is_hanzi(ch) for ch in text)
 
 
+_tokenizers: dict[str, object] = {}
+_tokenizers_lock = threading.Lock()
+
+
+def _jieba(cache_dir: Path | None):
+    """jieba's tokenizer, loaded once per process (≈0.5 s from its cache, ≈1.5 s without)."""
+    key = str(cache_dir or "")
+    with _tokenizers_lock:
+        tokenizer = _tokenizers.get(key)
+        if tokenizer is None:
+            import jieba
+
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            if cache_dir is not None:
+                try:
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    tokenizer.tmp_dir = str(cache_dir)
+                except OSError:
+                    log.warning("jieba cache folder not writable; using the system temp folder",
+                                extra={"fields": {"dir": str(cache_dir)}})
+            tokenizer.initialize()
+            _tokenizers[key] = tokenizer
+        return tokenizer
+
+
 class WordSplitter:
     """jieba word segmentation for queries, loaded on first use (about a second)."""
 
@@ -51,18 +77,7 @@ class WordSplitter:
     def load(self):
         with self._lock:
             if self._tokenizer is None:
-                import jieba
-
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                if self.cache_dir is not None:
-                    try:
-                        self.cache_dir.mkdir(parents=True, exist_ok=True)
-                        tokenizer.tmp_dir = str(self.cache_dir)
-                    except OSError:
-                        log.warning("jieba cache folder not writable; using the system temp folder",
-                                    extra={"fields": {"dir": str(self.cache_dir)}})
-                tokenizer.initialize()
+                tokenizer = _jieba(self.cache_dir)
                 for word in self.vocabulary:
                     tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, False), 1000))
                 for word in self.stopwords:

@@ -13,6 +13,7 @@ commits text (or, when it covers only the first syllables, keeps composing the r
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -83,8 +84,9 @@ class ImeEngine:
             self._span_memo.popitem(last=False)
         return found
 
-    def _sentence(self, tokens: tuple[Token, ...], context: str) -> tuple[str, float] | None:
-        """The likeliest way to cover every token with words (Viterbi over word spans)."""
+    def _sentence(self, tokens: tuple[Token, ...], context: str) -> list[tuple[str, int]] | None:
+        """The likeliest way to cover every token with words (Viterbi over word spans), as
+        (word, number of tokens) pairs; None when one word covers them all best."""
         n = len(tokens)
         best: list[tuple[float, list[str]] | None] = [None] * (n + 1)
         best[0] = (0.0, [])
@@ -99,10 +101,10 @@ class ImeEngine:
                 # unigram log-probability: log f - log N (N ≈ 6e7 words in jieba's corpus)
                 value = best[i][0] + math.log(max(score, 1.0)) - _LOG_CORPUS
                 if best[j] is None or value > best[j][0]:
-                    best[j] = (value, best[i][1] + [entry.word])
+                    best[j] = (value, best[i][1] + [(entry.word, j - i)])
         if best[n] is None or len(best[n][1]) < 2:
             return None
-        return "".join(best[n][1]), best[n][0]
+        return best[n][1]
 
     # -- candidates ------------------------------------------------------------------------
     def candidates(self, letters: str, context: str = "general") -> list[Candidate]:
@@ -143,9 +145,17 @@ class ImeEngine:
             score, entry = full[0]
             push(entry.word, total, "'".join(entry.syllables), score)
         if sentence:
-            push(sentence[0], total, "", 0.0)
+            push("".join(word for word, _n in sentence), total, "", 0.0)
         for score, entry in full[1:]:
             push(entry.word, total, "'".join(entry.syllables), score)
+        if sentence:
+            # the guess's first words, longest first: 王秀英 of 王秀英街道
+            ends = list(itertools.accumulate(n for _word, n in sentence))[:-1]
+            for count in range(len(ends), 0, -1):
+                consumed = tokens[ends[count - 1] - 1].end
+                while consumed < total and letters[consumed] in "' ":
+                    consumed += 1
+                push("".join(word for word, _n in sentence[:count]), consumed, "", 0.0)
         # then words for the first syllables only; the rest stays to be typed
         for k in range(len(tokens) - 1, 0, -1):
             head = tokens[:k]

@@ -6,7 +6,10 @@ shared between tests but the window itself.
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,12 +82,20 @@ class AppDriver:
         return [w.text for w in self.widgets() if isinstance(getattr(w, "text", None), str) and w.text]
 
 
+# Rebuildable caches (the pinyin lexicon, jieba's dictionary cache) are built once per test
+# session, in the background by the first app that needs them, and shared by every test.
+SESSION_CACHE_DIR = Path(tempfile.mkdtemp(prefix="kiosk-test-cache-"))
+atexit.register(shutil.rmtree, SESSION_CACHE_DIR, True)
+
+
 def make_settings(tmp_path: Path, **overrides):
     settings = load_settings(DEMO_CONFIG_PATH)
     session = dataclasses.replace(settings.session, scratch_dir=str(tmp_path / "scratch"),
                                   **overrides.pop("session", {}))
     display = dataclasses.replace(settings.display, width=WIDTH, height=HEIGHT, **overrides.pop("display", {}))
-    return dataclasses.replace(settings, session=session, display=display, **overrides)
+    catalog = dataclasses.replace(settings.catalog, state_dir=str(tmp_path / "state"),
+                                  cache_dir=str(SESSION_CACHE_DIR), **overrides.pop("catalog", {}))
+    return dataclasses.replace(settings, session=session, display=display, catalog=catalog, **overrides)
 
 
 def clear_window_and_touches() -> None:
@@ -107,14 +118,20 @@ def forget_app() -> None:
 
 
 @pytest.fixture
-def kiosk_app(tmp_path):
+def settings_overrides():
+    """Override in a test module to change the app's settings, e.g. {"catalog": {"file": …}}."""
+    return {}
+
+
+@pytest.fixture
+def kiosk_app(tmp_path, settings_overrides):
     """Yields an AppDriver around a started KioskApp; tears it down after the test."""
     from screens.app import KioskApp
 
     EventLoop.ensure_window()
     clear_window_and_touches()
     forget_app()
-    app = KioskApp(build_kiosk(make_settings(tmp_path)))
+    app = KioskApp(build_kiosk(make_settings(tmp_path, **dict(settings_overrides))))
     app._run_prepare()
     driver = AppDriver(app)
     driver.pump(5)
