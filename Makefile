@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 APT_PACKAGES := xvfb xauth xsel xdotool libzbar0 libmtdev1 libgl1 libglx-mesa0 libgl1-mesa-dri \
-                libegl1 libegl-mesa0 libsdl2-2.0-0
+                libegl1 libegl-mesa0 libsdl2-2.0-0 libusb-1.0-0
 PYTEST_ARGS ?=
 
 .PHONY: demo test setup system-packages clean screenshots

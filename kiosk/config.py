@@ -104,6 +104,46 @@ class CatalogSettings:
 
 
 @dataclass(frozen=True)
+class PrinterSettings:
+    driver: Literal["escpos", "simulator"] = _spec(
+        "simulator", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer")
+    transport: Literal["usb", "serial", "network", "file"] = _spec(
+        "usb", help="how an escpos printer is connected: \"usb\", \"serial\", \"network\" (raw port 9100) or "
+                    "\"file\" (a device node such as /dev/usb/lp0: cannot report paper status)")
+    usb_vendor_id: int = _spec(0, help="USB vendor id, e.g. 0x0416 (transport usb)", min=0, max=0xFFFF)
+    usb_product_id: int = _spec(0, help="USB product id, e.g. 0x5011 (transport usb)", min=0, max=0xFFFF)
+    usb_in_endpoint: int = _spec(0x82, help="USB IN endpoint for status answers, usually 0x81 or 0x82",
+                                 min=0x81, max=0x8F)
+    usb_out_endpoint: int = _spec(0x01, help="USB OUT endpoint for print data, usually 0x01 or 0x02",
+                                  min=0x01, max=0x0F)
+    serial_port: str = _spec("", help="serial port, e.g. \"/dev/ttyS1\" or \"/dev/ttyUSB0\" (transport serial)")
+    serial_baudrate: int = _spec(9600, help="serial speed in baud, e.g. 9600, 19200, 115200", min=1200, max=921600)
+    network_host: str = _spec("", help="printer IP address or host name (transport network)")
+    network_port: int = _spec(9100, help="printer TCP port (transport network), usually 9100", min=1, max=65535)
+    file_path: str = _spec("", help="device node or file the print data is written to (transport file)")
+    paper_width: Literal[58, 80] = _spec(80, help="paper roll width in mm: 58 (32 columns) or 80 (48 columns)")
+    encoding: Literal["gb18030", "gbk", "utf-8"] = _spec(
+        "gb18030", help="how the printer reads Chinese: \"gb18030\", \"gbk\" or \"utf-8\"")
+    profile: str = _spec("default", help="python-escpos printer profile, e.g. \"default\", \"TM-T20II\", "
+                                         "\"ZJ-5870\", \"POS-5890\"", pattern=r"[A-Za-z0-9_.-]{1,40}")
+    qr: Literal["auto", "native", "raster"] = _spec(
+        "auto", help="QR codes: \"native\" (GS ( k), \"raster\" (an image, for printers without native QR) or "
+                     "\"auto\" (from the profile)")
+    timeout_seconds: float = _spec(2.0, help="seconds to wait for a status answer", min=0.1, max=60)
+    job_timeout_seconds: float = _spec(30.0, help="seconds a receipt may take to print before it counts as failed",
+                                       min=1, max=600)
+    simulator_out: str = _spec("", help="folder where the simulated printer saves each receipt as PNG "
+                                        "(driver simulator); empty: keep in memory only")
+    logo: str = _spec("", help="a PNG printed at the top of receipts; empty for the bundled 河易办 logo, "
+                               "\"none\" for no logo")
+
+
+@dataclass(frozen=True)
+class DevicesSettings:
+    printer: PrinterSettings = _spec(default_factory=PrinterSettings, help="the receipt printer")
+
+
+@dataclass(frozen=True)
 class Settings:
     terminal: TerminalSettings
     display: DisplaySettings = _spec(default_factory=DisplaySettings, help="screen and language")
@@ -111,6 +151,7 @@ class Settings:
     logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
     backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
     catalog: CatalogSettings = _spec(default_factory=CatalogSettings, help="service catalogue, search and input")
+    devices: DevicesSettings = _spec(default_factory=DevicesSettings, help="devices: printer, …")
     source: str = field(default="", compare=False)
 
 

@@ -118,26 +118,34 @@ def forget_app() -> None:
 
 
 @pytest.fixture
-def settings_overrides():
-    """Override in a test module to change the app's settings, e.g. {"catalog": {"file": …}}."""
-    return {}
+def start_app(tmp_path):
+    """Returns start(**overrides) → AppDriver; overrides as for make_settings. Torn down after."""
+    from screens.app import KioskApp
+
+    started: list[AppDriver] = []
+
+    def start(**overrides) -> AppDriver:
+        EventLoop.ensure_window()
+        clear_window_and_touches()
+        forget_app()
+        app = KioskApp(build_kiosk(make_settings(tmp_path, **overrides)))
+        app._run_prepare()
+        driver = AppDriver(app)
+        driver.pump(5)
+        started.append(driver)
+        return driver
+
+    yield start
+    for driver in started:
+        driver.app._hide_overlay()
+        clear_window_and_touches()
+        driver.app.dispatch("on_stop")
+        driver.pump(2)
+        forget_app()
+    Window.show_cursor = True
 
 
 @pytest.fixture
-def kiosk_app(tmp_path, settings_overrides):
-    """Yields an AppDriver around a started KioskApp; tears it down after the test."""
-    from screens.app import KioskApp
-
-    EventLoop.ensure_window()
-    clear_window_and_touches()
-    forget_app()
-    app = KioskApp(build_kiosk(make_settings(tmp_path, **dict(settings_overrides))))
-    app._run_prepare()
-    driver = AppDriver(app)
-    driver.pump(5)
-    yield driver
-    app._hide_overlay()
-    clear_window_and_touches()
-    app.dispatch("on_stop")
-    driver.pump(2)
-    forget_app()
+def kiosk_app(start_app):
+    """An AppDriver around a started KioskApp with the demo configuration."""
+    return start_app()

@@ -1,0 +1,478 @@
+"""``PrinterSimulator``: a thermal receipt printer that consumes ESC/POS and prints on ``Paper``.
+
+It executes what the driver sends (text with GB18030/GBK/UTF-8 Chinese, sizes, bold,
+underline, alignment, line spacing, feeds, ``GS v 0`` rasters, ``GS ( k`` QR codes drawn with
+the ``qrcode`` library as real symbols, cuts), answers ``DLE EOT 1–4`` and ``GS r`` with the
+real status bytes, and lists every command it does not model (``unknown`` and ``ignored``)
+instead of dropping it.
+
+Faults on command — from Python, from a tester's control connection (``server.py``):
+``set_paper("near_end"|"out"|"ok")``, ``run_out_after(dots)`` (the roll ends part-way through
+the next job: what fits is printed, the rest is lost, as on a printer whose buffer is
+cleared when it stops), ``set_cover(open)``, ``set_online(False)``, ``unplug()``. While the
+printer is stopped, real-time status requests are still answered; everything else is
+counted in ``dropped_bytes``.
+"""
+from __future__ import annotations
+
+import codecs
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from PIL import Image, ImageOps
+
+from drivers.printer.commands import ENCODINGS, QrErrorLevel
+from drivers.printer.raster import qr_image
+from drivers.printer.simulator.paper import Cell, Paper, Strip
+from drivers.printer.simulator.parser import Command, EscPosParser
+from drivers.printer.status import Paper as PaperState
+from drivers.printer.status import encode_paper_sensor, encode_status
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SPACING = 30  # ESC 2: 3.75 mm at 8 dots/mm
+NEAR_END_DOTS = 400  # the near-end sensor sees the last 5 cm of the roll
+CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 16: "cp1252", 17: "cp866", 19: "cp858"}
+PAPER_DOTS = {58: 384, 80: 576}
+
+
+@dataclass
+class _Style:
+    bold: bool = False
+    underline: int = 0
+    kanji_underline: int = 0
+    width: int = 1
+    height: int = 1
+    kanji_width: int = 1
+    kanji_height: int = 1
+    font_b: bool = False
+    align: int = 0
+    spacing: int = DEFAULT_SPACING
+    chinese: bool = False
+    code_page: int = 0
+
+
+class PrinterSimulator:
+    def __init__(self, paper_width: int = 80, encoding: str = "gb18030", chinese_default: bool = False,
+                 out_dir: str | Path | None = None, name: str = "simulated printer"):
+        if paper_width not in PAPER_DOTS:
+            raise ValueError(f"paper width must be 58 or 80 mm, got {paper_width}")
+        if encoding.lower() not in ENCODINGS:
+            raise ValueError(f"unsupported encoding {encoding!r}")
+        self.name = name
+        self.paper_width = paper_width
+        self.encoding = encoding.lower()
+        self.chinese_default = chinese_default
+        self.out_dir = Path(out_dir) if out_dir else None
+        self._lock = threading.RLock()
+        self.on_cut: list[Callable[[Image.Image], None]] = []
+        self.connected = True
+        self.reset()
+
+    # -- state ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Power-cycle with a fresh roll: clears the paper, faults, counters and lists."""
+        with self._lock:
+            self.paper = Paper(PAPER_DOTS[self.paper_width])
+            self.parser = EscPosParser()
+            self.style = _Style(chinese=self.chinese_default)
+            self.active_encoding = self.encoding
+            self._decoder = codecs.getincrementaldecoder(self.active_encoding)("replace")
+            self.output = bytearray()
+            self.unknown: list[Command] = []
+            self.ignored: list[Command] = []
+            self.dropped_bytes = 0
+            self.bytes_received = 0
+            self.cuts = 0
+            self.paper_state = PaperState.OK
+            self.paper_remaining: int | None = None
+            self.cover_open = False
+            self.online = True
+            self.cutter_error = False
+            self._qr = {"size": 3, "level": QrErrorLevel.L, "data": b"", "model": 2}
+            self._piece_start = 0
+            self.saved: list[Path] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self.paper_state is PaperState.OUT or self.cover_open or not self.online or self.cutter_error
+
+    def status_bytes(self) -> bytes:
+        with self._lock:
+            return encode_status(online=not self.stopped, cover_open=self.cover_open, paper=self.paper_state,
+                                 paper_stopped_printing=self.paper_state is PaperState.OUT,
+                                 autocutter_error=self.cutter_error)
+
+    # -- faults -----------------------------------------------------------------------------
+    def set_paper(self, state: str | PaperState) -> None:
+        with self._lock:
+            state = PaperState(state)
+            if state is PaperState.OUT:
+                self._paper_out(mid_job=False)
+                return
+            if self.paper_state is PaperState.OUT:
+                self.paper.strips.append(Strip(marker="new-roll", label="换纸 new paper roll"))
+                self._piece_start = len(self.paper.strips)
+            self.paper_state = state
+            self.paper_remaining = None if state is PaperState.OK else NEAR_END_DOTS
+
+    def load_paper(self) -> None:
+        self.set_paper(PaperState.OK)
+
+    def run_out_after(self, dots: int) -> None:
+        """The roll ends after ``dots`` more dots of paper (near end is reported from 400 dots)."""
+        with self._lock:
+            self.paper_remaining = max(0, int(dots))
+            self.paper_state = PaperState.NEAR_END if self.paper_remaining < NEAR_END_DOTS else PaperState.OK
+            if self.paper_remaining == 0:
+                self._paper_out(mid_job=False)
+
+    def set_cover(self, open_: bool) -> None:
+        with self._lock:
+            self.cover_open = bool(open_)
+
+    def set_online(self, online: bool) -> None:
+        with self._lock:
+            self.online = bool(online)
+
+    def set_cutter_error(self, error: bool) -> None:
+        with self._lock:
+            self.cutter_error = bool(error)
+
+    def unplug(self) -> None:
+        self.connected = False
+
+    def plug(self) -> None:
+        self.connected = True
+
+    def _paper_out(self, mid_job: bool) -> None:
+        if self.paper_state is not PaperState.OUT:
+            label = "纸尽：打印中断 paper ran out mid-job" if mid_job else "纸尽 paper out"
+            self.paper.strips.append(Strip(marker="paper-out", label=label))
+        self.paper_state = PaperState.OUT
+        self.paper_remaining = 0
+        self.paper.line.clear()
+
+    # -- the byte stream --------------------------------------------------------------------
+    def feed(self, data: bytes) -> bytes:
+        """Consume bytes from the host; returns (and queues) what the printer answers."""
+        with self._lock:
+            self.bytes_received += len(data)
+            answers = bytearray()
+            for command in self.parser.feed(bytes(data)):
+                answer = self._execute(command)
+                if answer:
+                    answers += answer
+            self.output += answers
+            return bytes(answers)
+
+    def finish(self) -> None:
+        """End of a stream (file, closed connection): an incomplete command is listed."""
+        with self._lock:
+            for command in self.parser.finish():
+                self.unknown.append(command)
+
+    def take_output(self, count: int) -> bytes:
+        with self._lock:
+            data = bytes(self.output[:count])
+            del self.output[:count]
+            return data
+
+    def _execute(self, command: Command) -> bytes:
+        kind = command.kind
+        if kind == "status":
+            return self.status_bytes()[command.value - 1:command.value]
+        if self.stopped:
+            self.dropped_bytes += len(command.raw)
+            return b""
+        if kind == "paper_sensor":
+            if command.value in (1, 49):
+                return bytes([encode_paper_sensor(self.paper_state)])
+            if command.value in (2, 50):
+                return b"\x00"
+            self.unknown.append(command)
+            return b""
+        handler = getattr(self, f"_do_{kind}", None)
+        if handler is None:
+            (self.ignored if kind == "ignored" else self.unknown).append(command)
+            return b""
+        handler(command)
+        return b""
+
+    # -- text -------------------------------------------------------------------------------
+    def _do_text(self, command: Command) -> None:
+        style = self.style
+        if self.active_encoding == "utf-8" or style.chinese:
+            text = self._decoder.decode(command.data)
+        else:
+            text = command.data.decode(CODE_PAGES.get(style.code_page, "cp437"), "replace")
+        for char in text:
+            self._add_char(char)
+
+    def _add_char(self, char: str) -> None:
+        style = self.style
+        if ord(char) < 0x80:
+            base_w, base_h = (9, 17) if style.font_b else (12, 24)
+            width, height, underline = style.width, style.height, style.underline
+        else:
+            base_w, base_h = 24, 24
+            width, height = max(style.width, style.kanji_width), max(style.height, style.kanji_height)
+            underline = style.kanji_underline or style.underline
+        cell = Cell("?" if char == "\ufffd" else char, base_w * width, base_h * height, base_w, base_h,
+                    style.bold, underline)
+        for strip in self.paper.add_cell(cell, style.align, style.spacing):
+            self._emit(strip)
+
+    def _flush_decoder(self) -> None:
+        for char in self._decoder.decode(b"", final=True):
+            self._add_char(char)
+        self._decoder.reset()
+
+    def _print_line(self, extra_feed: int = 0, spacing: int | None = None) -> None:
+        self._emit(self.paper.print_line(self.style.align, self.style.spacing if spacing is None else spacing,
+                                         extra_feed))
+
+    def _do_lf(self, _command: Command) -> None:
+        self._flush_decoder()
+        self._print_line()
+
+    _do_ff = _do_lf
+
+    def _do_cr(self, _command: Command) -> None:
+        pass  # no automatic line feed: CR is ignored, as on Epson printers
+
+    def _do_ht(self, _command: Command) -> None:
+        column = self.paper.line_width // 12
+        for _ in range(8 - column % 8):
+            self._add_char(" ")
+
+    # -- modes ------------------------------------------------------------------------------
+    def _do_init(self, _command: Command) -> None:
+        self._flush_decoder()
+        self.paper.line.clear()  # ESC @ clears the print buffer
+        self.style = _Style(chinese=self.chinese_default)
+        self._set_encoding(self.encoding)
+
+    def _do_bold(self, command: Command) -> None:
+        self.style.bold = bool(command.value & 1)
+
+    _do_double_strike = _do_bold
+
+    def _do_underline(self, command: Command) -> None:
+        self.style.underline = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}.get(command.value, self.style.underline)
+
+    def _do_kanji_underline(self, command: Command) -> None:
+        self.style.kanji_underline = {0: 0, 1: 1, 2: 2, 48: 0, 49: 1, 50: 2}.get(command.value, 0)
+
+    def _do_align(self, command: Command) -> None:
+        if command.value in (0, 1, 2, 48, 49, 50):
+            self.style.align = command.value % 48
+        else:
+            self.unknown.append(command)
+
+    def _do_print_mode(self, command: Command) -> None:
+        n = command.value
+        self.style.font_b = bool(n & 0x01)
+        self.style.bold = bool(n & 0x08)
+        self.style.height = 2 if n & 0x10 else 1
+        self.style.width = 2 if n & 0x20 else 1
+        self.style.underline = 1 if n & 0x80 else 0
+
+    def _do_size(self, command: Command) -> None:
+        width, height = (command.value >> 4) + 1, (command.value & 0x0F) + 1
+        if width > 8 or height > 8:
+            self.unknown.append(command)
+            return
+        self.style.width, self.style.height = width, height
+
+    def _do_kanji_mode(self, command: Command) -> None:
+        n = command.value
+        self.style.kanji_width = 2 if n & 0x04 else 1
+        self.style.kanji_height = 2 if n & 0x08 else 1
+        self.style.kanji_underline = 1 if n & 0x80 else 0
+
+    def _do_font(self, command: Command) -> None:
+        self.style.font_b = command.value in (1, 49)
+
+    def _do_code_page(self, command: Command) -> None:
+        if command.value not in CODE_PAGES:
+            self.ignored.append(Command("ignored", command.raw, command.offset,
+                                        label=f"ESC t {command.value}: code page not simulated, using PC437"))
+        self.style.code_page = command.value
+
+    def _do_line_spacing(self, command: Command) -> None:
+        self.style.spacing = command.value
+
+    def _do_line_spacing_default(self, _command: Command) -> None:
+        self.style.spacing = DEFAULT_SPACING
+
+    def _do_chinese_on(self, _command: Command) -> None:
+        self._flush_decoder()
+        self.style.chinese = True
+
+    def _do_chinese_off(self, _command: Command) -> None:
+        self._flush_decoder()
+        self.style.chinese = False
+
+    def _do_select_encoding(self, command: Command) -> None:
+        if command.value in (2, 50):
+            self._set_encoding("utf-8")
+        elif command.value in (1, 49):
+            self._set_encoding(self.encoding if self.encoding != "utf-8" else "gb18030")
+        else:
+            self.unknown.append(command)
+
+    def _set_encoding(self, encoding: str) -> None:
+        self._flush_decoder()
+        self.active_encoding = encoding
+        self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+
+    # -- paper movement ---------------------------------------------------------------------
+    def _do_feed_lines(self, command: Command) -> None:
+        self._flush_decoder()
+        lines = command.value
+        if self.paper.line:
+            self._print_line(extra_feed=max(0, lines - 1) * self.style.spacing)
+        elif lines:
+            self._emit(self.paper.blank(lines * self.style.spacing))
+
+    def _do_feed_dots(self, command: Command) -> None:
+        self._flush_decoder()
+        if self.paper.line:
+            self._print_line(spacing=0)
+        if command.value:
+            self._emit(self.paper.blank(command.value))
+
+    def _do_cut(self, command: Command) -> None:
+        self._flush_decoder()
+        if self.paper.line:
+            self._print_line()
+        m = command.value
+        if m in (65, 66, 97, 98, 103, 104) and command.data and command.data[0]:
+            self._emit(self.paper.blank(command.data[0]))
+            if self.stopped:
+                return
+        partial = m in (1, 49, 66, 98, 104)
+        self.cuts += 1
+        label = "✂ 半切 partial cut" if partial else "✂ 全切 full cut"
+        self.paper.strips.append(Strip(marker="cut-partial" if partial else "cut-full", label=label))
+        self._finish_piece()
+
+    # -- pictures ---------------------------------------------------------------------------
+    def _do_raster(self, command: Command) -> None:
+        self._flush_decoder()
+        if self.paper.line:
+            self._print_line()
+        width_bytes = command.raw[4] | command.raw[5] << 8
+        height = command.raw[6] | command.raw[7] << 8
+        if not width_bytes or not height:
+            return
+        packed = Image.frombytes("1", (width_bytes * 8, height), command.data)
+        image = ImageOps.invert(packed.convert("L")).convert("1", dither=Image.Dither.NONE)  # 1 bits are black
+        mode = command.value % 48
+        scale_w, scale_h = (2 if mode in (1, 3) else 1), (2 if mode in (2, 3) else 1)
+        if (scale_w, scale_h) != (1, 1):
+            image = image.resize((image.width * scale_w, image.height * scale_h), Image.NEAREST)
+        self._emit(self.paper.picture(image, self.style.align))
+
+    def _do_qr(self, command: Command) -> None:
+        fn, data = command.value, command.data
+        if fn == 65 and data and data[0] in (49, 50):
+            self._qr["model"] = data[0] - 48
+            if data[0] == 49:
+                self.ignored.append(Command("ignored", command.raw, command.offset,
+                                            label="GS ( k: QR model 1 drawn as model 2"))
+        elif fn == 67 and data and 1 <= data[0] <= 16:
+            self._qr["size"] = data[0]
+        elif fn == 69 and data and 48 <= data[0] <= 51:
+            self._qr["level"] = QrErrorLevel(data[0])
+        elif fn == 80 and data[:1] == b"0":
+            self._qr["data"] = bytes(data[1:])
+        elif fn == 81 and data[:1] == b"0":
+            self._flush_decoder()
+            if self.paper.line:
+                self._print_line()
+            if not self._qr["data"]:
+                self.unknown.append(Command("unknown", command.raw, command.offset,
+                                            label="GS ( k print: no QR data stored"))
+                return
+            try:
+                image = qr_image(self._qr["data"], self._qr["size"], self._qr["level"], border=0)
+            except Exception as exc:  # data too long for any QR version
+                self.unknown.append(Command("unknown", command.raw, command.offset,
+                                            label=f"GS ( k print: cannot encode stored data ({exc})"))
+                return
+            if image.width > self.paper.dots:
+                self.unknown.append(Command("unknown", command.raw, command.offset,
+                                            label="GS ( k print: symbol wider than the paper, not printed"))
+                return
+            self._emit(self.paper.picture(image, self.style.align))
+        else:
+            self.unknown.append(Command("unknown", command.raw, command.offset,
+                                        label=f"GS ( k QR function {fn}"))
+
+    # -- paper accounting -------------------------------------------------------------------
+    def _emit(self, strip: Strip) -> None:
+        """Put a printed band on the paper, running out of paper part-way if the roll ends."""
+        if self.stopped:
+            return
+        height = strip.image.height if strip.image is not None else 0
+        if self.paper_remaining is not None and height > self.paper_remaining:
+            if self.paper_remaining:
+                strip = Strip(strip.image.crop((0, 0, strip.image.width, self.paper_remaining)))
+                self.paper.strips.append(strip)
+            self._paper_out(mid_job=True)
+            return
+        self.paper.strips.append(strip)
+        self.paper.fed_dots += height
+        if self.paper_remaining is not None:
+            self.paper_remaining -= height
+            if self.paper_remaining < NEAR_END_DOTS and self.paper_state is PaperState.OK:
+                self.paper_state = PaperState.NEAR_END
+
+    def _finish_piece(self) -> None:
+        strips = self.paper.strips[self._piece_start:]
+        self._piece_start = len(self.paper.strips)
+        if not self.on_cut and self.out_dir is None:
+            return
+        piece = Paper(self.paper.dots, [s for s in strips if s.image is not None] + strips[-1:])
+        image = piece.render()
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / f"receipt-{len(self.saved) + 1:04d}.png"
+            image.save(path)
+            self.saved.append(path)
+        for listener in list(self.on_cut):
+            listener(image)
+
+    # -- for people -------------------------------------------------------------------------
+    def render(self, path: str | Path | None = None, scale: int = 1) -> Image.Image:
+        with self._lock:
+            image = self.paper.render(scale)
+        if path is not None:
+            image.save(path)
+        return image
+
+    @property
+    def text_lines(self) -> list[str]:
+        return list(self.paper.line_text)
+
+    def report(self) -> dict:
+        with self._lock:
+            return {
+                "paper_width_mm": self.paper_width,
+                "paper": self.paper_state.value,
+                "paper_remaining_dots": self.paper_remaining,
+                "cover": "open" if self.cover_open else "closed",
+                "online": not self.stopped,
+                "bytes_received": self.bytes_received,
+                "dropped_bytes": self.dropped_bytes,
+                "cuts": self.cuts,
+                "lines_printed": len(self.paper.line_text),
+                "status_bytes": self.status_bytes().hex(" "),
+                "unknown": [f"@{c.offset}: {c.label or c.kind} [{c.hex()}]" for c in self.unknown],
+                "ignored": [f"@{c.offset}: {c.label} [{c.hex()}]" for c in self.ignored],
+            }
