@@ -85,9 +85,16 @@ class _Hit:
 
 @dataclass(frozen=True)
 class _Text:
-    text: str
+    """A searchable text without its punctuation ("占用、挖掘" is matched as "占用挖掘")."""
+
+    text: str                        # letters, digits and characters only: what is matched
+    shown: str                       # as written (normalized), for "via" and highlighting
+    positions: tuple[int, ...]       # where each character of ``text`` is in ``shown``
     readings: tuple[tuple[str, ...], ...]
     prefixes: tuple[frozenset[str], ...]
+
+    def shown_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.positions[start], self.positions[end - 1] + 1
 
 
 @dataclass(frozen=True)
@@ -138,14 +145,16 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ building
     def _add_text(self, text: str, link: _Link) -> None:
-        text = normalize_text(text)
+        shown = normalize_text(text)
+        positions = [i for i, ch in enumerate(shown) if _searchable(ch)]
+        text = "".join(shown[i] for i in positions)
         if not text:
             return
         text_id = self._text_ids.get(text)
         if text_id is None:
             text_id = len(self._texts)
             self._text_ids[text] = text_id
-            self._texts.append(_Text(text, tuple(char_readings(ch) for ch in text),
+            self._texts.append(_Text(text, shown, tuple(positions), tuple(char_readings(ch) for ch in text),
                                      tuple(reading_prefixes(ch) for ch in text)))
             self._links.append([])
             keys: set[str] = set()
@@ -263,8 +272,11 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ matching one term
     def _record(self, hits: dict[int, _Hit], text_id: int, tier_for_name: int, tier_for_other: int,
-                span: tuple[int, int] | None, fuzzy: bool = False) -> None:
-        text = self._texts[text_id].text
+                span: tuple[int, int] | None, fuzzy: bool = False, coverage: float = 1.0) -> None:
+        entry = self._texts[text_id]
+        text = entry.shown
+        if span is not None:
+            span = entry.shown_span(*span)
         for link in self._links[text_id]:
             if link.field == NAME:
                 tier = tier_for_name
@@ -284,7 +296,7 @@ class SearchIndex:
                     start = self._names[link.item].find(text)
                     if start >= 0:
                         spans = ((start, start + len(text)),)
-            hit = _Hit(tier, link.field, spans, via)
+            hit = _Hit(tier, link.field, spans, via, coverage)
             old = hits.get(link.item)
             if old is None or hit.key() > old.key():
                 hits[link.item] = hit
@@ -315,8 +327,8 @@ class SearchIndex:
                 for start in range(0, n - length + 1):
                     text_id = self._text_ids.get(compact[start:start + length])
                     if text_id is not None:
-                        text = self._texts[text_id].text
-                        self._record(hits, text_id, WORD, WORD, (0, len(text)))
+                        # a text inside a longer query says less than one matching it whole
+                        self._record(hits, text_id, WORD, WORD, (0, length), coverage=round(length / n, 2))
 
     def _sequences(self, term: str) -> list[tuple[list[_Matcher], int]]:
         """Matcher sequences for a query of letters and characters, with their count of
@@ -403,10 +415,10 @@ class SearchIndex:
         if not q or limit <= 0:
             return []
         hits = self._match_term(q, limit)
-        strong = sum(1 for h in hits.values() if h.tier >= WORD)
-        if strong < limit:
-            terms = self.splitter.terms(q) if (" " in q or (has_hanzi(q) and len(q) >= 3)) else [q]
-            terms = [t for t in dict.fromkeys(terms) if t]
+        spaced_pinyin = not has_hanzi(q) and any(h.tier > FUZZY for h in hits.values())
+        if not spaced_pinyin and (" " in q or (has_hanzi(q) and len(q) >= 3)):
+            # "shen fen zheng" is one phrase; "补领身份证" and "身份证 补领" are two words
+            terms = [t for t in dict.fromkeys(self.splitter.terms(q)) if t]
             if terms and terms != [q]:
                 self._combine_terms(terms, hits, limit)
         return self._rank(hits, limit)
@@ -446,6 +458,10 @@ class SearchIndex:
                              hit.via, FIELD_NAMES[hit.field] if hit.field != NAME else "",
                              hit.tier * 1000 + popularity)
                 for _key, i, hit, popularity in ranked[:limit]]
+
+
+def _searchable(ch: str) -> bool:
+    return ("a" <= ch <= "z") or ("0" <= ch <= "9") or is_hanzi(ch)
 
 
 def normalize_text(text: str) -> str:

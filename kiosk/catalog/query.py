@@ -20,6 +20,7 @@ from kiosk.ime.readings import is_hanzi
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 64
+MAX_VOCABULARY_LEN = 3
 _KEEP = re.compile(r"[^0-9a-z'\-\u3400-\u4dbf\u4e00-\u9fff]+")
 
 
@@ -69,10 +70,11 @@ class WordSplitter:
     def __init__(self, cache_dir: Path | str | None = None, vocabulary: Iterable[str] = (),
                  stopwords: Iterable[str] = ()):
         self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.vocabulary = sorted({w for w in vocabulary if len(w) >= 2 and has_hanzi(w)})
+        self.vocabulary: list[str] = []
         self.stopwords = frozenset(stopwords)
         self._tokenizer = None
         self._lock = threading.Lock()
+        self.extend(vocabulary)
 
     def load(self):
         with self._lock:
@@ -88,7 +90,10 @@ class WordSplitter:
 
     def extend(self, vocabulary: Iterable[str] = (), stopwords: Iterable[str] = ()) -> None:
         """Add catalogue words (kept whole when cutting) and words to drop."""
-        words = {w for w in vocabulary if len(w) >= 2 and has_hanzi(w)} - set(self.vocabulary)
+        # short words only: jieba cuts 居民养老保险 into words a name may contain, which the
+        # whole keyword would hide
+        words = {w for w in vocabulary if 2 <= len(w) <= MAX_VOCABULARY_LEN and all(is_hanzi(c) for c in w)}
+        words -= set(self.vocabulary)
         self.stopwords = self.stopwords | frozenset(stopwords)
         with self._lock:
             self.vocabulary = sorted(set(self.vocabulary) | words)

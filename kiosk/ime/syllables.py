@@ -48,6 +48,8 @@ wa wai wan wang wei wen weng wo wu
 SYLLABLES: frozenset[str] = frozenset(_INVENTORY.split())
 #: consonant initials a resident may type alone for a whole syllable ("sfz")
 INITIALS: frozenset[str] = frozenset("b p m f d t n l g k h j q x zh ch sh r z c s y w".split())
+#: syllables without a consonant initial, abbreviated by their first letter (澳 ao → "a")
+VOWEL_INITIALS: frozenset[str] = frozenset("aoe")
 #: every non-empty beginning of a syllable ("z", "zh", "zhe", "zhen", "zheng")
 PREFIXES: frozenset[str] = frozenset(s[:i] for s in SYLLABLES for i in range(1, len(s) + 1))
 MAX_SYLLABLE = max(len(s) for s in SYLLABLES)
@@ -111,18 +113,19 @@ def _segmentations(letters: str, limit: int, allow_abbr: bool,
             if letters[j - 1] in SEPARATORS or piece not in PREFIXES:
                 break
             at_end = j >= last_letter
+            options = []
             if at_end and allow_partial:
                 # the syllable being typed: a complete one may still grow (zhe → zheng)
-                kind, cost = "partial", (0.0 if piece in SYLLABLES else _COST_PARTIAL)
-            elif piece in SYLLABLES:
-                kind, cost = "full", 0.0
-            elif allow_abbr and piece in INITIALS:
-                kind, cost = "abbr", _COST_ABBR
+                options.append(("partial", 0.0 if piece in SYLLABLES else _COST_PARTIAL))
             else:
-                continue
-            token = Token(piece, kind, i, j)
-            extended = [(c + cost + 0.01, toks + (token,)) for c, toks in best[i]]
-            _keep(best[j], extended, limit)
+                if piece in SYLLABLES:
+                    options.append(("full", 0.0))
+                if allow_abbr and (piece in INITIALS or piece in VOWEL_INITIALS):
+                    options.append(("abbr", _COST_ABBR))  # "a" of 澳 (ao) in "gatxz"
+            for kind, cost in options:
+                token = Token(piece, kind, i, j)
+                extended = [(c + cost + 0.01, toks + (token,)) for c, toks in best[i]]
+                _keep(best[j], extended, limit)
     return tuple(toks for _cost, toks in best[n])
 
 
@@ -132,7 +135,7 @@ def _keep(slot: list, new: list, limit: int) -> None:
     seen = set()
     kept = []
     for cost, toks in slot:
-        key = tuple(t.text for t in toks)
+        key = tuple((t.text, t.kind) for t in toks)
         if key in seen:
             continue
         seen.add(key)
