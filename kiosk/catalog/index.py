@@ -294,12 +294,17 @@ class SearchIndex:
                         spans = ((start, start + len(link.anchor)),)
                 elif link.field == KEYWORD:
                     start = self._names[link.item].find(text)
-                    if start >= 0:
-                        spans = ((start, start + len(text)),)
+                    if start >= 0:  # the keyword is part of the name: mark the matched piece
+                        offset = span or (0, len(text))
+                        spans = ((start + offset[0], start + offset[1]),)
             hit = _Hit(tier, link.field, spans, via, coverage)
             old = hits.get(link.item)
             if old is None or hit.key() > old.key():
+                if old is not None and old.spans and not hit.spans:
+                    hit.spans = old.spans  # found by a keyword, but show where the name matched too
                 hits[link.item] = hit
+            elif spans and not old.spans:
+                old.spans = spans
 
     def _match_literal(self, term: str, hits: dict[int, _Hit]) -> None:
         compact = term.replace(" ", "")

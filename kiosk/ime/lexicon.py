@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from kiosk.ime.readings import char_readings, is_hanzi, phrase_reading
+from kiosk.ime.readings import char_readings, is_hanzi, quick_phrase_reading
 from kiosk.ime.syllables import SYLLABLES
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def load_context_words(path: Path = CONTEXT_WORDS_PATH) -> dict[str, int]:
 
 def reading_of(word: str) -> tuple[str, ...] | None:
     """The syllables of a word in context, or None when one is not plain pinyin."""
-    syllables = tuple(phrase_reading(word))
+    syllables = tuple(quick_phrase_reading(word))
     if len(syllables) != len(word) or not all(s in SYLLABLES for s in syllables):
         return None
     return syllables

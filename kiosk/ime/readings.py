@@ -79,3 +79,44 @@ def reading_prefixes(ch: str) -> frozenset[str]:
 def phrase_reading(text: str) -> list[str]:
     """The most likely reading of a phrase in context (one syllable per character)."""
     return [r.replace("ü", "v") for r in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s))]
+
+
+@lru_cache(maxsize=None)
+def _toneless(toned: str) -> str:
+    return convert(toned, Style.NORMAL, strict=False).replace("ü", "v")
+
+
+_phrases: dict | None = None
+_phrase_max = 0
+
+
+def _phrase_table() -> tuple[dict, int]:
+    global _phrases, _phrase_max
+    with _phrase_lock:
+        if _phrases is None:
+            from pypinyin.phrases_dict import phrases_dict
+
+            _phrase_max = max(len(p) for p in phrases_dict)
+            _phrases = phrases_dict
+    return _phrases, _phrase_max
+
+
+def quick_phrase_reading(text: str) -> list[str]:
+    """``phrase_reading`` for many words at once (building the IME lexicon): the same
+    data — pypinyin's phrase dictionary, longest phrase first, else each character's
+    first reading — without pypinyin's per-call overhead (≈10× faster)."""
+    phrases, longest = _phrase_table()
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        for j in range(min(n, i + longest), i + 1, -1):
+            readings = phrases.get(text[i:j])
+            if readings is not None and len(readings) == j - i:
+                out.extend(_toneless(r[0]) for r in readings)
+                i = j
+                break
+        else:
+            first = char_readings(text[i])
+            out.append(first[0] if first else text[i])
+            i += 1
+    return out
