@@ -36,6 +36,7 @@ _BOOSTS = {
 _PREFIX_ONLY = 0.02   # "ta" reaching tang: far below 他/她/它
 _ABBREVIATED = 0.5    # a word matched through an initial ("zm" → 证明)
 _LOG_CORPUS = 18.0
+_MIN_SENTENCE_SCORE = 5.0
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ class ImeEngine:
                 continue
             for j in range(i + 1, min(n, i + 6) + 1):
                 matches = self._matches(tokens[i:j], context)
-                if not matches:
-                    continue
+                if not matches or matches[0][0] < _MIN_SENTENCE_SCORE:
+                    continue  # no guess built from characters nobody uses
                 score, entry = matches[0]
                 # unigram log-probability: log f - log N (N ≈ 6e7 words in jieba's corpus)
                 value = best[i][0] + math.log(max(score, 1.0)) - _LOG_CORPUS

@@ -13,6 +13,7 @@ keys recently used.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -31,11 +32,11 @@ from kiosk.ime.syllables import SYLLABLES
 log = logging.getLogger(__name__)
 
 LEXICON_FILE = "pinyin_lexicon.sqlite3"
-LEXICON_VERSION = "2"
+LEXICON_VERSION = "3"
 CONTEXT_WORDS_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "ime" / "context_words.toml"
 TAG_NONE, TAG_ADDRESS, TAG_PLACE, TAG_EXTRA = 0, 1, 2, 3
 PLACE_FREQ = 60000
-ADDRESS_FREQ = 30000
+ADDRESS_FREQ = 2000   # a floor for address words jieba lacks (号楼); the context does the rest
 DEFAULT_MIN_FREQ = 5
 MAX_WORD_LEN = 6
 
@@ -91,6 +92,22 @@ def reading_of(word: str) -> tuple[str, ...] | None:
     return syllables
 
 
+def readings_of(word: str, limit: int = 8) -> list[tuple[str, ...]]:
+    """Every reading of a word the kiosk adds itself (a place name, a catalogue word), its
+    likeliest first: pypinyin reads 长护险 as zhang hu xian, residents type chang."""
+    likeliest = reading_of(word)
+    per_char = [[r for r in char_readings(ch) if r in SYLLABLES] for ch in word]
+    if any(not options for options in per_char):
+        return [likeliest] if likeliest else []
+    found = [likeliest] if likeliest else []
+    for combo in itertools.islice(itertools.product(*per_char), limit * 4):
+        if combo not in found:
+            found.append(combo)
+        if len(found) >= limit:
+            break
+    return found
+
+
 def build_lexicon(path: Path | str, source: Path | str | None = None, context: Path = CONTEXT_WORDS_PATH,
                   min_freq: int = DEFAULT_MIN_FREQ, progress: Callable[[str], None] | None = None) -> BuildReport:
     """Build the lexicon file at ``path`` (written next to it, then renamed into place)."""
@@ -138,12 +155,12 @@ def build_lexicon(path: Path | str, source: Path | str | None = None, context: P
         ch = chr(code)
         if ch in known_chars or not is_hanzi(ch):
             continue
+        rarest = 1 if "\u3400" <= ch <= "\u4dbf" else 2  # extension A after the basic block
         for reading in char_readings(ch):
             if reading in SYLLABLES:
-                add((reading,), ch, 1)
+                add((reading,), ch, rarest)
     for word, tag in load_context_words(context).items():
-        syllables = reading_of(word)
-        if syllables:
+        for syllables in readings_of(word):
             add(syllables, word, PLACE_FREQ if tag == TAG_PLACE else ADDRESS_FREQ, tag)
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,12 +233,10 @@ class Lexicon:
             for word, word_tag in items:
                 if not word or not all(is_hanzi(ch) for ch in word):
                     continue
-                syllables = reading_of(word)
-                if not syllables:
-                    continue
-                key = "".join(s[0] for s in syllables)
-                self._extra.setdefault(key, []).append(Entry(syllables, word, freq, word_tag))
-                self._cache.pop(key, None)
+                for syllables in readings_of(word):
+                    key = "".join(s[0] for s in syllables)
+                    self._extra.setdefault(key, []).append(Entry(syllables, word, freq, word_tag))
+                    self._cache.pop(key, None)
                 added += 1
         return added
 
