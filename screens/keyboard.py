@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 PAGES = ("pinyin", "english", "digits", "symbols")
 REPEAT_DELAY, REPEAT_INTERVAL = 0.5, 0.08
+PREEDIT_SHOWN = 12  # characters of the composition shown left of the candidates
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class KioskTextInput(TextInput):
     ime_context = OptionProperty("general", options=CONTEXTS)
     max_length = NumericProperty(0)
     enter_label = StringProperty("")  # e.g. "搜索"; empty for "确定"
+    #: what is being composed on the keyboard and not yet in ``text`` ("sfz", "证明cailiao"):
+    #: a search field searches for text + composition while the resident types
+    composition = StringProperty("")
 
     def insert_text(self, substring, from_undo=False):
         if not from_undo:
@@ -145,11 +149,14 @@ class KioskKeyboard(BoxLayout):
     ime_ready = BooleanProperty(False)
     enter_text = StringProperty("")
     hint_text = StringProperty("")
+    preedit_shown = StringProperty("")  # the end of a long composition: "…yingjiedao"
     candidates = ListProperty([])
 
     def __init__(self, **kwargs):
         self.target: KioskTextInput | None = None
         self.letter_page = "pinyin"
+        self._pages: dict[tuple, list[BoxLayout]] = {}
+        self._candidate_buttons: list[CandidateButton] = []
         self.composer = Composer(None)
         self._repeat = None
         super().__init__(**kwargs)
@@ -176,6 +183,7 @@ class KioskKeyboard(BoxLayout):
         return 5 if App.get_running_app().elderly else 6
 
     def _theme_changed(self) -> None:
+        self._pages.clear()  # sizes changed: keys are rebuilt for the new theme
         self.composer.page_size = self.page_size()
         self.composer.page = 0
         self.build_keys()
@@ -183,11 +191,23 @@ class KioskKeyboard(BoxLayout):
 
     # -- keys --------------------------------------------------------------------------------
     def build_keys(self) -> None:
+        """Show the keys of the current page; a page once built is kept (rendering forty key
+        labels again would cost a visible moment on a small kiosk PC)."""
         rows_box = self.ids.rows
         rows_box.clear_widgets()
         app = App.get_running_app()
-        tr = app.tr
         self.hint_text = self.hint()
+        key = (self.page, self.kind if self.page == "digits" else "", self.shift, app.lang, app.elderly,
+               self.enter_text)
+        rows = self._pages.get(key)
+        if rows is None:
+            rows = self._pages[key] = self._build_rows(app)
+        for line in rows:
+            rows_box.add_widget(line)
+
+    def _build_rows(self, app) -> list[BoxLayout]:
+        tr = app.tr
+        rows = []
         for row in page_rows(self.page, self.kind, self.shift):
             line = BoxLayout(spacing=app.theme.px(8))
             for spec in row:
@@ -200,7 +220,8 @@ class KioskKeyboard(BoxLayout):
                 button = KeyButton(text=label, spec=spec, style=spec.style, size_hint_x=spec.weight)
                 button.bind(on_press=self._pressed, on_release=self._released)
                 line.add_widget(button)
-            rows_box.add_widget(line)
+            rows.append(line)
+        return rows
 
     def on_page(self, *_args) -> None:
         if self.page in ("pinyin", "english"):
@@ -295,21 +316,37 @@ class KioskKeyboard(BoxLayout):
         self.composer.engine = engine
         self.composing = self.composer.active
         self.preedit = self.composer.preedit
+        self.preedit_shown = self.preedit if len(self.preedit) <= PREEDIT_SHOWN else \
+            "…" + self.preedit[-(PREEDIT_SHOWN - 1):]
+        if self.target is not None:
+            self.target.composition = self.preedit
         self.hint_text = self.hint()
         page = self.composer.page_candidates()
         self.candidates = [c.text for c in page]
         self.has_previous = self.composer.has_previous_page
         self.has_next = self.composer.has_next_page
-        box = self.ids.candidates
-        box.clear_widgets()
-        for index, text in enumerate(self.candidates):
-            button = CandidateButton(text=text, index=index, size_hint_x=len(text) + 1.2)
-            button.bind(on_release=self._chose)
-            box.add_widget(button)
-        if self.candidates and len(self.candidates) < self.composer.page_size:
-            box.add_widget(Widget(size_hint_x=(self.composer.page_size - len(self.candidates)) * 2.2))
+        self._show_candidates()
         if self.target is not None and not self.ime_ready and ime is not None and not ime.error:
             Clock.schedule_once(lambda _dt: self.refresh_candidates(), 0.5)  # lexicon still loading
+
+    def _show_candidates(self) -> None:
+        """Fill a fixed row of candidate buttons (only labels whose text changed re-render)."""
+        box = self.ids.candidates
+        size = self.composer.page_size
+        if len(self._candidate_buttons) != size:
+            box.clear_widgets()
+            self._candidate_buttons = []
+            for index in range(size):
+                button = CandidateButton(index=index)
+                button.bind(on_release=self._chose)
+                self._candidate_buttons.append(button)
+                box.add_widget(button)
+        for index, button in enumerate(self._candidate_buttons):
+            text = self.candidates[index] if index < len(self.candidates) else ""
+            button.text = text
+            button.disabled = not text
+            button.opacity = 1 if text else 0
+            button.size_hint_x = len(text) + 1.2 if text else 2.2
 
     def _chose(self, button: CandidateButton) -> None:
         self.choose(button.index)
@@ -388,6 +425,8 @@ class KeyboardDock(BoxLayout):
         if keyboard.composer.active:
             keyboard.composer.reset()
         target, keyboard.target = keyboard.target, None
+        if target is not None:
+            target.composition = ""
         if target is not None and target.focus:
             target.focus = False
         if self.shown:

@@ -82,7 +82,7 @@ class SearchScreen(KioskScreen):
         app.bind(tr=lambda *_: self.refresh())
         app.kiosk.session.subscribe(
             lambda event, _reason: kivy_deliver(self.reset) if event == "ended" else None)
-        self.ids.field.bind(text=self._text_changed)
+        self.ids.field.bind(text=self._text_changed, composition=self._text_changed)
         self.refresh()
 
     @property
@@ -90,6 +90,11 @@ class SearchScreen(KioskScreen):
         return App.get_running_app().kiosk.catalog
 
     # -- typing --------------------------------------------------------------------------
+    def query(self) -> str:
+        """What to search for: the text, and the pinyin still being composed after it."""
+        field = self.ids.field
+        return (field.text + field.composition).strip()
+
     def _text_changed(self, _field, _text) -> None:
         if self._pending is not None:
             self._pending.cancel()
@@ -123,6 +128,12 @@ class SearchScreen(KioskScreen):
                 keyboard.press_key(key)
 
     def clear(self) -> None:
+        from screens.keyboard import KeyboardDock
+
+        dock = KeyboardDock.find()
+        if dock is not None and dock.keyboard.target is self.ids.field:
+            dock.keyboard.composer.reset()
+            dock.keyboard.refresh_candidates()
         self.ids.field.text = ""
         self.refresh()
 
@@ -136,7 +147,7 @@ class SearchScreen(KioskScreen):
     def refresh(self) -> None:
         app = App.get_running_app()
         catalog = self.catalog
-        query = self.ids.field.text.strip()
+        query = self.query()
         listing = self.ids.listing
         if catalog is None or not catalog.ready:
             self.mode = "results" if query else "browse"
@@ -226,6 +237,7 @@ class SearchScreen(KioskScreen):
         self.tab, self.group = tab, ""
         if self.ids.field.text:
             self.ids.field.text = ""
+        self.ids.field.focus = False
         self.refresh()
 
     def open_group(self, key: str) -> None:

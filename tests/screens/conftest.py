@@ -88,6 +88,16 @@ SESSION_CACHE_DIR = Path(tempfile.mkdtemp(prefix="kiosk-test-cache-"))
 atexit.register(shutil.rmtree, SESSION_CACHE_DIR, True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pinyin_lexicon():
+    """A smaller pinyin lexicon (words seen at least 200 times, every character), built once
+    in ≈2 s, so that no app of the session builds the full one in the background."""
+    from kiosk.ime.lexicon import LEXICON_FILE, build_lexicon
+
+    build_lexicon(SESSION_CACHE_DIR / LEXICON_FILE, min_freq=200)
+    return SESSION_CACHE_DIR
+
+
 def make_settings(tmp_path: Path, **overrides):
     settings = load_settings(DEMO_CONFIG_PATH)
     session = dataclasses.replace(settings.session, scratch_dir=str(tmp_path / "scratch"),
