@@ -221,8 +221,9 @@ class SearchScreen(KioskScreen):
             parts.append(app.tr("guide.fact_on_the_spot"))
         elif isinstance(limit.get("promised_days"), int) and limit.get("promised_days"):
             parts.append(app.tr("guide.fact_days", days=limit["promised_days"]))
-        if result is not None and result.via and not result.spans:
-            parts.append(app.tr("search.via", text=result.via))
+        if result is not None and result.via and (result.via_field in ("synonym", "life_event") or
+                                                  not result.spans):
+            parts.append(app.tr("search.via", text=result.via))  # why an unexpected name came up
         row = ResultRow(title=highlighted(item.name, spans), detail=escape_markup(" · ".join(parts)),
                         code=item.code, badge=app.tr("search.badge_apply") if item.can_apply else "")
         row.bind(on_release=lambda r: self.open_item(r.code))
