@@ -414,8 +414,10 @@ class SearchIndex:
         return hits
 
     # ------------------------------------------------------------------ searching
-    def search(self, query: str, limit: int = 10) -> list[SearchResult]:
-        """The best ``limit`` items for ``query``; [] for an empty or meaningless query."""
+    def search(self, query: str, limit: int = 10,
+               clicks: dict[str, int] | None = None) -> list[SearchResult]:
+        """The best ``limit`` items for ``query``; [] for an empty or meaningless query.
+        ``clicks`` (item code → count) overrides the index's own click source."""
         q = normalize_query(query)
         if not q or limit <= 0:
             return []
@@ -426,7 +428,7 @@ class SearchIndex:
             terms = [t for t in dict.fromkeys(self.splitter.terms(q)) if t]
             if terms and terms != [q]:
                 self._combine_terms(terms, hits, limit)
-        return self._rank(hits, limit)
+        return self._rank(hits, limit, clicks)
 
     def _combine_terms(self, terms: list[str], hits: dict[int, _Hit], limit: int) -> None:
         per_term = [self._match_term(term, limit) for term in terms]
@@ -450,8 +452,9 @@ class SearchIndex:
             if old is None or hit.key() > old.key():
                 hits[item] = hit
 
-    def _rank(self, hits: dict[int, _Hit], limit: int) -> list[SearchResult]:
-        clicks = self._clicks() if hits else {}
+    def _rank(self, hits: dict[int, _Hit], limit: int, clicks: dict[str, int] | None) -> list[SearchResult]:
+        if clicks is None:
+            clicks = self._clicks() if hits else {}
         ranked = []
         for i, hit in hits.items():
             item = self.items[i]

@@ -60,9 +60,22 @@ class _Loaded:
     items: list[CatalogItem]
     by_code: dict[str, CatalogItem]
     index: SearchIndex
-    browser: Browser
     problems: list[str]
     build_seconds: float
+
+
+# Indexes built from files, by (file, size, mtime, synonyms file, size, mtime): a second
+# service over unchanged files (a restarted UI in the same process, a test) reuses the index.
+_built_from_files: dict[tuple, _Loaded] = {}
+_built_lock = threading.Lock()
+
+
+def _file_key(*paths: Path) -> tuple:
+    key = []
+    for path in paths:
+        stat = path.stat()
+        key += [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+    return tuple(key)
 
 
 class CatalogService:
@@ -88,12 +101,11 @@ class CatalogService:
 
     def _build(self, items: list[CatalogItem], problems: list[str]) -> _Loaded:
         started = time.perf_counter()
-        index = SearchIndex(items, self._synonym_table(), splitter=self.splitter, clicks=self.clicks.counts)
+        index = SearchIndex(items, self._synonym_table(), splitter=self.splitter)
         seconds = time.perf_counter() - started
         log.info("catalogue indexed", extra={"fields": {"items": len(items), "texts": index.text_count,
                                                         "seconds": round(seconds, 3)}})
-        return _Loaded(items, {i.code: i for i in items}, index, Browser(items, self.clicks.counts), problems,
-                       seconds)
+        return _Loaded(items, {i.code: i for i in items}, index, problems, seconds)
 
     def load(self, warm_up: bool = True) -> "CatalogService":
         """Read the catalogue file and build the index (idempotent; raises CatalogError or
@@ -101,8 +113,7 @@ class CatalogService:
         with self._lock:
             if self._loaded is None:
                 try:
-                    report = load_catalog_file(self.paths.catalog)
-                    self._loaded = self._build(report.items, report.problems)
+                    self._loaded = self._load_files()
                     self.error = ""
                 except Exception as exc:
                     self.error = str(exc)
@@ -110,6 +121,22 @@ class CatalogService:
         if warm_up:
             self.splitter.load()
         return self
+
+    def _load_files(self) -> _Loaded:
+        try:
+            key = _file_key(self.paths.catalog, self.paths.synonyms)
+        except OSError:
+            key = None  # the loaders below say what is wrong with the files
+        with _built_lock:
+            loaded = _built_from_files.get(key) if key else None
+        if loaded is None:
+            report = load_catalog_file(self.paths.catalog)
+            loaded = self._build(report.items, report.problems)
+            if key:
+                with _built_lock:
+                    _built_from_files.clear()  # keep one: a kiosk has one catalogue
+                    _built_from_files[key] = loaded
+        return loaded
 
     def set_records(self, records: Iterable[dict[str, Any]]) -> list[str]:
         """Replace the catalogue with schema dicts (e.g. from the backend cache); returns
@@ -142,7 +169,7 @@ class CatalogService:
 
     @property
     def browser(self) -> Browser:
-        return self._current().browser
+        return Browser(self._current().items, self.clicks.counts)
 
     @property
     def problems(self) -> list[str]:
@@ -156,7 +183,7 @@ class CatalogService:
         return self._current().by_code.get(code)
 
     def search(self, query: str, limit: int = 10) -> list[SearchResult]:
-        return self._current().index.search(query, limit)
+        return self._current().index.search(query, limit, clicks=self.clicks.counts())
 
     def hot(self) -> list[CatalogItem]:
         return self.browser.hot(self.hot_items)

@@ -214,6 +214,7 @@ class Lexicon:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, list[Entry]] = OrderedDict()
         self._extra: dict[str, list[Entry]] = {}
+        self._extra_words: set[tuple[str, int]] = set()
 
     @classmethod
     def open_or_build(cls, cache_dir: Path | str, **build_options) -> "Lexicon":
@@ -231,8 +232,9 @@ class Lexicon:
         items = words.items() if isinstance(words, dict) else ((w, tag) for w in words)
         with self._lock:
             for word, word_tag in items:
-                if not word or not all(is_hanzi(ch) for ch in word):
+                if not word or not all(is_hanzi(ch) for ch in word) or (word, word_tag) in self._extra_words:
                     continue
+                self._extra_words.add((word, word_tag))
                 for syllables in readings_of(word):
                     key = "".join(s[0] for s in syllables)
                     self._extra.setdefault(key, []).append(Entry(syllables, word, freq, word_tag))

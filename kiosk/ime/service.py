@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 BUILD_NICENESS = 10
 
+# Opened lexicons by (file, size, mtime): a second service in the same process (a restarted
+# UI, a test) shares the open lexicon and its warmed-up keys.
+_opened: dict[tuple, ImeEngine] = {}
+_opened_lock = threading.Lock()
+
 
 class ImeService:
     def __init__(self, cache_dir: Path | str, in_subprocess: bool = True):
@@ -55,10 +60,19 @@ class ImeService:
                 self.error = str(exc)
                 log.error("pinyin input unavailable", extra={"fields": {"error": self.error}})
                 return None
+            stat = self.path.stat()
+            key = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+            with _opened_lock:
+                engine = _opened.get(key)
+                if engine is None:
+                    engine = ImeEngine(lexicon)
+                    engine.warm_up()
+                    _opened.clear()
+                    _opened[key] = engine
+                else:
+                    lexicon.close()
             if self._vocabulary:
-                lexicon.add_words(self._vocabulary, TAG_EXTRA)
-            engine = ImeEngine(lexicon)
-            engine.warm_up()
+                engine.lexicon.add_words(self._vocabulary, TAG_EXTRA)
             self._engine = engine
             self.error = ""
             return engine
@@ -104,5 +118,4 @@ class ImeService:
             raise LexiconError(f"building the pinyin lexicon failed: {last}")
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.lexicon.close()
+        """Nothing to do: the open lexicon is shared and read-only."""
