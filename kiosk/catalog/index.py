@@ -133,6 +133,7 @@ class SearchIndex:
         self._texts: list[_Text] = []
         self._text_ids: dict[str, int] = {}
         self._links: list[list[_Link]] = []
+        self._link_keys: list[set[tuple[int, int]]] = []
         self._postings: dict[str, list[int]] = {}
         self._bits: dict[str, int] = {}
         self._names: list[str] = []
@@ -157,6 +158,7 @@ class SearchIndex:
             self._texts.append(_Text(text, shown, tuple(positions), tuple(char_readings(ch) for ch in text),
                                      tuple(reading_prefixes(ch) for ch in text)))
             self._links.append([])
+            self._link_keys.append(set())
             keys: set[str] = set()
             for ch in text:
                 keys.add("c" + ch)
@@ -167,9 +169,10 @@ class SearchIndex:
                         keys.add("i" + reading[:2])
             for key in keys:
                 self._postings.setdefault(key, []).append(text_id)
-        links = self._links[text_id]
-        if not any(l.item == link.item and l.field == link.field for l in links):
-            links.append(link)
+        seen = self._link_keys[text_id]
+        if (link.item, link.field) not in seen:
+            seen.add((link.item, link.field))
+            self._links[text_id].append(link)
 
     def _build(self) -> None:
         for i, item in enumerate(self.items):
@@ -280,6 +283,11 @@ class SearchIndex:
         for link in self._links[text_id]:
             if link.field == NAME:
                 tier = tier_for_name
+                old = hits.get(link.item)
+                if old is not None and (old.tier, old.coverage, -old.field) > (tier, coverage, -NAME):
+                    if span and not old.spans:
+                        old.spans = (span,)
+                    continue  # already better (the common case for a word in many names)
                 spans = (span,) if span else ()
                 via = ""
             else:
@@ -434,7 +442,9 @@ class SearchIndex:
         per_term = [self._match_term(term, limit) for term in terms]
         weights = [len(term) for term in terms]
         total = float(sum(weights))
-        found: set[int] = set().union(*(h.keys() for h in per_term))
+        found: set[int] = set(per_term[0]).intersection(*per_term[1:])
+        if len(found) < limit:  # partial matches only when the full ones are too few
+            found = set().union(*(h.keys() for h in per_term))
         for item in found:
             matched = [h[item] for h in per_term if item in h]
             coverage = sum(w for w, h in zip(weights, per_term) if item in h) / total
