@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--limit", type=_positive, default=10, metavar="K", help="results per query (default 10)")
     search.set_defaults(handler=_search)
 
-    check = actions.add_parser("check", help="list the problems of a catalogue file")
+    check = actions.add_parser("check", help="list the problems of a catalogue file and of the synonyms table")
     check.add_argument("file", nargs="?", default=str(DEMO_CATALOG_PATH))
+    check.add_argument("--synonyms", metavar="FILE", default=str(DEFAULT_SYNONYMS_PATH))
     check.set_defaults(handler=_check)
 
 
@@ -106,11 +107,17 @@ def _marked(name: str, spans) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    try:
-        report = load_catalog_file(args.file)
-    except CatalogError as exc:
-        raise UserFacingError(str(exc), 2) from None
+    report, table = _load(args.file, args.synonyms)
     print(f"{args.file}: {len(report.items)} usable items")
     for problem in report.problems:
         print(f"  {problem}")
+    # a synonym group whose official words and events match no item finds nothing
+    texts = [" ".join((item.name, item.result) + item.keywords).lower() for item in report.items]
+    events = {event for item in report.items for event in item.life_events}
+    idle = [group for group in table.groups
+            if not any(word in text for word in group.official for text in texts)
+            and not set(group.events) & events]
+    print(f"{args.synonyms}: {len(table.groups)} synonym groups, {len(idle)} match no item of this catalogue")
+    for group in idle:
+        print(f"  {'/'.join(group.everyday[:3])} → {'/'.join(group.official or group.events)}: no item")
     return 1 if report.problems else 0
