@@ -86,6 +86,92 @@ class BackendSettings:
     url: str = _spec("", help="base URL of the acceptance system, e.g. \"https://zwfw.example.gov.cn/kiosk\"; "
                               "empty when the kiosk has none configured",
                      pattern=r"(https?://[^\s]+)?")
+    embedded: bool = _spec(False, help="true to start the reference backend inside the kiosk process on a random "
+                                       "loopback port and use it instead of url (the demo)")
+    embedded_db: str = _spec("", help="SQLite file for the embedded backend; empty keeps it in memory")
+    terminal_key_file: str = _spec("", help="file holding this terminal's signing key (base64, mode 0600), e.g. "
+                                            "\"/etc/kiosk/terminal.key\"")
+    terminal_key: str = _spec("", help="the signing key itself (base64); only for tests and demos, prefer "
+                                       "terminal_key_file", pattern=r"([A-Za-z0-9+/=_-]{43,})?")
+    ca_bundle: str = _spec("", help="PEM file of the CA(s) that signed the backend's certificate; empty for the "
+                                    "system's CAs. TLS verification is always on")
+    connect_timeout: float = _spec(3.05, help="seconds to wait for a connection", min=0.1, max=60)
+    read_timeout: float = _spec(20.0, help="seconds to wait for an answer", min=0.2, max=600)
+    retries: int = _spec(3, help="extra attempts for calls that are safe to repeat", min=0, max=10)
+    outbox_path: str = _spec("", help="SQLite file of the outbox (submissions waiting to be sent); empty for "
+                                      "<state dir>/outbox.sqlite3")
+    outbox_key_file: str = _spec("", help="file with the key that encrypts personal data in the outbox (created "
+                                          "when missing); empty for <state dir>/outbox.key")
+    catalog_cache_path: str = _spec("", help="SQLite file of the cached service catalogue; empty for "
+                                             "<state dir>/catalog.sqlite3")
+    heartbeat_seconds: int = _spec(60, help="seconds between heartbeats to the backend", min=10, max=3600)
+    catalog_sync_seconds: int = _spec(900, help="seconds between catalogue syncs", min=30, max=86400)
+
+
+_FAULT_LIST = r"([a-z_]+(:[0-9.]+)?(\s*,\s*[a-z_]+(:[0-9.]+)?)*)?"
+_PORT_HELP = ("the serial port, e.g. \"/dev/ttyUSB0\" or a stable \"/dev/serial/by-id/...\" name; with "
+              "driver = \"simulator\": where the simulator's pseudo-terminal link is made (empty: automatic)")
+
+
+@dataclass(frozen=True)
+class IdCardDeviceSettings:
+    driver: Literal["none", "ga467", "simulator"] = _spec(
+        "none", help="\"ga467\" for a GA/T 467 serial reader, \"simulator\" for the simulated reader, "
+                     "\"none\" when the terminal has no ID card reader")
+    port: str = _spec("", help=_PORT_HELP)
+    baud: int = _spec(115200, help="line speed of the reader: 115200 (the GA/T 467 default), 57600, 38400, "
+                                   "19200 or 9600", min=9600, max=115200)
+    timeout_seconds: float = _spec(1.0, help="seconds to wait for the reader's answer (wire time is added)",
+                                   min=0.05, max=30)
+    poll_seconds: float = _spec(0.3, help="seconds between looks for a card", min=0.05, max=10)
+    read_fingerprint: bool = _spec(False, help="true to read the fingerprint template too (command 30 10)")
+    simulator_card: str = _spec("", help="simulator: the card placed on the reader at start, e.g. \"resident\" "
+                                         "(empty: none)", pattern=r"[A-Za-z0-9_-]{0,64}")
+    simulator_deck: str = _spec("", help="simulator: a TOML file of extra [[card]] tables (empty: built-in deck)")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"slow:1.5, read_failure\"",
+                                  pattern=_FAULT_LIST)
+
+
+@dataclass(frozen=True)
+class ScannerDeviceSettings:
+    driver: Literal["none", "serial", "hid", "simulator"] = _spec(
+        "none", help="\"serial\" for a serial/USB-CDC scanner, \"hid\" for a keyboard-wedge scanner (evdev), "
+                     "\"simulator\" for the simulated scanner, \"none\" for no scanner")
+    port: str = _spec("", help=_PORT_HELP + "; for driver = \"hid\": the input device, e.g. "
+                               "\"/dev/input/by-id/usb-...-event-kbd\"")
+    baud: int = _spec(9600, help="line speed of a serial scanner", min=1200, max=921600)
+    prefix: str = _spec("", help="text the scanner puts before each code (removed), e.g. \"]Q1\"")
+    suffix: str = _spec("", help="text the scanner puts after each code before the line end (removed)")
+    trigger: Literal["none", "honeywell", "newland"] = _spec(
+        "none", help="\"none\" for scanners that scan by themselves; \"honeywell\" or \"newland\" for scanners "
+                     "that scan on a serial trigger command")
+    grab: bool = _spec(True, help="hid: grab the device so its keystrokes never reach the screen")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"garbage\"", pattern=_FAULT_LIST)
+
+
+@dataclass(frozen=True)
+class LockerDeviceSettings:
+    driver: Literal["none", "serial", "simulator"] = _spec(
+        "none", help="\"serial\" for lock-control boards on a serial (RS-485) port, \"simulator\" for the "
+                     "simulated cabinet, \"none\" when the terminal has no locker")
+    board: Literal["kerong", "8a"] = _spec("kerong", help="the board protocol: \"kerong\" (Kerong CU) or \"8a\" "
+                                                          "(the common 0x8A board)")
+    port: str = _spec("", help=_PORT_HELP)
+    baud: int = _spec(0, help="line speed; 0 for the board's default (kerong 19200, 8a 9600)", min=0, max=115200)
+    address: int = _spec(-1, help="address of the first board as set on its switches (kerong 0-15, 8a 1-32); "
+                                  "-1 for the board's first address", min=-1, max=32)
+    doors: int = _spec(16, help="number of doors (they continue on the next board addresses)", min=1, max=512)
+    timeout_seconds: float = _spec(0.5, help="seconds to wait for a board's answer", min=0.05, max=10)
+    poll_seconds: float = _spec(0.5, help="seconds between door status queries", min=0.1, max=10)
+    door_open_alert_seconds: float = _spec(60.0, help="seconds a door may stay open before staff are alerted",
+                                           min=5, max=3600)
+    latch_inverted: bool = _spec(False, help="true if the board reports the latch the other way round "
+                                             "(latch bit 0 = locked)")
+    simulator_items: str = _spec("", help="simulator: doors holding an item at start, e.g. \"1,2,5\"",
+                                 pattern=r"(\d+(\s*,\s*\d+)*)?")
+    simulator_pickup_seconds: float = _spec(3.0, help="simulator: seconds until the simulated resident takes "
+                                                      "the item and shuts the door (0: never)", min=0, max=3600)
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"jammed:3\"", pattern=_FAULT_LIST)
 
 
 @dataclass(frozen=True)
@@ -105,8 +191,9 @@ class CatalogSettings:
 
 @dataclass(frozen=True)
 class PrinterSettings:
-    driver: Literal["escpos", "simulator"] = _spec(
-        "simulator", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer")
+    driver: Literal["none", "escpos", "simulator"] = _spec(
+        "none", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer, "
+                     "\"none\" when the terminal has no printer")
     transport: Literal["usb", "serial", "network", "file"] = _spec(
         "usb", help="how an escpos printer is connected: \"usb\", \"serial\", \"network\" (raw port 9100) or "
                     "\"file\" (a device node such as /dev/usb/lp0: cannot report paper status)")
@@ -139,8 +226,50 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class CameraSettings:
+    driver: Literal["opencv", "simulator", "none"] = _spec(
+        "none", help="\"opencv\" for a real camera (V4L2), \"simulator\" for generated frames, \"none\" when the "
+                       "kiosk has no document camera")
+    device: str = _spec("0", help="camera index (\"0\"), device path (\"/dev/video0\", or a /dev/v4l/by-id/… link "
+                                  "that survives replugging) or a video file/URL for testing",
+                        pattern=r"\S(.*\S)?")
+    width: int = _spec(1920, help="capture width in pixels (the camera's largest MJPG size is best)", min=160, max=8192)
+    height: int = _spec(1080, help="capture height in pixels", min=120, max=8192)
+    fourcc: str = _spec("MJPG", help="pixel format as four characters, e.g. \"MJPG\" or \"YUYV\"",
+                        pattern=r"[A-Za-z0-9 ]{4}")
+    fps: int = _spec(30, help="frames per second to ask the camera for", min=1, max=120)
+    output_dpi: int = _spec(200, help="resolution of captured pages in dots per inch (A4 at 200 dpi is 1654×2339)",
+                            min=72, max=600)
+    jpeg_quality: int = _spec(85, help="JPEG quality of captured pages, 30–100", min=30, max=100)
+    max_file_kb: int = _spec(1024, help="largest file written for one page (JPEG) or one material (PDF), in KB; "
+                                        "quality and then size are lowered to fit", min=50, max=51200)
+    enhance: Literal["none", "color", "scan", "gray"] = _spec(
+        "scan", help="page look: \"scan\" (white paper, keeps stamps and photos), \"color\" (shadows removed), "
+                     "\"gray\" or \"none\"")
+    steady_seconds: float = _spec(1.0, help="seconds the page outline must stay still before it is captured "
+                                            "automatically; 0 turns auto-capture off", min=0, max=10)
+    scan_codes: bool = _spec(False, help="true to read QR codes from this camera's frames as well")
+    simulator_scene: Literal["document", "id_card", "qr", "empty"] = _spec(
+        "document", help="simulator only: what lies under the camera: \"document\", \"id_card\", \"qr\" or \"empty\"")
+    simulator_fault: Literal["none", "no_device", "unplug", "slow"] = _spec(
+        "none", help="simulator only: a fault to start with: \"none\", \"no_device\", \"unplug\" (stream stops "
+                     "after a few seconds) or \"slow\" (3 frames a second)")
+    simulator_control: str = _spec("", help="simulator only: a JSON file a tester writes to change scene and faults "
+                                            "while the kiosk runs, e.g. /run/kiosk/camera-sim.json; empty for none")
+
+
+@dataclass(frozen=True)
 class DevicesSettings:
+    idcard: IdCardDeviceSettings = _spec(default_factory=IdCardDeviceSettings, help="the ID card reader")
+    scanner: ScannerDeviceSettings = _spec(default_factory=ScannerDeviceSettings, help="the code scanner")
+    locker: LockerDeviceSettings = _spec(default_factory=LockerDeviceSettings, help="the pickup locker")
     printer: PrinterSettings = _spec(default_factory=PrinterSettings, help="the receipt printer")
+    camera: CameraSettings = _spec(default_factory=CameraSettings, help="the document camera (高拍仪)")
+    health_seconds: float = _spec(10.0, help="seconds between health checks of each device", min=1, max=3600)
+    reopen_max_seconds: float = _spec(30.0, help="longest wait between attempts to reopen a device that "
+                                                 "dropped out", min=1, max=3600)
+    sim_control: str = _spec("", help="Unix socket for `kiosk sim` while devices are simulated (empty: "
+                                      "$XDG_RUNTIME_DIR/kiosk-sim.sock)")
 
 
 @dataclass(frozen=True)
@@ -151,7 +280,8 @@ class Settings:
     logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
     backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
     catalog: CatalogSettings = _spec(default_factory=CatalogSettings, help="service catalogue, search and input")
-    devices: DevicesSettings = _spec(default_factory=DevicesSettings, help="devices: printer, …")
+    devices: DevicesSettings = _spec(default_factory=DevicesSettings,
+                                     help="ID card reader, scanner, locker, printer, camera")
     source: str = field(default="", compare=False)
 
 

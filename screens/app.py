@@ -22,21 +22,19 @@ from kivy.properties import (BooleanProperty, ListProperty, ObjectProperty,
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.network import probe_backend
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
+from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.registry import SCREENS, screen_class
 from screens.theme import Theme, theme_for
 from screens.ui_thread import kivy_deliver
-from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.widgets import BottomBar, IdleOverlay, TopBar
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent
 KEY_ESCAPE, KEY_F1, KEY_F4 = 27, 282, 285
-NETWORK_PROBE_SECONDS = 30
 
 
 class KioskRoot(BoxLayout):
@@ -102,10 +100,8 @@ class KioskApp(App):
         self._events = [
             Clock.schedule_interval(lambda _dt: self._update_clock(), 1.0),
             Clock.schedule_interval(lambda _dt: self._tick_idle(), 0.25),
-            Clock.schedule_interval(lambda _dt: self._probe_network(), NETWORK_PROBE_SECONDS),
         ]
         self._update_clock()
-        self._probe_network()
         self._update_status_lights()
         self.tasks.submit(self.kiosk.warm_up)  # catalogue index, jieba, pinyin lexicon
         Clock.schedule_once(self._first_frame, 0)
@@ -214,10 +210,6 @@ class KioskApp(App):
         months = self.tr("clock.months").split(",")
         self.clock_text = self.tr("clock.format", month=now.month, day=now.day, weekday=weekdays[now.weekday()],
                                   month_name=months[now.month - 1], hour=now.hour, minute=now.minute)
-
-    def _probe_network(self) -> None:
-        url = self.kiosk.settings.backend.url
-        self.tasks.submit(probe_backend, url, on_done=self.kiosk.status.publish)
 
     def _update_status_lights(self) -> None:
         theme: Theme = self.theme

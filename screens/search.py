@@ -89,6 +89,12 @@ class SearchScreen(KioskScreen):
     def catalog(self):
         return App.get_running_app().kiosk.catalog
 
+    def on_pre_enter(self, *_args) -> None:
+        """Pick up a newer catalogue (a backend sync) in the background; show it when built."""
+        app = App.get_running_app()
+        if self.catalog is not None and self.catalog.ready:
+            app.tasks.submit(self.catalog.refresh, on_done=lambda changed: self.refresh() if changed else None)
+
     # -- typing --------------------------------------------------------------------------
     def query(self) -> str:
         """What to search for: the text, and the pinyin still being composed after it."""

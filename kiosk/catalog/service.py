@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from kiosk.catalog.browse import Browser
 from kiosk.catalog.clicks import ClickStore
@@ -88,6 +88,8 @@ class CatalogService:
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
         self.error: str = ""
+        self._source: tuple[Callable[[], int], Callable[[], Iterable[dict[str, Any]]]] | None = None
+        self._source_version: int | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "CatalogService":
@@ -149,6 +151,35 @@ class CatalogService:
             self._loaded = loaded
             self.error = ""
         return report.problems
+
+    def attach_source(self, version: Callable[[], int], records: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        """Take the catalogue from another source when it has one (the backend's catalogue
+        cache): ``refresh`` re-indexes whenever ``version()`` changes; until the source has
+        items, the file stays in use."""
+        self._source = (version, records)
+
+    def refresh(self) -> bool:
+        """Re-index from the attached source if its version changed; True when it did.
+        Meant for a worker thread (a 10,000-item catalogue takes about a second)."""
+        if self._source is None:
+            return False
+        version_of, records_of = self._source
+        try:
+            version = version_of()
+            if version == self._source_version:
+                return False
+            records = list(records_of())
+            if not records:
+                return False
+            problems = self.set_records(records)
+        except Exception as exc:  # a broken cache must not take the file catalogue away
+            log.error("catalogue source unusable; keeping the current catalogue",
+                      extra={"fields": {"error": str(exc)}})
+            return False
+        self._source_version = version
+        log.info("catalogue taken from the backend cache", extra={"fields": {
+            "version": version, "items": len(records), "problems": len(problems)}})
+        return True
 
     @property
     def ready(self) -> bool:

@@ -47,6 +47,8 @@ def _open_printer(config: str):
     setup_logging("WARNING", "text")
     from kiosk.receipts.printing import make_printer
 
+    if settings.devices.printer.driver == "none":
+        raise UserFacingError(f"{config}: no printer configured ([devices.printer] driver = \"none\")", 3)
     try:
         printer = make_printer(settings)
         printer.open()

@@ -121,3 +121,16 @@ def test_kiosk_run_prints_one_line_not_a_traceback(tmp_path: Path, body: str, ex
 def test_shipped_example_is_valid():
     settings = load_settings(Path(__file__).resolve().parents[2] / "assets" / "kiosk.example.toml")
     assert settings.session.scratch_dir == "/run/kiosk"
+
+def test_camera_section_defaults_and_checks():
+    settings = parse_settings(GOOD)
+    camera = settings.devices.camera
+    assert (camera.driver, camera.width, camera.height, camera.fourcc) == ("none", 1920, 1080, "MJPG")
+    assert camera.output_dpi == 200 and camera.max_file_kb == 1024
+    custom = parse_settings(GOOD + '\n[devices.camera]\ndriver = "simulator"\ndevice = "/dev/v4l/by-id/usb-cam"\n'
+                                   'fourcc = "YUYV"\nsteady_seconds = 1.5\n')
+    assert custom.devices.camera.device == "/dev/v4l/by-id/usb-cam" and custom.devices.camera.steady_seconds == 1.5
+    for bad in ('driver = "webcam"', 'fourcc = "MJPEG"', "output_dpi = 20", "jpeg_quality = 101", 'device = ""'):
+        with pytest.raises(ConfigError) as caught:
+            parse_settings(GOOD + f"\n[devices.camera]\n{bad}\n", "kiosk.toml")
+        assert "devices.camera." + bad.split(" ")[0] in str(caught.value)

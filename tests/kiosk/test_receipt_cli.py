@@ -90,7 +90,8 @@ def test_missing_printer_is_a_one_line_error(tmp_path, capsys):
 
 def test_printer_config_section_defaults_and_validation():
     settings = parse_settings(BASE)
-    assert settings.devices.printer.driver == "simulator" and settings.devices.printer.paper_width == 80
+    # no printer unless the file names one: a simulator is never chosen silently
+    assert settings.devices.printer.driver == "none" and settings.devices.printer.paper_width == 80
     settings = parse_settings(BASE + '[devices.printer]\ndriver = "escpos"\ntransport = "usb"\n'
                                      'usb_vendor_id = 0x0416\nusb_product_id = 0x5011\npaper_width = 58\n'
                                      'encoding = "gbk"\nprofile = "ZJ-5870"\nqr = "raster"\n')

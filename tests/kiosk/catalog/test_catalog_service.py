@@ -106,3 +106,22 @@ def test_service_with_a_missing_file_reports_and_keeps_the_error(tmp_path):
     with pytest.raises(CatalogError):
         service.load()
     assert "does not exist" in service.error and not service.ready
+
+
+def test_a_backend_catalogue_cache_replaces_the_file_when_it_has_items(tmp_path):
+    catalog = tmp_path / "items.json"
+    catalog.write_text('[{"code": "F", "name": "文件里的事项"}]', encoding="utf-8")
+    service = CatalogService(CatalogPaths(catalog, DEFAULT_SYNONYMS_PATH, tmp_path / "s", tmp_path / "c"))
+    source = {"version": 0, "records": []}
+    service.attach_source(lambda: source["version"], lambda: source["records"])
+    service.load(warm_up=False)
+    assert not service.refresh() and service.item("F") is not None  # an empty cache changes nothing
+    source.update(version=3, records=[{"code": "B", "name": "内地居民结婚登记"}])
+    assert service.refresh() and service.item("F") is None
+    assert service.search("结婚")[0].item.code == "B"
+    assert not service.refresh()  # same version: no rebuild
+
+    def broken():
+        raise RuntimeError("cache unreadable")
+    service.attach_source(lambda: 4, broken)
+    assert not service.refresh() and service.item("B") is not None

@@ -1,0 +1,13 @@
+"""Cameras: the document camera (高拍仪) on OpenCV, its simulator, and the camera code scanner.
+
+- ``DocumentCamera`` is the device (drivers/base.py model); it captures on its own thread
+  from a ``FrameSource`` and always holds the latest frame.
+- ``OpenCVSource`` talks to a real camera through ``cv2.VideoCapture`` (V4L2 on Linux).
+- ``SimulatedSource`` renders realistic frames (a page in perspective on a desk, a QR code
+  held up) with faults on command, so the whole capture flow runs without a camera.
+- ``CameraCodeScanner`` turns frames into decoded code texts with an injected decoder.
+"""
+from drivers.camera.device import DocumentCamera, Frame
+from drivers.camera.sources import FrameSource, OpenCVSource
+
+__all__ = ["DocumentCamera", "Frame", "FrameSource", "OpenCVSource"]

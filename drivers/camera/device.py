@@ -1,0 +1,228 @@
+"""``DocumentCamera``: a camera device that captures on its own thread and keeps the latest frame.
+
+Lifecycle (drivers/base.py): ``open()`` opens the source and waits for a first frame (a
+camera that opens but never delivers is no camera); ``enable()`` starts the capture thread;
+``disable()`` stops it; ``close()`` releases the camera. While enabled, ``latest()`` returns
+the newest frame at once and ``wait_frame()`` blocks for a newer one.
+
+Counters: ``frames``, ``dropped_frames`` (frames the camera promised at its frame rate but did
+not deliver, estimated from gaps between frames — a sign the machine or the USB bus cannot
+keep up), ``read_failures``, ``disconnects``. When reads keep failing or the source reports
+the camera gone, the status turns OFFLINE with DEV-010; the device manager then closes and
+reopens the device with backoff, which is how an unplug/replug is recovered.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from drivers.base import (ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
+                          NoDeviceError, State)
+from drivers.camera.sources import FrameSource, StreamFormat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured image (BGR, uint8). Shared between threads: never modify ``image`` in place."""
+
+    image: np.ndarray
+    seq: int
+    timestamp: float  # time.monotonic() when it arrived
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.image.shape[1]), int(self.image.shape[0])
+
+
+class DocumentCamera(Device):
+    device_class = "camera"
+
+    def __init__(self, source: FrameSource, name: str | None = None, *, first_frame_timeout: float = 5.0,
+                 stall_seconds: float = 3.0, max_failed_reads: int = 5,
+                 clock: Callable[[], float] = time.monotonic):
+        super().__init__(name)
+        self.source = source
+        self.first_frame_timeout = first_frame_timeout
+        self.stall_seconds = stall_seconds
+        self.max_failed_reads = max_failed_reads
+        self._clock = clock
+        self.format: StreamFormat | None = None
+        self._frame_lock = threading.Condition()
+        self._latest: Frame | None = None
+        self._seq = 0
+        self._arrivals: collections.deque[float] = collections.deque(maxlen=60)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lost = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _open(self) -> None:
+        self._lost = False
+        try:
+            self.format = self.source.open()
+        except DeviceError:
+            raise
+        except Exception as exc:  # OpenCV raises cv2.error for odd devices
+            raise NoDeviceError(f"camera could not be opened ({type(exc).__name__})") from exc
+        # A camera that opens but delivers nothing is as good as none.
+        deadline = self._clock() + self.first_frame_timeout
+        while True:
+            try:
+                image = self.source.read()
+            except ConnectionLost:
+                self.source.close()
+                raise NoDeviceError("camera went away while opening") from None
+            if image is not None:
+                self._store(image)
+                break
+            if self._clock() > deadline:
+                self.source.close()
+                raise DeviceTimeout("camera opened but delivered no frame")
+            time.sleep(0.02)
+        fmt = self.format
+        self.set_status(State.ONLINE, {"width": fmt.width, "height": fmt.height, "fourcc": fmt.fourcc,
+                                       "fps": round(fmt.fps, 1), "streaming": False})
+
+    def _enable(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._capture_loop, name=f"{self.name}-capture", daemon=True)
+        self._thread.start()
+        self.update_detail(streaming=True)
+
+    def _disable(self) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        if self.is_open:
+            self.update_detail(streaming=False)
+        with self._frame_lock:
+            self._frame_lock.notify_all()
+
+    def _close(self) -> None:
+        self.source.close()
+        with self._frame_lock:
+            self._latest = None
+            self._arrivals.clear()
+
+    # -- frames ----------------------------------------------------------------------------
+    def latest(self) -> Frame | None:
+        """The newest frame, or None before the first one."""
+        return self._latest
+
+    def wait_frame(self, after_seq: int = 0, timeout: float = 2.0) -> Frame:
+        """Block until a frame newer than ``after_seq`` arrives."""
+        deadline = self._clock() + timeout
+        with self._frame_lock:
+            while True:
+                self._require_open()
+                if self._lost:
+                    raise ConnectionLost(f"{self.name}: camera disconnected")
+                frame = self._latest
+                if frame is not None and frame.seq > after_seq:
+                    return frame
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise DeviceTimeout(f"{self.name}: no new frame within {timeout:g} s")
+                self._frame_lock.wait(min(remaining, 0.25))
+
+    def measured_fps(self) -> float:
+        arrivals = list(self._arrivals)
+        if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
+            return 0.0
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+
+    def frame_age(self) -> float | None:
+        frame = self._latest
+        return None if frame is None else self._clock() - frame.timestamp
+
+    def _store(self, image: np.ndarray) -> None:
+        now = self._clock()
+        with self._frame_lock:
+            previous = self._latest
+            fmt = self.format
+            if previous is not None and fmt is not None and fmt.fps > 0:
+                period = 1.0 / fmt.fps
+                gap = now - previous.timestamp
+                if gap > 1.5 * period:
+                    self.count("dropped_frames", max(1, round(gap / period) - 1))
+            self._seq += 1
+            self._latest = Frame(image, self._seq, now)
+            self._arrivals.append(now)
+            self.count("frames")
+            self._frame_lock.notify_all()
+
+    def _capture_loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                image = self.source.read()
+            except ConnectionLost:
+                self._connection_lost("source reported the camera gone")
+                return
+            except Exception as exc:  # a driver hiccup must not kill the thread silently
+                log.warning("camera read raised", extra={"fields": {"device": self.name,
+                                                                    "error": type(exc).__name__}})
+                image = None
+            if self._stop.is_set():
+                return
+            if image is None:
+                failures += 1
+                self.count("read_failures")
+                if failures >= self.max_failed_reads:
+                    self._connection_lost(f"{failures} reads in a row failed")
+                    return
+                time.sleep(0.01)
+                continue
+            failures = 0
+            self._store(image)
+
+    def _connection_lost(self, why: str) -> None:
+        self._lost = True
+        self.count("disconnects")
+        log.warning("camera lost", extra={"fields": {"device": self.name, "why": why}})
+        detail = dict(self.status.detail, streaming=False)
+        self.set_status(State.OFFLINE, detail, error_code=ConnectionLost.code)
+        with self._frame_lock:
+            self._frame_lock.notify_all()
+
+    # -- health ----------------------------------------------------------------------------
+    def _health(self, level: HealthLevel) -> HealthReport:
+        checks: list[tuple[str, bool, str]] = []
+        checks.append(("opened", self.is_open, "camera open" if self.is_open else "camera not open"))
+        if not self.is_open:
+            return HealthReport(self.name, level, False, "camera not open", checks)
+        fmt = self.format
+        checks.append(("format", True, f"{fmt.width}x{fmt.height} {fmt.fourcc} at {fmt.fps:g} fps"))
+        checks.append(("connected", not self._lost, "frames arriving" if not self._lost else "disconnected"))
+        age = self.frame_age()
+        if self.enabled and not self._lost:
+            fresh = age is not None and age < self.stall_seconds
+            checks.append(("fresh frames", fresh, f"last frame {age:.1f} s ago" if age is not None else "no frame"))
+            fps = self.measured_fps()
+            checks.append(("frame rate", fps >= min(5.0, fmt.fps * 0.5) or fps == 0.0,
+                           f"{fps:.1f} fps measured"))
+        if level is not HealthLevel.INTERNAL:
+            frame = self._latest if self.enabled else None
+            if frame is None:
+                image = self.source.read()
+                if image is not None:
+                    self._store(image)
+                    frame = self._latest
+            if frame is None:
+                checks.append(("picture", False, "no frame could be read"))
+            else:
+                spread = float(np.std(frame.image[::8, ::8]))
+                checks.append(("picture", spread > 2.0,
+                               f"contrast {spread:.1f}" + ("" if spread > 2.0 else " — lens covered or sensor dead")))
+        ok = all(passed for _, passed, _ in checks)
+        summary = "camera streaming" if ok else next(detail for _, passed, detail in checks if not passed)
+        return HealthReport(self.name, level, ok, summary, checks)

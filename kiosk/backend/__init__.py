@@ -1,0 +1,6 @@
+"""The kiosk's side of the acceptance system: contract models, signing, client, outbox, catalogue cache.
+
+Flows use ``kiosk.backend.service.BackendServices`` (built by ``build_backend(settings)``);
+the other modules are its parts. The reference backend that implements the same contract
+lives in ``kiosk.refbackend``.
+"""

@@ -1,0 +1,544 @@
+"""The kiosk ↔ acceptance-system contract as typed models (pydantic v2).
+
+Both sides use these classes: the client parses every response with them, the reference
+backend declares its endpoints with them, and the OpenAPI document is generated from
+them (``docs/api/openapi.json``). The catalogue models follow the shared catalogue schema
+(``assets/catalog/hekou_items.json``) key for key.
+
+Every model forbids unknown keys and hides input values in validation errors, so that a
+rejected ID number or name never ends up in an exception message or a log line.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+
+# ---------------------------------------------------------------------------------------
+# Shared bits
+
+
+class ContractModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+# Strict: a JSON true is not the number 1, and "yes" is not true.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+
+
+def _not_a_number(value: object) -> object:
+    if isinstance(value, (int, float)):
+        raise ValueError("dates and times are ISO 8601 strings, e.g. 2025-03-04T09:30:00+08:00")
+    return value
+
+
+# A number is not a date: only ISO 8601 text (or a date object in Python).
+DateTime = Annotated[datetime, BeforeValidator(_not_a_number)]
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=2000)]
+IdempotencyKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:_.-]{7,127}$")]
+AcceptanceNumber = Annotated[str, Field(pattern=r"^[A-Z0-9-]{6,40}$",
+                                        description="受理编号, e.g. 370503-20250304-000017")]
+ItemCode = Annotated[str, Field(pattern=r"^\d{6}-[A-Z][A-Z0-9]{0,9}-\d{4}$", description="事项编码, e.g. 370503-GA-0001")]
+
+
+class FieldProblem(ContractModel):
+    field: str
+    problem: str
+
+
+class ErrorDetail(ContractModel):
+    code: str = Field(description="stable machine-readable code, e.g. bad_signature, missing_materials")
+    message: str = Field(description="one plain sentence for a technician; never contains personal data")
+    fields: list[FieldProblem] = Field(default_factory=list)
+
+
+class ErrorBody(ContractModel):
+    error: ErrorDetail
+
+
+# ---------------------------------------------------------------------------------------
+# Catalogue (事项 and 办事指南)
+
+ItemType = Literal["行政许可", "行政确认", "行政给付", "行政裁决", "行政奖励", "行政检查", "其他行政权力", "公共服务"]
+ItemLevel = Literal["区级", "镇街级", "村居级"]
+ServiceObject = Literal["自然人", "法人", "非法人组织"]
+MaterialFormat = Literal["原件", "复印件", "原件及复印件", "电子材料", "照片"]
+LifeEvent = Literal["出生", "上学", "就业", "创业", "结婚", "生育", "住房", "就医", "社保", "养老", "退休",
+                    "残疾人服务", "退役军人", "身后事", "出行", "经营", "农业生产"]
+
+
+class Material(ContractModel):
+    name: str = Field(min_length=1, max_length=200)
+    copies: Int = Field(ge=0, le=99)
+    format: MaterialFormat
+    required: Bool
+    sample: str = Field(max_length=2000, description="what a good one looks like, or empty")
+    note: str = Field(max_length=2000)
+    kiosk_capture: Bool = Field(description="the kiosk's document camera can capture it")
+
+
+class TimeLimit(ContractModel):
+    kind: Literal["即办件", "承诺件"]
+    statutory_days: Int = Field(ge=0, le=3650, description="法定办结时限 in working days")
+    promised_days: Int = Field(ge=0, le=3650, description="承诺办结时限 in working days; 0 for 即办件")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TimeLimit":
+        if self.kind == "即办件" and self.promised_days != 0:
+            raise ValueError("a 即办件 has promised_days 0")
+        if self.kind == "承诺件" and self.promised_days < 1:
+            raise ValueError("a 承诺件 promises at least one day")
+        return self
+
+
+class Fees(ContractModel):
+    charged: Bool
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class Location(ContractModel):
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(max_length=300)
+    hours: str = Field(max_length=200)
+
+
+class KioskAbility(ContractModel):
+    can_apply: Bool
+    can_pickup: Bool
+
+
+class ServiceItem(ContractModel):
+    """One 事项 with every element of its 办事指南, exactly as in the shared catalogue schema."""
+
+    code: ItemCode
+    name: str = Field(min_length=1, max_length=200)
+    type: ItemType
+    department: str = Field(min_length=1, max_length=200)
+    level: ItemLevel
+    service_objects: list[ServiceObject] = Field(min_length=1)
+    legal_basis: list[LongText]
+    conditions: list[LongText]
+    materials: list[Material]
+    time_limit: TimeLimit
+    fees: Fees
+    process: list[ShortText]
+    locations: list[Location]
+    phone: str = Field(max_length=40)
+    kiosk: KioskAbility
+    result: str = Field(max_length=200)
+    life_events: list[LifeEvent]
+    keywords: list[Annotated[str, Field(max_length=50)]]
+    popularity: Int = Field(ge=0, le=100)
+
+
+class CatalogPage(ContractModel):
+    """Changes since ``since_version``: items added or changed, and codes removed."""
+
+    version: Int = Field(ge=0, description="the catalogue version after applying this page")
+    since_version: Int = Field(ge=0)
+    items: list[ServiceItem]
+    removed: list[ItemCode]
+    has_more: Bool = Field(description="ask again with since_version=version for the rest")
+    full: Bool = Field(description="true when this starts a complete catalogue: the terminal drops every item "
+                                   "it has before applying it (first sync, or a backend that was reset)")
+
+
+# ---------------------------------------------------------------------------------------
+# People
+
+IdType = Literal["resident_id", "hk_macao_permit", "taiwan_permit", "foreign_permanent", "passport"]
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def resident_id_is_valid(number: str) -> bool:
+    """GB 11643 check: 17 digits, a check character, and a plausible birth date."""
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    if _ID_CHECK[total % 11] != number[17]:
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return True
+
+
+class Person(ContractModel):
+    """The applicant (or holder) as read from an ID card or typed in."""
+
+    id_type: IdType = "resident_id"
+    id_number: str = Field(min_length=5, max_length=32)
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field("", pattern=r"^(|1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+    address: str = Field("", max_length=200)
+
+    @field_validator("id_number")
+    @classmethod
+    def _normalise_id(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _check_id(self) -> "Person":
+        if self.id_type == "resident_id" and not resident_id_is_valid(self.id_number):
+            raise ValueError("id_number is not a valid resident ID number (check digit or birth date)")
+        if self.id_type != "resident_id" and not re.fullmatch(r"[A-Z0-9]{5,32}", self.id_number):
+            raise ValueError("id_number may contain letters and digits only")
+        return self
+
+
+class GridWorker(ContractModel):
+    """A village grid worker (网格员) who applies on a resident's behalf (代办)."""
+
+    worker_id: str = Field(pattern=r"^[A-Za-z0-9-]{2,32}$", description="the worker's staff number")
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field("", pattern=r"^(|1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+class HolderQuery(ContractModel):
+    id_type: IdType = "resident_id"
+    id_number: str = Field(min_length=5, max_length=32)
+
+    @field_validator("id_number")
+    @classmethod
+    def _normalise_id(cls, value: str) -> str:
+        return value.strip().upper()
+
+
+# ---------------------------------------------------------------------------------------
+# Applications and materials
+
+FormValue = Annotated[str, Field(max_length=2000)]
+
+
+class ApplicationCreate(ContractModel):
+    item_code: ItemCode
+    applicant: Person
+    agent: GridWorker | None = Field(None, description="set when a grid worker applies on the applicant's behalf (代办)")
+    form: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")], FormValue] = Field(
+        default_factory=dict, max_length=60, description="the form's fields, by field name")
+
+
+PageContentType = Literal["image/jpeg", "application/pdf"]
+
+
+class PageInfo(ContractModel):
+    page_no: Int = Field(ge=1, le=50)
+    content_type: PageContentType
+    size: Int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class MaterialSlot(ContractModel):
+    index: Int = Field(ge=0, description="position of the material in the item's guide")
+    name: str
+    required: Bool
+    pages: list[PageInfo]
+
+
+class Application(ContractModel):
+    application_id: str
+    item_code: ItemCode
+    item_name: str
+    status: Literal["draft", "submitted"]
+    created_at: DateTime
+    agent_handled: Bool
+    materials: list[MaterialSlot]
+    acceptance_number: AcceptanceNumber | None = None
+
+
+class PageReceipt(ContractModel):
+    application_id: str
+    material_index: Int
+    page: PageInfo
+
+
+class SubmitRequest(ContractModel):
+    declaration_accepted: Bool = Field(description="the applicant confirmed the materials are true (承诺)")
+    note: str = Field("", max_length=500)
+
+
+class SubmitResult(ContractModel):
+    application_id: str
+    acceptance_number: AcceptanceNumber
+    verification_code: str = Field(pattern=r"^\d{6}$", description="查询码 printed on the receipt")
+    item_code: ItemCode
+    item_name: str
+    accepted_at: DateTime
+    kind: Literal["即办件", "承诺件"]
+    outcome: Literal["completed", "promised"] = Field(
+        description="completed: decided on the spot (即办); promised: decided by promised_date")
+    message: str = Field(description="one plain sentence for the resident")
+    promised_date: Day | None = None
+    agent_handled: Bool
+
+
+# ---------------------------------------------------------------------------------------
+# Cases
+
+CaseState = Literal["accepted", "approved", "rejected", "ready_for_pickup", "closed"]
+
+CASE_STATE_TEXT: dict[str, str] = {
+    "accepted": "已受理",
+    "approved": "已办结（准予）",
+    "rejected": "已办结（不予）",
+    "ready_for_pickup": "待取件",
+    "closed": "已取件",
+}
+
+
+class Remedy(ContractModel):
+    kind: Literal["行政复议", "行政诉讼"]
+    authority: str = Field(min_length=1, max_length=200, description="where to apply")
+    time_limit: str = Field(min_length=1, max_length=100, description="e.g. 自收到决定之日起60日内")
+
+
+class Decision(ContractModel):
+    approved: Bool
+    decided_at: DateTime
+    result_name: str = Field("", max_length=200)
+    reasons: list[LongText] = Field(default_factory=list)
+    remedies: list[Remedy] = Field(default_factory=list)
+    note: str = Field("", max_length=2000)
+
+
+class CaseEvent(ContractModel):
+    at: DateTime
+    state: CaseState
+    title: str
+    detail: str = ""
+
+
+class PickupInfo(ContractModel):
+    terminal_id: str
+    door: Int
+    issued_at: DateTime
+    picked_up_at: DateTime | None = None
+
+
+class CaseStatus(ContractModel):
+    acceptance_number: AcceptanceNumber
+    item_code: ItemCode
+    item_name: str
+    state: CaseState
+    state_text: str
+    accepted_at: DateTime
+    kind: Literal["即办件", "承诺件"]
+    promised_date: Day | None = None
+    agent_handled: Bool
+    timeline: list[CaseEvent]
+    decision: Decision | None = None
+    pickup: PickupInfo | None = None
+
+
+class CaseQuery(ContractModel):
+    acceptance_number: AcceptanceNumber
+    verification_code: str = Field(pattern=r"^\d{6}$")
+
+
+class CaseSummary(ContractModel):
+    acceptance_number: AcceptanceNumber
+    item_name: str
+    state: CaseState
+    state_text: str
+    accepted_at: DateTime
+
+
+class CaseList(ContractModel):
+    cases: list[CaseSummary]
+
+
+# ---------------------------------------------------------------------------------------
+# Pickups (自助取件)
+
+
+class PickupSlot(ContractModel):
+    pickup_id: str
+    acceptance_number: AcceptanceNumber
+    item_name: str
+    result_name: str
+    door: Int = Field(ge=1, le=999)
+    issued_at: DateTime
+
+
+class PickupList(ContractModel):
+    terminal_id: str
+    slots: list[PickupSlot]
+
+
+class PickupVerify(ContractModel):
+    method: Literal["id_card", "pickup_code"]
+    id_type: IdType = "resident_id"
+    id_number: str | None = Field(None, min_length=5, max_length=32)
+    pickup_code: str | None = Field(None, pattern=r"^\d{6}$")
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> "PickupVerify":
+        if self.method == "id_card" and not self.id_number:
+            raise ValueError("method id_card needs id_number")
+        if self.method == "pickup_code" and not self.pickup_code:
+            raise ValueError("method pickup_code needs pickup_code")
+        return self
+
+
+class PickupMatches(ContractModel):
+    matches: list[PickupSlot]
+
+
+class PickupConfirm(ContractModel):
+    door: Int = Field(ge=1, le=999)
+    picked_up_at: DateTime
+    door_closed: Bool = Field(description="the lock board reported the door closed again")
+    door_closed_at: DateTime | None = None
+    verified_by: Literal["id_card", "pickup_code"]
+    photo_jpeg_base64: str | None = Field(None, max_length=700_000,
+                                          description="optional photo of the person collecting (JPEG, base64)")
+
+
+class PickupRecord(ContractModel):
+    pickup_id: str
+    acceptance_number: AcceptanceNumber
+    door: Int
+    picked_up_at: DateTime
+    door_closed: Bool
+    case_state: CaseState
+
+
+# ---------------------------------------------------------------------------------------
+# Ratings (好差评)
+
+RatingReason = Literal["slow", "attitude", "many_trips", "many_materials", "unclear_guide", "complicated_process",
+                       "system_problem", "not_resolved", "other"]
+
+RATING_LEVEL_TEXT: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+RATING_REASON_TEXT: dict[str, str] = {
+    "slow": "办理时间长",
+    "attitude": "服务态度差",
+    "many_trips": "多次跑腿",
+    "many_materials": "要求材料多",
+    "unclear_guide": "办事指南不清楚",
+    "complicated_process": "办事流程繁琐",
+    "system_problem": "设备或系统不好用",
+    "not_resolved": "问题没有解决",
+    "other": "其他",
+}
+
+
+class RatingCreate(ContractModel):
+    acceptance_number: AcceptanceNumber | None = Field(None, description="the case rated")
+    application_key: IdempotencyKey | None = Field(
+        None, description="the idempotency key the application was created with, when the kiosk has "
+                          "no acceptance number yet (submitted from its outbox)")
+    level: Int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    reasons: list[RatingReason] = Field(default_factory=list, max_length=9)
+    comment: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _rules(self) -> "RatingCreate":
+        if not self.acceptance_number and not self.application_key:
+            raise ValueError("a rating is tied to a case: give acceptance_number or application_key")
+        if self.level <= 2 and not self.reasons:
+            raise ValueError("不满意/非常不满意 needs at least one reason")
+        if self.level >= 3 and (self.reasons or self.comment):
+            raise ValueError("reasons and comment are only given with 不满意/非常不满意")
+        return self
+
+
+class RatingReceipt(ContractModel):
+    rating_id: str
+    acceptance_number: AcceptanceNumber
+    level: Int
+    recorded_at: DateTime
+
+
+# ---------------------------------------------------------------------------------------
+# Terminals
+
+
+class DeviceHealth(ContractModel):
+    device: str = Field(max_length=40)
+    status: str = Field(max_length=40, description="online, offline, error, ...")
+    detail: str = Field("", max_length=300)
+    counters: dict[Annotated[str, Field(max_length=40)], Int] = Field(default_factory=dict, max_length=50)
+
+
+class Heartbeat(ContractModel):
+    sent_at: DateTime
+    software_version: str = Field(max_length=40)
+    uptime_seconds: Int = Field(ge=0)
+    devices: list[DeviceHealth] = Field(default_factory=list, max_length=30)
+    outbox_pending: Int = Field(0, ge=0)
+    outbox_quarantined: Int = Field(0, ge=0)
+    catalog_version: Int = Field(0, ge=0)
+
+
+class HeartbeatAck(ContractModel):
+    server_time: DateTime
+    catalog_version: Int
+    pickups_waiting: Int
+
+
+# ---------------------------------------------------------------------------------------
+# Back office (clerk)
+
+
+class ClerkDecision(ContractModel):
+    approve: Bool
+    result_name: str = Field("", max_length=200, description="what the resident receives, when approved")
+    reasons: list[LongText] = Field(default_factory=list, max_length=20)
+    remedies: list[Remedy] | None = Field(
+        None, description="remedies told to the applicant on a rejection; the district's defaults when omitted")
+    note: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def _reasons_for_rejection(self) -> "ClerkDecision":
+        if not self.approve and not any(reason.strip() for reason in self.reasons):
+            raise ValueError("a rejection states at least one reason")
+        return self
+
+
+class ClerkIssue(ContractModel):
+    terminal_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    door: Int = Field(ge=1, le=999)
+
+
+class IssuedPickup(ContractModel):
+    pickup_id: str
+    acceptance_number: AcceptanceNumber
+    terminal_id: str
+    door: Int
+    pickup_code: str = Field(description="the code sent to the applicant (by SMS in a real deployment)")
+    issued_at: DateTime
+
+
+class ClerkCase(ContractModel):
+    acceptance_number: AcceptanceNumber
+    item_code: ItemCode
+    item_name: str
+    state: CaseState
+    state_text: str
+    accepted_at: DateTime
+    promised_date: Day | None
+    applicant_masked: str = Field(description="the applicant's name and ID number, masked")
+    agent_masked: str = ""
+    pages: Int
+
+
+class ClerkCaseList(ContractModel):
+    cases: list[ClerkCase]
+
+
+class TerminalInfo(ContractModel):
+    terminal_id: str
+    name: str
+    last_heartbeat_at: DateTime | None
+    last_heartbeat: Heartbeat | None
+    doors: Int
+    occupied_doors: list[int]

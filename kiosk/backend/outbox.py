@@ -1,0 +1,456 @@
+"""The durable outbox: every state-changing call is stored before it is sent.
+
+A submission, a rating or a pickup confirmation is written to SQLite (WAL journal,
+``synchronous=FULL``: committed means on disk) together with a client-generated
+idempotency key, *then* sent. It is removed only once the server acknowledged it, in the
+same transaction that notes the delivery. Killed at any point, the kiosk finds the item
+again on restart and sends it again with the same key; the server answers a repeated key
+with the original response, so each item takes effect exactly once.
+
+Items go out strictly in the order they were written: when the head item cannot be sent
+(network down, 5xx, timeout, 401) draining stops and is tried again later. An item the
+server refuses for good (a 4xx) is set aside as *rejected*; an item that cannot be read
+back (bytes changed on disk, wrong key, unknown kind) is *quarantined* with a clear log
+line. Either way the items behind it are still sent.
+
+Payloads and attachments (page images) are encrypted with AES-GCM (``kiosk.backend.crypto``)
+and deleted on acknowledgement; ``secure_delete`` zeroes the freed pages and the WAL is
+truncated when the queue is idle (``compact``). Only a non-personal summary (e.g. the acceptance
+number) is kept of a delivered item.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from kiosk.backend.crypto import DecryptError, RecordCipher
+from kiosk.backend.errors import BackendError
+
+log = logging.getLogger(__name__)
+
+KINDS = frozenset({"application", "rating", "pickup.confirm"})
+RETENTION_SECONDS = 30 * 24 * 3600
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox_items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at REAL,
+    last_error TEXT NOT NULL DEFAULT '',
+    payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_items_state ON outbox_items(state, seq);
+CREATE TABLE IF NOT EXISTS outbox_parts (
+    item_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (item_key, name)
+);
+CREATE TABLE IF NOT EXISTS outbox_delivered (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    delivered_at REAL NOT NULL,
+    summary TEXT NOT NULL
+);
+"""
+
+
+class CorruptItem(Exception):
+    """An outbox item that cannot be read back or makes no sense; it is quarantined."""
+
+
+@dataclass
+class Envelope:
+    """One item as read back from disk, decrypted. Holds personal data: never log it."""
+
+    seq: int
+    key: str
+    kind: str
+    created_at: float
+    attempts: int
+    payload: dict[str, Any]
+    parts: dict[str, bytes] = field(default_factory=dict)
+
+    def part(self, name: str) -> bytes:
+        try:
+            return self.parts[name]
+        except KeyError:
+            raise CorruptItem(f"attachment {name!r} is missing") from None
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """What a technician may see of an item: no payload."""
+
+    seq: int
+    key: str
+    kind: str
+    state: str
+    created_at: float
+    attempts: int
+    last_error: str
+    parts: int
+
+
+@dataclass
+class DrainReport:
+    delivered: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    blocked_by: BackendError | None = None  # the transient error that stopped draining
+    errors: dict[str, BackendError] = field(default_factory=dict)  # key → why it was rejected
+    results: dict[str, Any] = field(default_factory=dict)  # key → the handler's full result (in memory only)
+
+
+Deliver = Callable[[Envelope, Callable[[int, int], None] | None], tuple[Any, dict[str, Any]]]
+"""A handler: sends an envelope and returns (full result, non-personal summary to keep)."""
+
+
+class Outbox:
+    def __init__(self, path: Path | str, cipher: RecordCipher, clock: Callable[[], float] = time.time):
+        self.path = Path(path)
+        self._cipher = cipher
+        self._clock = clock
+        self._db_lock = threading.RLock()
+        self._drain_lock = threading.Lock()
+        self._recent: dict[str, Any] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._conn = self._open_checked()
+
+    # -- opening ---------------------------------------------------------------------------
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+        try:
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
+        return conn
+
+    def _open_checked(self) -> sqlite3.Connection:
+        try:
+            conn = self._connect(self.path)
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict == "ok":
+                return conn
+            conn.close()
+            problem = "integrity check failed"
+        except sqlite3.DatabaseError as exc:
+            problem = f"cannot be opened ({exc})"
+        return self._salvage(problem)
+
+    def _salvage(self, problem: str) -> sqlite3.Connection:
+        """The file is damaged: keep every item that can still be read, set the file aside."""
+        aside = self.path.with_name(f"{self.path.name}.damaged-{int(self._clock())}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            extra = Path(str(self.path) + suffix)
+            if extra.exists():
+                os.replace(extra, Path(str(aside) + suffix))
+        conn = self._connect(self.path)
+        saved = lost = 0
+        try:
+            old = sqlite3.connect(f"file:{aside}?mode=ro", uri=True)
+            try:
+                seqs = [row[0] for row in old.execute("SELECT seq FROM outbox_items ORDER BY seq")]
+            except sqlite3.DatabaseError:
+                seqs = []
+            for seq in seqs:
+                try:
+                    row = old.execute("SELECT key, kind, state, created_at, attempts, last_error, payload "
+                                      "FROM outbox_items WHERE seq=?", (seq,)).fetchone()
+                    parts = old.execute("SELECT name, data FROM outbox_parts WHERE item_key=?", (row[0],)).fetchall()
+                except sqlite3.DatabaseError:
+                    lost += 1
+                    continue
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("INSERT INTO outbox_items(seq, key, kind, state, created_at, attempts, last_error, "
+                             "payload) VALUES (?,?,?,?,?,?,?,?)", (seq, *row))
+                conn.executemany("INSERT INTO outbox_parts(item_key, name, data) VALUES (?,?,?)",
+                                 [(row[0], n, d) for n, d in parts])
+                conn.execute("COMMIT")
+                saved += 1
+            old.close()
+        except sqlite3.DatabaseError:
+            pass
+        log.error("outbox database was damaged and has been rebuilt; items that could be read are kept",
+                  extra={"fields": {"problem": problem, "saved": saved, "unreadable": lost,
+                                    "damaged_copy": str(aside)}})
+        return conn
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._db_lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------------------
+    def enqueue(self, kind: str, payload: dict[str, Any], parts: dict[str, bytes] | None = None,
+                key: str | None = None) -> str:
+        """Store an item durably; returns its idempotency key. On return it is on disk."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+        key = key or uuid.uuid4().hex
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        sealed = self._cipher.encrypt(data, f"{key}|{kind}|payload")
+        sealed_parts = [(key, name, self._cipher.encrypt(blob, f"{key}|{kind}|part|{name}"))
+                        for name, blob in (parts or {}).items()]
+        with self._tx() as conn:
+            conn.execute("INSERT INTO outbox_items(key, kind, created_at, payload) VALUES (?,?,?,?)",
+                         (key, kind, self._clock(), sealed))
+            conn.executemany("INSERT INTO outbox_parts(item_key, name, data) VALUES (?,?,?)", sealed_parts)
+        log.info("outbox item stored", extra={"fields": {"key": key, "kind": kind, "parts": len(sealed_parts)}})
+        self._changed()
+        return key
+
+    # -- reading ---------------------------------------------------------------------------
+    def items(self, state: str | None = None) -> list[ItemInfo]:
+        query = ("SELECT seq, key, kind, state, created_at, attempts, last_error, "
+                 "(SELECT COUNT(*) FROM outbox_parts p WHERE p.item_key = i.key) FROM outbox_items i")
+        args: tuple = ()
+        if state:
+            query += " WHERE state=?"
+            args = (state,)
+        with self._db_lock:
+            rows = self._conn.execute(query + " ORDER BY seq", args).fetchall()
+        return [ItemInfo(*row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._db_lock:
+            rows = self._conn.execute("SELECT state, COUNT(*) FROM outbox_items GROUP BY state").fetchall()
+        counts = {"pending": 0, "rejected": 0, "quarantined": 0}
+        counts.update({state: n for state, n in rows})
+        return counts
+
+    def pending_count(self) -> int:
+        return self.counts()["pending"]
+
+    def delivered_summary(self, key: str) -> dict[str, Any] | None:
+        with self._db_lock:
+            row = self._conn.execute("SELECT summary FROM outbox_delivered WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def recent_result(self, key: str) -> Any:
+        """The full result of an item delivered by this process (kept in memory only)."""
+        return self._recent.get(key)
+
+    def _next_pending(self, after_seq: int) -> tuple | None:
+        with self._db_lock:
+            return self._conn.execute(
+                "SELECT seq, key, kind, created_at, attempts, payload FROM outbox_items "
+                "WHERE state='pending' AND seq>? ORDER BY seq LIMIT 1", (after_seq,)).fetchone()
+
+    def _open(self, row: tuple) -> Envelope:
+        seq, key, kind, created_at, attempts, sealed = row
+        if kind not in KINDS:
+            raise CorruptItem(f"unknown kind {str(kind)[:40]!r}")
+        try:
+            payload = json.loads(self._cipher.decrypt(sealed, f"{key}|{kind}|payload").decode("utf-8"))
+        except DecryptError as exc:
+            raise CorruptItem(f"payload cannot be decrypted: {exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise CorruptItem("payload decrypts but is not JSON") from None
+        if not isinstance(payload, dict):
+            raise CorruptItem("payload is not a JSON object")
+        parts: dict[str, bytes] = {}
+        with self._db_lock:
+            rows = self._conn.execute("SELECT name, data FROM outbox_parts WHERE item_key=?", (key,)).fetchall()
+        for name, data in rows:
+            try:
+                parts[name] = self._cipher.decrypt(data, f"{key}|{kind}|part|{name}")
+            except DecryptError as exc:
+                raise CorruptItem(f"attachment {name!r} cannot be decrypted: {exc}") from None
+        return Envelope(seq, key, kind, created_at, attempts, payload, parts)
+
+    # -- draining --------------------------------------------------------------------------
+    def drain(self, deliver: Deliver, *, until_key: str | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> DrainReport:
+        """Send pending items in order until the queue is empty, ``until_key`` is delivered,
+        a transient error stops it, or ``should_stop()`` says so (checked between items).
+        ``progress`` is passed to the ``until_key`` item."""
+        report = DrainReport()
+        with self._drain_lock, _ProcessLock(self.path):
+            last_seq = 0
+            while not (should_stop and should_stop()):
+                row = self._next_pending(last_seq)
+                if row is None:
+                    break
+                last_seq = row[0]
+                key = row[1]
+                if not self._send_one(row, deliver, progress if key == until_key else None, report):
+                    break
+                if key == until_key:
+                    break
+        if report.delivered or report.rejected or report.quarantined:
+            self._changed()
+        return report
+
+    def _send_one(self, row: tuple, deliver: Deliver, progress: Callable[[int, int], None] | None,
+                  report: DrainReport) -> bool:
+        """Send one item; False when a transient error means draining must stop here."""
+        key, kind = row[1], row[2]
+        try:
+            envelope = self._open(row)
+        except CorruptItem as exc:
+            self._set_aside(key, kind, "quarantined", str(exc))
+            report.quarantined.append(key)
+            return True
+        try:
+            result, summary = deliver(envelope, progress)
+        except CorruptItem as exc:
+            self._set_aside(key, kind, "quarantined", str(exc))
+            report.quarantined.append(key)
+            return True
+        except BackendError as exc:
+            if exc.transient:
+                self._note_error(key, str(exc))
+                report.blocked_by = exc
+                log.warning("outbox paused: the backend did not take the next item",
+                            extra={"fields": {"key": key, "kind": kind, "error": str(exc)}})
+                return False
+            self._set_aside(key, kind, "rejected", str(exc))
+            report.rejected.append(key)
+            report.errors[key] = exc
+            return True
+        finally:
+            envelope.payload.clear()
+            envelope.parts.clear()
+        self._acknowledge(key, kind, summary)
+        self._recent[key] = result
+        if len(self._recent) > 200:
+            self._recent.pop(next(iter(self._recent)))
+        report.delivered.append(key)
+        report.results[key] = result
+        return True
+
+    def _note_error(self, key: str, error: str) -> None:
+        # Attempts are counted when they fail: a success deletes the row anyway, and one commit
+        # (one fsync) less per item doubles the drain rate.
+        with self._tx() as conn:
+            conn.execute("UPDATE outbox_items SET attempts=attempts+1, last_attempt_at=?, last_error=? WHERE key=?",
+                         (self._clock(), error[:500], key))
+
+    def _acknowledge(self, key: str, kind: str, summary: dict[str, Any]) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM outbox_parts WHERE item_key=?", (key,))
+            conn.execute("DELETE FROM outbox_items WHERE key=?", (key,))
+            conn.execute("INSERT OR REPLACE INTO outbox_delivered(key, kind, delivered_at, summary) VALUES (?,?,?,?)",
+                         (key, kind, self._clock(), json.dumps(summary, ensure_ascii=False)))
+        log.info("outbox item delivered", extra={"fields": {"key": key, "kind": kind, **summary}})
+
+    def _set_aside(self, key: str, kind: str, state: str, reason: str) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE outbox_items SET state=?, last_error=?, attempts=attempts+1, last_attempt_at=? "
+                         "WHERE key=?", (state, reason[:500], self._clock(), key))
+        if state == "quarantined":
+            log.error("outbox item quarantined: it cannot be read back and will not be sent; the items after it "
+                      "are still sent", extra={"fields": {"key": key, "kind": kind, "reason": reason}})
+        else:
+            log.error("outbox item rejected by the backend and set aside; the items after it are still sent",
+                      extra={"fields": {"key": key, "kind": kind, "reason": reason}})
+
+    def compact(self) -> None:
+        """Fold the WAL into the database and truncate it, so no old (encrypted) rows linger in it.
+
+        Costs ~20 ms of fsyncs, so the background sender calls it when the queue is idle rather
+        than after every delivery."""
+        with self._db_lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.DatabaseError:
+                pass
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def retry_set_aside(self, key: str) -> bool:
+        """Put a rejected item back in the queue (after a technician fixed the cause)."""
+        with self._tx() as conn:
+            changed = conn.execute("UPDATE outbox_items SET state='pending', last_error='' "
+                                   "WHERE key=? AND state='rejected'", (key,)).rowcount
+        if changed:
+            self._changed()
+        return bool(changed)
+
+    def discard(self, key: str) -> bool:
+        """Delete an item that was set aside (rejected or quarantined)."""
+        with self._tx() as conn:
+            changed = conn.execute("DELETE FROM outbox_items WHERE key=? AND state!='pending'", (key,)).rowcount
+            if changed:
+                conn.execute("DELETE FROM outbox_parts WHERE item_key=?", (key,))
+        if changed:
+            log.warning("outbox item discarded by a technician", extra={"fields": {"key": key}})
+            self._changed()
+        return bool(changed)
+
+    def purge_expired(self, older_than: float = RETENTION_SECONDS) -> int:
+        """Delete set-aside items and delivery notes older than the retention period."""
+        cutoff = self._clock() - older_than
+        with self._tx() as conn:
+            keys = [k for (k,) in conn.execute("SELECT key FROM outbox_items WHERE state!='pending' AND created_at<?",
+                                               (cutoff,))]
+            for key in keys:
+                conn.execute("DELETE FROM outbox_parts WHERE item_key=?", (key,))
+                conn.execute("DELETE FROM outbox_items WHERE key=?", (key,))
+            conn.execute("DELETE FROM outbox_delivered WHERE delivered_at<?", (cutoff,))
+        if keys:
+            log.info("expired outbox items removed", extra={"fields": {"count": len(keys)}})
+        return len(keys)
+
+    # -- listeners -------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs (on the writing thread) whenever the queue changes."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("outbox listener failed")
+
+
+class _ProcessLock:
+    """Only one process drains a given outbox at a time (a second kiosk process waits)."""
+
+    def __init__(self, path: Path):
+        self._path = Path(str(path) + ".lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> "_ProcessLock":
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,40 @@
+"""What to tell the resident about a backend outcome: a translation key (assets/i18n/strings.toml).
+
+Flows call ``message_key(outcome_or_error)`` and show ``translator(key, number=...)``; the
+technician's detail (error codes, statuses) stays in the log and never reaches the screen.
+"""
+from __future__ import annotations
+
+from kiosk.backend.errors import BackendAuthError, BackendError, BackendNotFound, BackendUnavailable
+
+_REFUSALS = {
+    "missing_materials": "backend.refused_missing_materials",
+    "not_at_kiosk": "backend.refused_not_at_kiosk",
+    "declaration_required": "backend.refused_declaration",
+    "too_many_attempts": "backend.too_many_attempts",
+    "case_not_found": "backend.case_not_found",
+    "pickup_not_found": "backend.pickup_not_found",
+    "already_picked_up": "backend.pickup_not_found",
+}
+
+
+def message_key(outcome: object) -> str:
+    """The key for a ``Delivered``/``Queued``/``Refused`` outcome or a ``BackendError``."""
+    from kiosk.backend.service import Delivered, Queued, Refused
+
+    if isinstance(outcome, Delivered):
+        return "backend.submitted"
+    if isinstance(outcome, Queued):
+        return "backend.queued"
+    code = getattr(outcome, "code", "")
+    if code in _REFUSALS:
+        return _REFUSALS[code]
+    if isinstance(outcome, Refused):
+        return "backend.refused"
+    if isinstance(outcome, BackendAuthError):
+        return "backend.terminal_problem"
+    if isinstance(outcome, BackendNotFound):
+        return "backend.not_found"
+    if isinstance(outcome, BackendUnavailable) or (isinstance(outcome, BackendError) and outcome.transient):
+        return "backend.unavailable"
+    return "backend.refused"

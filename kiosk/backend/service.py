@@ -1,0 +1,353 @@
+"""What the kiosk's flows call to reach the backend, and how it is assembled from config.
+
+``BackendServices`` ties together the client, the outbox, the catalogue cache and a
+background sender. State-changing calls (submit an application, rate, confirm a pickup)
+always go through the outbox: written first, then sent at once on the caller's worker
+thread. The caller gets one of three outcomes:
+
+- ``Delivered(result)``: the backend took it (an acceptance number, a rating receipt…);
+- ``Queued(key)``: stored, will be sent automatically — the UI says "已保存，网络恢复后自动提交"
+  and still prints the receipt;
+- ``Refused(error)``: the backend refused it for good (e.g. a required material missing);
+  the stored item is removed and the resident can correct it.
+
+Reads (case status, pickups waiting, verify pickup) go straight to the client; the
+catalogue is read from the cache, which a background sync keeps current.
+
+``build_backend(settings)`` is the composition root for this package; with
+``[backend] embedded = true`` it starts the reference backend in-process first.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+
+from kiosk import __version__
+from kiosk.backend import models as m
+from kiosk.backend.catalog_cache import CatalogCache, SyncResult
+from kiosk.backend.client import BackendClient, ProgressCallback
+from kiosk.backend.crypto import RecordCipher, load_or_create_data_key
+from kiosk.backend.delivery import Deliverer, application_payload, create_key
+from kiosk.backend.errors import BackendError
+from kiosk.backend.outbox import Outbox
+from kiosk.backend.signing import TerminalKeyError, generate_key, parse_key, read_key_file
+from kiosk.config import Settings
+
+if TYPE_CHECKING:
+    from kiosk.status import StatusBoard
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Delivered(Generic[T]):
+    key: str
+    result: T
+
+
+@dataclass(frozen=True)
+class Queued:
+    key: str
+    reason: str  # the transient error, for the technician; the UI shows its own words
+
+    @property
+    def local_reference(self) -> str:
+        """A short reference for the receipt until the acceptance number exists (e.g. "3F9A0C1D")."""
+        return self.key[:8].upper()
+
+    @property
+    def application_key(self) -> str:
+        """What a rating names this application by until it has an acceptance number."""
+        return create_key(self.key)
+
+
+@dataclass(frozen=True)
+class Refused:
+    key: str
+    code: str
+    message: str
+    fields: list
+
+
+class BackendServices:
+    def __init__(self, client: BackendClient, outbox: Outbox, catalog: CatalogCache, *,
+                 heartbeat_seconds: int = 60, catalog_sync_seconds: int = 900,
+                 health_source: Callable[[], list[m.DeviceHealth]] | None = None):
+        self.client = client
+        self.outbox = outbox
+        self.catalog = catalog
+        self.deliverer = Deliverer(client)
+        self.health_source = health_source or (lambda: [])
+        self.heartbeat_seconds = heartbeat_seconds
+        self.catalog_sync_seconds = catalog_sync_seconds
+        self.started_at = time.monotonic()
+        self.online: bool | None = None
+        self._listeners: list[Callable[[bool], None]] = []
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._cleanup: list[Callable[[], None]] = []
+        self.embedded: Any = None  # the RunningBackend when [backend] embedded = true (its url, clerk password)
+
+    # -- state-changing calls (through the outbox) -----------------------------------------
+    def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
+                           submit: m.SubmitRequest | None = None,
+                           progress: ProgressCallback | None = None) -> Delivered[m.SubmitResult] | Queued | Refused:
+        """Store the application with its pages (material index, page no, content type, bytes), then send it.
+
+        Blocking: call it on a worker thread (``TaskRunner``). ``progress(sent, total)`` counts the
+        bytes of all pages and runs on that worker thread, so a screen hops to the UI thread first.
+        """
+        submit = submit or m.SubmitRequest(declaration_accepted=True)
+        payload, parts = application_payload(create, submit, pages)
+        key = self.outbox.enqueue("application", payload, parts)
+        payload.clear()
+        parts.clear()
+        return self._deliver_now(key, progress)
+
+    def rate(self, rating: m.RatingCreate) -> Delivered[m.RatingReceipt] | Queued | Refused:
+        key = self.outbox.enqueue("rating", {"rating": rating.model_dump(mode="json")})
+        return self._deliver_now(key)
+
+    def confirm_pickup(self, pickup_id: str, confirm: m.PickupConfirm) -> Delivered[m.PickupRecord] | Queued | Refused:
+        key = self.outbox.enqueue("pickup.confirm", {"pickup_id": pickup_id,
+                                                     "confirm": confirm.model_dump(mode="json")})
+        return self._deliver_now(key)
+
+    def _deliver_now(self, key: str, progress: ProgressCallback | None = None) -> Any:
+        report = self.outbox.drain(self.deliverer, until_key=key, progress=progress)
+        self._note_online(report.blocked_by is None)
+        if key in report.results:
+            return Delivered(key, report.results[key])
+        if key in report.errors:
+            error = report.errors[key]
+            self.outbox.discard(key)  # the resident is here to correct it; nothing to keep
+            return Refused(key, error.code, str(error), list(error.fields))
+        recent = self.outbox.recent_result(key)
+        if recent is not None:  # the background sender got there first
+            return Delivered(key, recent)
+        if key in report.quarantined:
+            return Refused(key, "unreadable", "the stored item could not be read back", [])
+        self._wake.set()
+        reason = str(report.blocked_by) if report.blocked_by else "waiting behind earlier items"
+        return Queued(key, reason)
+
+    # -- reads -----------------------------------------------------------------------------
+    def case_status(self, acceptance_number: str, verification_code: str) -> m.CaseStatus:
+        return self._online(self.client.case_status, acceptance_number, verification_code)
+
+    def cases_by_holder(self, id_number: str, id_type: str = "resident_id") -> list[m.CaseSummary]:
+        return self._online(self.client.cases_by_holder, id_number, id_type)
+
+    def pickups_waiting(self) -> list[m.PickupSlot]:
+        return self._online(self.client.pickups_waiting)
+
+    def verify_pickup(self, request: m.PickupVerify) -> list[m.PickupSlot]:
+        return self._online(self.client.verify_pickup, request)
+
+    def _online(self, call: Callable[..., T], *args: Any) -> T:
+        try:
+            result = call(*args)
+        except BackendError as exc:
+            if exc.transient:
+                self._note_online(False)
+            raise
+        self._note_online(True)
+        return result
+
+    def sync_catalog(self) -> SyncResult:
+        result = self.catalog.sync(self.client)
+        self._note_online(result.ok)
+        return result
+
+    def heartbeat(self) -> m.HeartbeatAck:
+        counts = self.outbox.counts()
+        beat = m.Heartbeat(sent_at=datetime.now(timezone.utc), software_version=__version__,
+                           uptime_seconds=int(time.monotonic() - self.started_at), devices=self.health_source(),
+                           outbox_pending=counts["pending"], outbox_quarantined=counts["quarantined"],
+                           catalog_version=self.catalog.version)
+        return self._online(self.client.heartbeat, beat)
+
+    # -- online state ----------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[bool], None]) -> None:
+        """``listener(online)`` runs when the backend becomes reachable or unreachable."""
+        self._listeners.append(listener)
+
+    def _note_online(self, online: bool) -> None:
+        if online == self.online:
+            return
+        self.online = online
+        log.info("backend reachable" if online else "backend unreachable")
+        for listener in list(self._listeners):
+            try:
+                listener(online)
+            except Exception:
+                log.exception("backend listener failed")
+        if online:
+            self._wake.set()
+
+    # -- background sender -----------------------------------------------------------------
+    def start(self) -> None:
+        """Start the thread that drains the outbox, sends heartbeats and syncs the catalogue."""
+        if self._thread is None:
+            self.outbox.purge_expired()
+            self._thread = threading.Thread(target=self._run, name="backend-sender", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        now = time.monotonic()
+        next_drain = next_beat = next_sync = now
+        backoff = 2.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_sync:
+                result = self.sync_catalog()
+                next_sync = now + (self.catalog_sync_seconds if result.ok else min(120.0, self.catalog_sync_seconds))
+            if now >= next_drain or self._wake.is_set():
+                self._wake.clear()
+                if self.outbox.pending_count():
+                    report = self.outbox.drain(self.deliverer, should_stop=self._stop.is_set)
+                    self._note_online(report.blocked_by is None)
+                    if report.blocked_by is not None:
+                        backoff = min(backoff * 2, 300.0)
+                        next_drain = now + backoff
+                    else:
+                        backoff = 2.0
+                        next_drain = now + 30.0
+                else:
+                    self.outbox.compact()
+                    next_drain = now + 30.0
+            if now >= next_beat:
+                try:
+                    self.heartbeat()
+                except BackendError as exc:
+                    log.info("heartbeat not delivered", extra={"fields": {"error": str(exc)}})
+                next_beat = now + self.heartbeat_seconds
+            timeout = max(0.05, min(next_drain, next_beat, next_sync) - time.monotonic())
+            self._wake.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.client.close()
+        self.outbox.close()
+        self.catalog.close()
+        for cleanup in reversed(self._cleanup):
+            try:
+                cleanup()
+            except Exception:
+                log.exception("backend cleanup failed")
+        self._cleanup.clear()
+
+
+def health_from_devices(manager: Any) -> Callable[[], list[m.DeviceHealth]]:
+    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``)."""
+    from kiosk.privacy import mask_text
+
+    def collect() -> list[m.DeviceHealth]:
+        return [m.DeviceHealth(device=str(info.name)[:40], status=str(info.state)[:40],
+                               detail=mask_text(str(info.error or ""))[:300],
+                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]})
+                for info in manager.describe()[:30]]
+
+    return collect
+
+
+def attach_status(services: BackendServices, status: "StatusBoard") -> None:
+    """Drive the top bar's network light from what the backend calls actually experience."""
+    from kiosk.status import Availability
+
+    services.subscribe(lambda online: status.publish(
+        Availability("network", online, "status.network_ok" if online else "status.network_unreachable")))
+
+
+# ---------------------------------------------------------------------------------------
+# Assembly
+
+
+def default_state_dir() -> Path:
+    """Where the outbox, its key and the catalogue cache live unless configured."""
+    configured = os.environ.get("KIOSK_STATE_DIR")
+    if configured:
+        return Path(configured)
+    system = Path("/var/lib/kiosk")
+    if system.is_dir() and os.access(system, os.W_OK):
+        return system
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "kiosk"
+
+
+class BackendConfigError(Exception):
+    """The [backend] section cannot be used as it is; the message says what to change."""
+
+
+def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceHealth]] | None = None
+                  ) -> BackendServices:
+    """Assemble the backend services from ``[backend]``; start the embedded backend if asked."""
+    cfg = settings.backend
+    terminal_id = settings.terminal.id
+    cleanup: list[Callable[[], None]] = []
+    state_dir = default_state_dir()
+    if cfg.embedded and not cfg.embedded_db:
+        # A throwaway demo: its outbox and cache go with it.
+        temp = Path(tempfile.mkdtemp(prefix="kiosk-demo-backend-"))
+        state_dir = temp
+        cleanup.append(lambda: shutil.rmtree(temp, ignore_errors=True))
+    if cfg.embedded:
+        from kiosk.refbackend.server import prepare_store, start_embedded
+
+        key_text = generate_key()
+        locker = getattr(getattr(settings, "devices", None), "locker", None)
+        store = prepare_store(cfg.embedded_db or ":memory:", terminals={terminal_id: key_text},
+                              terminal_names={terminal_id: settings.terminal.name},
+                              terminal_doors={terminal_id: getattr(locker, "doors", 24)})
+        running = start_embedded(store)
+        cleanup.insert(0, running.stop)
+        log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
+                    running.url, running.clerk_password)
+        url, key = running.url, parse_key(key_text)
+    else:
+        if not cfg.url:
+            raise BackendConfigError("[backend] url is empty: set the acceptance system's URL, or embedded = true "
+                                     "for the demo backend")
+        try:
+            if cfg.terminal_key_file:
+                key = read_key_file(cfg.terminal_key_file)
+            elif cfg.terminal_key:
+                key = parse_key(cfg.terminal_key, "[backend] terminal_key")
+            else:
+                raise BackendConfigError("[backend] needs terminal_key_file (the terminal's signing key)")
+        except TerminalKeyError as exc:
+            raise BackendConfigError(str(exc)) from None
+        url = cfg.url
+    try:
+        client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, connect_timeout=cfg.connect_timeout,
+                               read_timeout=cfg.read_timeout, retries=cfg.retries)
+        data_key = load_or_create_data_key(cfg.outbox_key_file or state_dir / "outbox.key")
+        outbox = Outbox(cfg.outbox_path or state_dir / "outbox.sqlite3", RecordCipher(data_key))
+        catalog = CatalogCache(cfg.catalog_cache_path or state_dir / "catalog.sqlite3")
+    except Exception:
+        for step in cleanup:
+            step()
+        raise
+    services = BackendServices(client, outbox, catalog, heartbeat_seconds=cfg.heartbeat_seconds,
+                               catalog_sync_seconds=cfg.catalog_sync_seconds, health_source=health_source)
+    services._cleanup.extend(cleanup)
+    if cfg.embedded:
+        services.embedded = running
+    return services

@@ -1,0 +1,285 @@
+"""``kiosk backend …``: run the reference backend, and check a terminal's link to a backend.
+
+Server side:
+  kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE] [--catalog FILE] [--terminal ID=KEYFILE]
+  kiosk backend add-terminal --db FILE --id ID --key-file FILE [--name NAME] [--doors N]
+  kiosk backend keygen FILE
+  kiosk backend openapi [--out FILE | --check FILE]
+
+Terminal side (reads the kiosk configuration):
+  kiosk backend check  [--config FILE]   reach the backend, signature and clock accepted?
+  kiosk backend sync   [--config FILE]   bring the catalogue cache up to date
+  kiosk backend outbox [--config FILE] [list | drain | retry KEY | discard KEY]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+
+from kiosk.config import DEFAULT_CONFIG_PATH, load_settings
+from kiosk.logs import setup_logging
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("backend", help="reference backend; check the link to the backend; the outbox",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    serve = actions.add_parser("serve", help="run the reference backend (HTTP, SQLite)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8700, help="port (default 8700; 0 for any free port)")
+    serve.add_argument("--db", default="refbackend.sqlite3", help="SQLite database file (default refbackend.sqlite3)")
+    serve.add_argument("--catalog", default=None,
+                       help="service catalogue JSON to seed from (default: the bundled demo catalogue); "
+                            "'none' to keep the database's catalogue as it is")
+    serve.add_argument("--terminal", action="append", default=[], metavar="ID=KEYFILE",
+                       help="register (or update) a terminal with the key in KEYFILE; may be repeated")
+    serve.add_argument("--clerk-password-file", default=None,
+                       help="file with the clerk's password; without it a new one is printed at start")
+    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS; with --tls-key")
+    serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    serve.set_defaults(handler=_serve)
+
+    add = actions.add_parser("add-terminal", help="register a terminal and its signing key with a backend database")
+    add.add_argument("--db", required=True)
+    add.add_argument("--id", required=True, help="terminal id, e.g. HK-LH-001")
+    add.add_argument("--key-file", required=True, help="the terminal's key file; created when it does not exist")
+    add.add_argument("--name", default="", help="display name, e.g. 六合街道便民服务中心 1号机")
+    add.add_argument("--doors", type=int, default=24, help="number of locker doors (default 24)")
+    add.set_defaults(handler=_add_terminal)
+
+    keygen = actions.add_parser("keygen", help="write a new terminal signing key to a file (mode 0600)")
+    keygen.add_argument("file")
+    keygen.set_defaults(handler=_keygen)
+
+    openapi = actions.add_parser("openapi", help="print the contract as OpenAPI JSON")
+    openapi.add_argument("--out", help="write to this file instead of standard output")
+    openapi.add_argument("--check", metavar="FILE", help="exit 1 if FILE differs from the current contract")
+    openapi.set_defaults(handler=_openapi)
+
+    for name, summary, handler in (("check", "reach the backend with a signed heartbeat", _check),
+                                   ("sync", "bring the catalogue cache up to date", _sync)):
+        sub = actions.add_parser(name, help=summary)
+        sub.add_argument("--config", default=str(DEFAULT_CONFIG_PATH))
+        sub.set_defaults(handler=handler)
+
+    outbox = actions.add_parser("outbox", help="what waits to be sent; send it now; retry or discard set-aside items")
+    outbox.add_argument("--config", default=str(DEFAULT_CONFIG_PATH))
+    outbox.add_argument("op", nargs="?", default="list", choices=("list", "drain", "retry", "discard"))
+    outbox.add_argument("key", nargs="?", help="the item key (for retry and discard)")
+    outbox.set_defaults(handler=_outbox)
+
+
+# -- server side ---------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+    from kiosk.backend.signing import TerminalKeyError, read_key_file
+    from kiosk.refbackend.seed import DEMO_CATALOG_PATH, CatalogFileError
+    from kiosk.refbackend.server import prepare_store, serve
+
+    setup_logging("INFO", "text")
+    terminals: dict[str, str] = {}
+    for spec in args.terminal:
+        terminal_id, sep, key_file = spec.partition("=")
+        if not sep or not terminal_id or not key_file:
+            raise UserFacingError(f"--terminal expects ID=KEYFILE, got {spec!r}", 2)
+        try:
+            read_key_file(key_file)
+        except TerminalKeyError as exc:
+            raise UserFacingError(str(exc), 2) from None
+        terminals[terminal_id] = Path(key_file).read_text("ascii").strip()
+    if args.clerk_password_file:
+        try:
+            password = Path(args.clerk_password_file).read_text("utf-8").strip()
+        except OSError as exc:
+            raise UserFacingError(f"cannot read {args.clerk_password_file}: {exc.strerror}", 2) from None
+        if len(password) < 8:
+            raise UserFacingError("the clerk password needs at least 8 characters", 2)
+    else:
+        password = secrets.token_urlsafe(12)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise UserFacingError("--tls-cert and --tls-key go together", 2)
+    catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
+    if args.catalog is None and not DEMO_CATALOG_PATH.exists():
+        print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
+              file=sys.stderr)
+        catalog = None
+    try:
+        store = prepare_store(args.db, catalog=catalog, terminals=terminals)
+    except CatalogFileError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    except ValueError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    scheme = "https" if args.tls_cert else "http"
+    if args.port == 0:
+        import socket
+
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.bind((args.host, 0))
+            args.port = probe.getsockname()[1]
+    print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {args.db}, catalogue version "
+          f"{store.catalog_version()}, {len(store.terminals())} terminal(s))")
+    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
+          f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
+    sys.stdout.flush()
+    try:
+        serve(store, args.host, args.port, password, access_log=not args.no_access_log, tls_cert=args.tls_cert,
+              tls_key=args.tls_key)
+    except OSError as exc:
+        raise UserFacingError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1) from None
+    finally:
+        store.close()
+    return 0
+
+
+def _add_terminal(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+    from kiosk.backend.signing import TerminalKeyError, read_key_file, write_key_file
+    from kiosk.refbackend.store import ReferenceStore
+
+    key_file = Path(args.key_file)
+    created = not key_file.exists()
+    if created:
+        write_key_file(key_file)
+    try:
+        read_key_file(key_file)
+    except TerminalKeyError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    store = ReferenceStore(args.db)
+    try:
+        store.register_terminal(args.id, key_file.read_text("ascii"), args.name, args.doors)
+    finally:
+        store.close()
+    print(f"terminal {args.id} registered in {args.db}" + (f"; new key written to {key_file}" if created else ""))
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+    from kiosk.backend.signing import write_key_file
+
+    path = Path(args.file)
+    if path.exists():
+        raise UserFacingError(f"{path} exists; remove it first if you mean to replace the key", 1)
+    write_key_file(path)
+    print(f"new terminal key written to {path} (mode 0600)")
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from kiosk.refbackend.app import openapi_document
+
+    text = json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if args.check:
+        try:
+            current = Path(args.check).read_text("utf-8")
+        except OSError:
+            current = ""
+        if current != text:
+            print(f"{args.check} is out of date: run `kiosk backend openapi --out {args.check}`", file=sys.stderr)
+            return 1
+        print(f"{args.check} is current")
+        return 0
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, "utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- terminal side -------------------------------------------------------------------------
+
+
+def _services(args: argparse.Namespace):
+    from kiosk.errors import UserFacingError
+    from kiosk.backend.crypto import KeyFileError
+    from kiosk.backend.service import BackendConfigError, build_backend
+
+    settings = load_settings(args.config)
+    setup_logging("WARNING", "text")
+    try:
+        return build_backend(settings)
+    except (BackendConfigError, KeyFileError, ValueError) as exc:
+        raise UserFacingError(f"{args.config}: {exc}", 2) from None
+
+
+def _check(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+    from kiosk.backend.errors import BackendAuthError, BackendError
+
+    services = _services(args)
+    try:
+        started = time.monotonic()
+        ack = services.heartbeat()
+        elapsed = (time.monotonic() - started) * 1000
+        skew = time.time() - ack.server_time.timestamp()
+        print(f"backend {services.client.base_url}: reachable, signature accepted ({elapsed:.0f} ms); "
+              f"clock {skew:+.0f} s from the server's; catalogue version {ack.catalog_version} "
+              f"(cached {services.catalog.version}); {ack.pickups_waiting} result(s) waiting in the locker")
+        return 0
+    except BackendAuthError as exc:
+        raise UserFacingError(f"backend refused this terminal: {exc.code} — check [backend] terminal_key_file "
+                              f"and the system clock", 3) from None
+    except BackendError as exc:
+        raise UserFacingError(f"backend not usable: {exc}", 3) from None
+    finally:
+        services.stop()
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+
+    services = _services(args)
+    try:
+        result = services.sync_catalog()
+        if not result.ok:
+            raise UserFacingError(f"catalogue sync failed ({result.error}); the cache keeps version {result.version} "
+                                  f"with {len(services.catalog)} items", 3)
+        what = "unchanged" if result.not_modified else f"{result.changed} changed, {result.removed} removed"
+        print(f"catalogue version {result.version}: {what}; {len(services.catalog)} items cached")
+        return 0
+    finally:
+        services.stop()
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from kiosk.errors import UserFacingError
+
+    services = _services(args)
+    outbox = services.outbox
+    try:
+        if args.op in ("retry", "discard"):
+            if not args.key:
+                raise UserFacingError(f"outbox {args.op} needs the item's KEY (see `kiosk backend outbox list`)", 2)
+            done = outbox.retry_set_aside(args.key) if args.op == "retry" else outbox.discard(args.key)
+            if not done:
+                raise UserFacingError(f"no set-aside item {args.key} (only rejected items can be retried; pending "
+                                      f"items cannot be discarded)", 1)
+            print(f"{args.op}: {args.key} done")
+            return 0
+        if args.op == "drain":
+            report = outbox.drain(services.deliverer)
+            print(f"delivered {len(report.delivered)}, rejected {len(report.rejected)}, quarantined "
+                  f"{len(report.quarantined)}" + (f"; stopped: {report.blocked_by}" if report.blocked_by else ""))
+        items = outbox.items()
+        counts = outbox.counts()
+        print(f"outbox {outbox.path}: {counts['pending']} pending, {counts['rejected']} rejected, "
+              f"{counts['quarantined']} quarantined")
+        for item in items:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.created_at))
+            print(f"  #{item.seq} {item.key} {item.kind:<15} {item.state:<11} {stamp} attempts {item.attempts}"
+                  + (f" — {item.last_error}" if item.last_error else ""))
+        return 0
+    finally:
+        services.stop()
+

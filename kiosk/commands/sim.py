@@ -1,0 +1,204 @@
+"""``kiosk sim …``: drive the simulated devices of a running kiosk (or run simulators alone).
+
+While ``kiosk demo`` (or any kiosk with ``driver = "simulator"``) runs, these commands talk
+to it over its simulator control socket::
+
+    kiosk sim list                              every simulator and its state
+    kiosk sim card list | place KEY | remove    the ID card simulator's deck
+    kiosk sim scan TEXT [--encoding gb18030]    the scanner "sees" a code
+    kiosk sim door close|open|put|take N        the locker: shut a door, open it with the key,
+                                                put an item in, take it out
+    kiosk sim fault DEVICE NAME [--off] [--times N] [--seconds S] [--door N]
+    kiosk sim clear DEVICE                      remove every fault (and plug back in)
+    kiosk sim unplug DEVICE [--seconds S] | replug DEVICE
+
+``kiosk sim serve`` runs simulators without a kiosk, for pointing a driver or another
+program at them (``kiosk idcard read --port …``); it prints their port names as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from drivers.sim.control import SimControlClient, SimControlError, SimControlServer, default_socket_path
+from kiosk.cli import UserFacingError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sim", help="drive simulated devices of a running kiosk",
+                                   description="drive simulated devices of a running kiosk")
+    parser.add_argument("--socket", help="control socket (default: from --config, else "
+                                         f"{default_socket_path()})")
+    parser.add_argument("--config", help="read the control socket from this kiosk.toml")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    actions.add_parser("list", help="every simulator and its state").set_defaults(handler=_list)
+    status = actions.add_parser("status", help="one simulator's state")
+    status.add_argument("device")
+    status.set_defaults(handler=lambda a: _call(a, a.device, "status"))
+
+    card = actions.add_parser("card", help="place or remove a card on the simulated reader")
+    card.add_argument("what", choices=("place", "remove", "list"))
+    card.add_argument("key", nargs="?", help="card from the deck (see `kiosk sim card list`)")
+    card.add_argument("--device", default="idcard")
+    card.set_defaults(handler=_card)
+
+    scan = actions.add_parser("scan", help="the simulated scanner reads a code")
+    scan.add_argument("payload", help="the code's text (or hex bytes with --hex)")
+    scan.add_argument("--encoding", default="utf-8", help="utf-8 (default) or gb18030")
+    scan.add_argument("--terminator", choices=("cr", "lf", "crlf"), default=None)
+    scan.add_argument("--hex", action="store_true", help="PAYLOAD is hex bytes, sent as they are")
+    scan.add_argument("--device", default="scanner")
+    scan.set_defaults(handler=_scan)
+
+    door = actions.add_parser("door", help="act on a door of the simulated locker")
+    door.add_argument("what", choices=("close", "open", "put", "take"),
+                      help="close: push shut; open: open with the key; put/take: an item")
+    door.add_argument("door", type=int)
+    door.add_argument("--device", default="locker")
+    door.set_defaults(handler=lambda a: _call(a, a.device, a.what, door=a.door))
+
+    fault = actions.add_parser("fault", help="set (or with --off clear) a fault")
+    fault.add_argument("device")
+    fault.add_argument("fault", help="no_answer, bad_checksum, garbage, slow, vanish; idcard: sam_failure, "
+                                     "card_not_found, select_failure, read_failure; locker: jammed, "
+                                     "door_left_open")
+    fault.add_argument("--off", action="store_true")
+    fault.add_argument("--times", type=int, help="only for the next N replies")
+    fault.add_argument("--seconds", type=float, help="slow: delay; vanish: come back after this long")
+    fault.add_argument("--door", type=int, help="jammed: only this door")
+    fault.set_defaults(handler=_fault)
+
+    clear = actions.add_parser("clear", help="remove every fault of a simulator")
+    clear.add_argument("device")
+    clear.set_defaults(handler=lambda a: _call(a, a.device, "clear"))
+    unplug = actions.add_parser("unplug", help="make the simulated port vanish")
+    unplug.add_argument("device")
+    unplug.add_argument("--seconds", type=float, help="plug back in after this long")
+    unplug.set_defaults(handler=lambda a: _call(a, a.device, "unplug",
+                                                **({"seconds": a.seconds} if a.seconds else {})))
+    replug = actions.add_parser("replug", help="bring a vanished port back")
+    replug.add_argument("device")
+    replug.set_defaults(handler=lambda a: _call(a, a.device, "replug"))
+
+    serve = actions.add_parser("serve", help="run simulators on their own until Ctrl-C")
+    serve.add_argument("--idcard", nargs="?", const="", metavar="LINK", help="an ID card reader (port link)")
+    serve.add_argument("--card", help="card placed at start")
+    serve.add_argument("--scanner", nargs="?", const="", metavar="LINK", help="a serial scanner")
+    serve.add_argument("--trigger", choices=("none", "honeywell", "newland"), default="none")
+    serve.add_argument("--locker", nargs="?", const="", metavar="LINK", help="a locker cabinet")
+    serve.add_argument("--board", choices=("kerong", "8a"), default="kerong")
+    serve.add_argument("--doors", type=int, default=16)
+    serve.add_argument("--items", default="", help="doors holding items, e.g. 1,2,5")
+    serve.add_argument("--pickup-seconds", type=float, default=0.0,
+                       help="simulated resident shuts an opened door after this long (0: never)")
+    serve.set_defaults(handler=_serve)
+
+
+def _socket(args: argparse.Namespace) -> Path:
+    if args.socket:
+        return Path(args.socket)
+    if args.config:
+        from kiosk.config import load_settings
+
+        configured = load_settings(args.config).devices.sim_control
+        if configured:
+            return Path(configured)
+    return default_socket_path()
+
+
+def _call(args: argparse.Namespace, device: str | None, action: str, **params: Any) -> int:
+    try:
+        result = SimControlClient(_socket(args)).call(device, action, **params)
+    except SimControlError as exc:
+        raise UserFacingError(str(exc), 1) from None
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    return _call(args, None, "list")
+
+
+def _card(args: argparse.Namespace) -> int:
+    if args.what == "place":
+        if not args.key:
+            raise UserFacingError("say which card: kiosk sim card place KEY (see kiosk sim card list)", 2)
+        return _call(args, args.device, "place", card=args.key)
+    return _call(args, args.device, "remove" if args.what == "remove" else "deck")
+
+
+def _scan(args: argparse.Namespace) -> int:
+    params: dict[str, Any] = {"encoding": args.encoding}
+    if args.hex:
+        params["hex"] = args.payload
+    else:
+        params["payload"] = args.payload
+    if args.terminator:
+        params["terminator"] = args.terminator
+    return _call(args, args.device, "scan", **params)
+
+
+def _fault(args: argparse.Namespace) -> int:
+    params: dict[str, Any] = {"fault": args.fault, "on": not args.off}
+    if args.times:
+        params["times"] = args.times
+    if args.seconds is not None:
+        params["seconds"] = args.seconds
+    if args.door is not None:
+        params["door"] = args.door
+    return _call(args, args.device, "fault", **params)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from drivers.sim.base import SimulatorError
+
+    simulators: dict[str, Any] = {}
+    try:
+        if args.idcard is not None:
+            from drivers.idcard.simulator import Ga467Simulator
+
+            simulators["idcard"] = Ga467Simulator("idcard", link=args.idcard or None, card=args.card)
+        if args.scanner is not None:
+            from drivers.scanner.simulator import ScannerSimulator
+
+            simulators["scanner"] = ScannerSimulator("scanner", link=args.scanner or None, trigger=args.trigger)
+        if args.locker is not None:
+            from drivers.locker.simulator import LockerSimulator
+
+            items = [int(part) for part in args.items.replace(" ", "").split(",") if part]
+            simulators["locker"] = LockerSimulator("locker", link=args.locker or None, board=args.board,
+                                                   doors=args.doors, items=items,
+                                                   auto_pickup_seconds=args.pickup_seconds)
+    except (SimulatorError, ValueError) as exc:
+        for simulator in simulators.values():
+            simulator.stop()
+        raise UserFacingError(str(exc), 2) from None
+    if not simulators:
+        raise UserFacingError("say which simulators to run: --idcard, --scanner, --locker", 2)
+    server = SimControlServer(_socket(args))
+    try:
+        server.start()
+    except SimControlError as exc:
+        for simulator in simulators.values():
+            simulator.stop()
+        raise UserFacingError(str(exc), 1) from None
+    for name, simulator in simulators.items():
+        server.register(name, simulator.start())
+    print(json.dumps({"socket": str(server.path), **{name: sim.path for name, sim in simulators.items()}}),
+          flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        for simulator in simulators.values():
+            simulator.stop()
+    return 0

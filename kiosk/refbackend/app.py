@@ -1,0 +1,430 @@
+"""The reference backend's HTTP API (FastAPI): the contract of ``kiosk.backend.models``, for real.
+
+Terminal endpoints live under ``/api/v1`` and accept only signed requests: an ASGI
+middleware reads the whole body, checks the signature (``kiosk.backend.signing``) and
+answers 401 before any route sees the request. Back-office endpoints under
+``/api/v1/clerk`` and the clerk's web page under ``/clerk`` use HTTP Basic auth instead.
+
+Every refusal is an ``ErrorBody`` with a stable code and a message free of personal data;
+validation errors never echo the values that were sent.
+"""
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import secrets
+import time
+from typing import Annotated, Any, Callable
+
+import anyio
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk import __version__
+from kiosk.backend import models as m
+from kiosk.backend.signing import AuthFailure, SCHEME, verify_request
+from kiosk.refbackend.store import MAX_PAGE_BYTES, ApiError, ReferenceStore
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+CLERK_API = "/api/v1/clerk"
+MAX_JSON_BYTES = 1024 * 1024
+
+_ERROR_TEXT = {
+    304: "not modified: the catalogue version matches If-None-Match",
+    401: "missing or bad signature, clock skew over 5 minutes, or a replayed nonce",
+    403: "the signed terminal may not act for another terminal",
+    404: "not found",
+    409: "conflicts with the current state (or an Idempotency-Key reused for another request)",
+    413: "the body is too large",
+    415: "unsupported media type",
+    422: "the request does not fit the contract; fields name each problem",
+    429: "too many wrong codes from this terminal; try again later",
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        out[code] = {"description": _ERROR_TEXT[code]} if code == 304 else \
+            {"model": m.ErrorBody, "description": _ERROR_TEXT[code]}
+    return out
+
+
+def error_response(status: int, code: str, message: str, fields: list[m.FieldProblem] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = m.ErrorBody(error=m.ErrorDetail(code=code, message=message, fields=fields or []))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+class TerminalSignatureMiddleware:
+    """Checks the signature of every terminal request before routing (pure ASGI)."""
+
+    def __init__(self, app: Any, store: ReferenceStore, clock: Callable[[], float]):
+        self.app = app
+        self.store = store
+        self.clock = clock
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(API + "/") or path.startswith(CLERK_API + "/"):
+            await self.app(scope, receive, send)
+            return
+        limit = MAX_PAGE_BYTES + 64 * 1024
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await error_response(413, "body_too_large", "the body is too large")(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await error_response(413, "body_too_large", "the body is too large")(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        raw_path = scope.get("raw_path") or path.encode("utf-8")
+        signed_path = raw_path.decode("latin-1")
+        if scope.get("query_string"):
+            signed_path += "?" + scope["query_string"].decode("latin-1")
+        data = bytes(body)
+        try:
+            verified = await anyio.to_thread.run_sync(
+                lambda: verify_request(headers, scope["method"], signed_path, data, self.store.terminal_key,
+                                       self.store, self.clock()))
+        except AuthFailure as failure:
+            log.warning("terminal request refused", extra={"fields": {
+                "code": failure.code, "terminal": headers.get("x-terminal-id", "")[:64],
+                "method": scope["method"], "path": path}})
+            response = error_response(401, failure.code, failure.message,
+                                      headers={"WWW-Authenticate": SCHEME})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["terminal_id"] = verified.terminal_id
+        delivered = False
+
+        async def replay() -> dict:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": data, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _terminal(request: Request) -> str:
+    return request.state.terminal_id
+
+
+def own_terminal(terminal_id: str, signed: str) -> None:
+    if terminal_id != signed:
+        raise ApiError(403, "other_terminal", "a terminal can only act for itself")
+
+
+def require_clerk(request: Request) -> str:
+    """HTTP Basic: user ``clerk`` and the backend's clerk password."""
+    header = request.headers.get("authorization", "")
+    user = password = ""
+    if header.lower().startswith("basic "):
+        try:
+            user, _, password = base64.b64decode(header[6:], validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError):
+            pass
+    expected = request.app.state.clerk_password.encode()
+    if not (hmac.compare_digest(user.encode(), b"clerk") and hmac.compare_digest(password.encode(), expected)):
+        raise ApiError(401, "clerk_login_required", "log in as clerk (HTTP Basic)")
+    return user
+
+
+Terminal = Annotated[str, Depends(_terminal)]
+Clerk = Annotated[str, Depends(require_clerk)]
+Key = Annotated[str, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9][A-Za-z0-9:_.-]{7,127}$",
+                            description="client-generated; a repeat returns the original answer")]
+
+
+def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], float] = time.time) -> FastAPI:
+    app = FastAPI(
+        title="河易办 acceptance system API (reference backend)",
+        version=__version__,
+        description=(
+            "The contract between a 河易办 self-service terminal and the district's comprehensive acceptance "
+            "system (综合受理系统). Terminal requests are signed: headers X-Terminal-Id, X-Timestamp (Unix "
+            "seconds), X-Nonce (32 hex), X-Content-SHA256 (hex SHA-256 of the body) and X-Signature (hex "
+            "HMAC-SHA256 with the terminal's key over \"HEYIBAN-HMAC-SHA256\\n<terminal>\\n<METHOD>\\n<path?query>"
+            "\\n<timestamp>\\n<nonce>\\n<body sha256>\"). Missing or bad signatures, clock skew over 5 minutes "
+            "and replayed nonces get 401. State-changing calls carry an Idempotency-Key; a repeat gets the "
+            "original answer. Back-office (clerk) endpoints use HTTP Basic auth."),
+        openapi_tags=[{"name": t} for t in ("catalogue", "applications", "cases", "pickups", "ratings",
+                                             "terminals", "clerk")],
+    )
+    app.state.store = store
+    app.state.clerk_password = clerk_password
+    app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
+    csrf_token = secrets.token_urlsafe(24)
+    app.state.csrf_token = csrf_token
+
+    # -- errors ----------------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Basic realm="clerk"'} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        for problem in exc.errors()[:20]:
+            location = ".".join(str(part) for part in problem.get("loc", ()))
+            fields.append(m.FieldProblem(field=location[:200], problem=str(problem.get("msg", "invalid"))[:300]))
+        return error_response(422, "invalid_request", "the request does not fit the contract", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not even UTF-8 JSON
+            return error_response(422, "invalid_request", "the body is not UTF-8 JSON")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # name every method of the path, not just those of the first route
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(app, request.scope)))
+        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc.detail)[:200],
+                              headers=headers or None)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("request failed inside the backend", exc_info=(type(exc), exc, exc.__traceback__),
+                  extra={"fields": {"method": request.method, "path": request.url.path}})
+        return error_response(500, "internal_error", "the backend failed; the request can be repeated")
+
+    signed = {"security": [{"terminalSignature": []}]}
+    clerk_only = {"security": [{"clerkBasic": []}]}
+
+    def reply(status: int, text: str, replayed: bool) -> Response:
+        # Like Stripe's header: tells the client this is the answer stored for its key, as it was then.
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        return Response(text, status_code=status, media_type="application/json", headers=headers)
+
+    # -- catalogue -------------------------------------------------------------------------
+    @app.get(f"{API}/catalog/items", tags=["catalogue"], response_model=m.CatalogPage,
+             responses=_errors(304, 401, 422), openapi_extra=signed,
+             summary="Catalogue changes since a version (incremental sync); ETag / If-None-Match")
+    def catalog_items(request: Request, response: Response, _t: Terminal,
+                      since_version: Annotated[int, Query(ge=0, le=2 ** 53)] = 0,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 200) -> Any:
+        version = store.catalog_version()
+        etag = f'"cat-{version}"'
+        if request.headers.get("if-none-match") == etag and since_version == version:
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache"
+        return store.catalog_changes(since_version, limit)
+
+    @app.get(f"{API}/catalog/items/{{code}}", tags=["catalogue"], response_model=m.ServiceItem,
+             responses=_errors(401, 404, 422), openapi_extra=signed, summary="One item with its whole guide")
+    def catalog_item(code: Annotated[str, Path(pattern=r"^\d{6}-[A-Z][A-Z0-9]{0,9}-\d{4}$")], _t: Terminal) -> Any:
+        return store.item(code)
+
+    # -- applications ----------------------------------------------------------------------
+    @app.post(f"{API}/applications", tags=["applications"], status_code=201, response_model=m.Application,
+              responses={200: {"model": m.Application, "description": "a repeat of an earlier create"},
+                         **_errors(401, 404, 409, 422)}, openapi_extra=signed,
+              summary="Create an application (draft) for an item; a grid worker may act for the applicant")
+    def create_application(body: m.ApplicationCreate, key: Key, terminal_id: Terminal) -> Any:
+        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/applications", body.model_dump_json().encode(),
+                                        lambda conn: store.create_application(conn, terminal_id, body))
+        return reply(status, text, replayed)
+
+    @app.get(f"{API}/applications/{{application_id}}", tags=["applications"], response_model=m.Application,
+             responses=_errors(401, 404, 422), openapi_extra=signed,
+             summary="An application with the pages the backend holds (to resume an upload)")
+    def get_application(application_id: Annotated[str, Path(max_length=64)], terminal_id: Terminal) -> Any:
+        return store.get_application(terminal_id, application_id)
+
+    page_body = {"requestBody": {"required": True, "content": {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
+
+    @app.put(f"{API}/applications/{{application_id}}/materials/{{material_index}}/pages/{{page_no}}",
+             tags=["applications"], response_model=m.PageReceipt, responses=_errors(401, 404, 409, 413, 415, 422),
+             openapi_extra={**signed, **page_body},
+             summary="Upload one page of a material (JPEG or PDF); repeating it is harmless")
+    async def put_page(request: Request, application_id: Annotated[str, Path(max_length=64)],
+                       material_index: Annotated[int, Path(ge=0, le=99)], page_no: Annotated[int, Path(ge=1, le=99)],
+                       terminal_id: Terminal) -> Any:
+        data = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        return await anyio.to_thread.run_sync(
+            lambda: store.put_page(terminal_id, application_id, material_index, page_no, content_type, data))
+
+    @app.delete(f"{API}/applications/{{application_id}}/materials/{{material_index}}/pages/{{page_no}}",
+                tags=["applications"], status_code=204, responses=_errors(401, 404, 409, 422), openapi_extra=signed,
+                summary="Remove a page (a retake) before the application is submitted")
+    def delete_page(application_id: Annotated[str, Path(max_length=64)],
+                    material_index: Annotated[int, Path(ge=0, le=99)], page_no: Annotated[int, Path(ge=1, le=99)],
+                    terminal_id: Terminal) -> Response:
+        store.delete_page(terminal_id, application_id, material_index, page_no)
+        return Response(status_code=204)
+
+    @app.post(f"{API}/applications/{{application_id}}/submit", tags=["applications"], status_code=201,
+              response_model=m.SubmitResult,
+              responses={200: {"model": m.SubmitResult, "description": "the application was submitted before"},
+                         **_errors(401, 404, 409, 422)}, openapi_extra=signed,
+              summary="Submit: acceptance number, and the immediate result (即办) or the promised date (承诺)")
+    def submit(application_id: Annotated[str, Path(max_length=64)], body: m.SubmitRequest, key: Key,
+               terminal_id: Terminal) -> Any:
+        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/applications/{application_id}/submit",
+                                        body.model_dump_json().encode(),
+                                        lambda conn: store.submit(conn, terminal_id, application_id, body))
+        return reply(status, text, replayed)
+
+    # -- cases -----------------------------------------------------------------------------
+    @app.post(f"{API}/cases/query", tags=["cases"], response_model=m.CaseStatus, responses=_errors(401, 404, 422, 429),
+              openapi_extra=signed, summary="A case's status timeline by acceptance number and verification code")
+    def case_query(body: m.CaseQuery, terminal_id: Terminal) -> Any:
+        return store.case_by_number(terminal_id, body)
+
+    @app.post(f"{API}/cases/by-holder", tags=["cases"], response_model=m.CaseList, responses=_errors(401, 422),
+              openapi_extra=signed, summary="The cases of the ID card holder in front of the terminal")
+    def cases_by_holder(body: m.HolderQuery, _t: Terminal) -> Any:
+        return store.cases_by_holder(body)
+
+    # -- pickups ---------------------------------------------------------------------------
+    @app.get(f"{API}/terminals/{{terminal_id}}/pickups", tags=["pickups"], response_model=m.PickupList,
+             responses=_errors(401, 403, 422), openapi_extra=signed,
+             summary="Results waiting in this terminal's locker, by door")
+    def pickups(terminal_id: Annotated[str, Path(max_length=64)], signed_terminal: Terminal) -> Any:
+        own_terminal(terminal_id, signed_terminal)
+        return store.waiting_pickups(terminal_id)
+
+    @app.post(f"{API}/pickups/verify", tags=["pickups"], response_model=m.PickupMatches,
+              responses=_errors(401, 422, 429), openapi_extra=signed,
+              summary="Which results at this terminal belong to an ID card holder or a pickup code")
+    def verify_pickup(body: m.PickupVerify, terminal_id: Terminal) -> Any:
+        return store.verify_pickup(terminal_id, body)
+
+    @app.post(f"{API}/pickups/{{pickup_id}}/confirm", tags=["pickups"], response_model=m.PickupRecord,
+              responses=_errors(401, 404, 409, 422), openapi_extra=signed,
+              summary="Record a pickup (time, door closed again, optional photo): closes the case")
+    def confirm_pickup(pickup_id: Annotated[str, Path(max_length=64)], body: m.PickupConfirm, key: Key,
+                       terminal_id: Terminal) -> Any:
+        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/pickups/{pickup_id}/confirm",
+                                        body.model_dump_json().encode(),
+                                        lambda conn: store.confirm_pickup(conn, terminal_id, pickup_id, body))
+        return reply(status, text, replayed)
+
+    # -- ratings and terminals -------------------------------------------------------------
+    @app.post(f"{API}/ratings", tags=["ratings"], status_code=201, response_model=m.RatingReceipt,
+              responses={200: {"model": m.RatingReceipt, "description": "a repeat of an earlier rating"},
+                         **_errors(401, 404, 409, 422)}, openapi_extra=signed,
+              summary="好差评: five levels; reasons (and a comment) with 不满意/非常不满意")
+    def rate(body: m.RatingCreate, key: Key, terminal_id: Terminal) -> Any:
+        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/ratings", body.model_dump_json().encode(),
+                                        lambda conn: store.rate(conn, terminal_id, body))
+        return reply(status, text, replayed)
+
+    @app.post(f"{API}/terminals/{{terminal_id}}/heartbeat", tags=["terminals"], response_model=m.HeartbeatAck,
+              responses=_errors(401, 403, 422), openapi_extra=signed,
+              summary="The terminal's health and counters; answers the catalogue version and waiting pickups")
+    def heartbeat(terminal_id: Annotated[str, Path(max_length=64)], body: m.Heartbeat,
+                  signed_terminal: Terminal) -> Any:
+        own_terminal(terminal_id, signed_terminal)
+        return store.heartbeat(terminal_id, body)
+
+    # -- back office -----------------------------------------------------------------------
+    @app.get(f"{CLERK_API}/cases", tags=["clerk"], response_model=m.ClerkCaseList, responses=_errors(401, 422),
+             openapi_extra=clerk_only, summary="Cases, newest first, optionally in one state")
+    def clerk_cases(_c: Clerk, state: m.CaseState | None = None) -> Any:
+        return store.clerk_cases(state)
+
+    @app.get(f"{CLERK_API}/cases/{{acceptance_number}}", tags=["clerk"], response_model=m.CaseStatus,
+             responses=_errors(401, 404, 422), openapi_extra=clerk_only, summary="One case")
+    def clerk_case(acceptance_number: Annotated[str, Path(max_length=40)], _c: Clerk) -> Any:
+        return store.clerk_case(acceptance_number)
+
+    @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/decision", tags=["clerk"], response_model=m.CaseStatus,
+              responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
+              summary="Approve, or reject with reasons and the remedies (行政复议/行政诉讼)")
+    def clerk_decide(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkDecision, _c: Clerk) -> Any:
+        return store.decide(acceptance_number, body)
+
+    @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/issue", tags=["clerk"], response_model=m.IssuedPickup,
+              responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
+              summary="Put an approved result into a terminal's locker door; returns the pickup code")
+    def clerk_issue(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkIssue, _c: Clerk) -> Any:
+        return store.issue(acceptance_number, body)
+
+    @app.get(f"{CLERK_API}/terminals", tags=["clerk"], response_model=list[m.TerminalInfo],
+             responses=_errors(401), openapi_extra=clerk_only, summary="Terminals, their last heartbeat, busy doors")
+    def clerk_terminals(_c: Clerk) -> Any:
+        return store.terminals()
+
+    @app.put(f"{CLERK_API}/catalog/items/{{code}}", tags=["clerk"], response_model=m.CatalogPage,
+             responses=_errors(401, 422), openapi_extra=clerk_only,
+             summary="Add or change a catalogue item (terminals pick it up at their next sync)")
+    def clerk_put_item(code: Annotated[str, Path(pattern=r"^\d{6}-[A-Z][A-Z0-9]{0,9}-\d{4}$")], body: m.ServiceItem,
+                       _c: Clerk) -> Any:
+        if body.code != code:
+            raise ApiError(422, "code_mismatch", "the item's code differs from the one in the path",
+                           [m.FieldProblem(field="body.code", problem="must equal the path's code")])
+        version = store.upsert_item(body)
+        return m.CatalogPage(version=version, since_version=version - 1, items=[body], removed=[], has_more=False,
+                             full=False)
+
+    @app.delete(f"{CLERK_API}/catalog/items/{{code}}", tags=["clerk"], status_code=204,
+                responses=_errors(401, 404, 422), openapi_extra=clerk_only, summary="Withdraw a catalogue item")
+    def clerk_delete_item(code: Annotated[str, Path(pattern=r"^\d{6}-[A-Z][A-Z0-9]{0,9}-\d{4}$")],
+                          _c: Clerk) -> Response:
+        store.remove_item(code)
+        return Response(status_code=204)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "catalog_version": store.catalog_version()}
+
+    from kiosk.refbackend.clerk_pages import install_clerk_pages
+
+    install_clerk_pages(app, store, require_clerk, csrf_token)
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
+                             tags=app.openapi_tags)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "terminalSignature": {"type": "apiKey", "in": "header", "name": "X-Signature",
+                                  "description": "HMAC-SHA256 request signature; see the API description"},
+            "clerkBasic": {"type": "http", "scheme": "basic"},
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+    return app
+
+
+def _allowed_methods(app: FastAPI, scope: dict) -> set[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(dict(scope, method="__none__"))
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return methods or {"GET"}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The contract as OpenAPI, independent of any data (what docs/api/openapi.json holds)."""
+    app = create_app(ReferenceStore(":memory:"), clerk_password="unused")
+    document = app.openapi()
+    return json.loads(json.dumps(document))

@@ -1,0 +1,230 @@
+"""The clerk's web page for the demo: see accepted cases, decide them, issue results to a locker.
+
+Server-rendered HTML (no JavaScript), behind the same HTTP Basic login as the clerk API.
+Forms carry a per-server token so that another site cannot post decisions through the
+clerk's browser. Lists show applicants masked; a case's own page shows them in full,
+because deciding a case needs them.
+"""
+from __future__ import annotations
+
+import html
+import hmac
+from typing import Any, Callable
+from urllib.parse import parse_qs, quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from kiosk.backend import models as m
+from kiosk.refbackend.store import DEFAULT_REMEDIES, ApiError, ReferenceStore
+
+_STYLE = """
+body{font-family:"Noto Sans SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}
+header{background:#0b5cad;color:#fff;padding:12px 24px;font-size:20px}
+main{padding:16px 24px;max-width:1200px}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{border:1px solid #d0d7de;padding:6px 8px;text-align:left;font-size:14px;vertical-align:top}
+th{background:#eef2f6}
+a{color:#0b5cad}
+.tabs a{margin-right:12px}
+.state-accepted{color:#9a6700}.state-approved{color:#1a7f37}.state-rejected{color:#cf222e}
+.state-ready_for_pickup{color:#0b5cad}.state-closed{color:#57606a}
+section{background:#fff;border:1px solid #d0d7de;padding:12px 16px;margin:12px 0}
+.error{background:#ffebe9;border:1px solid #cf222e;padding:8px 12px;margin:12px 0}
+.notice{background:#dafbe1;border:1px solid #1a7f37;padding:8px 12px;margin:12px 0}
+textarea{width:100%;min-height:70px}
+img.page{max-width:220px;border:1px solid #d0d7de;margin:4px}
+button{font-size:15px;padding:6px 16px;margin-top:6px}
+.code{font-size:28px;letter-spacing:4px;font-weight:bold}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value if value is not None else ""))
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><header>河易办 · 综合受理后台（参考后端）</header>"
+        f"<main>{body}</main></body></html>", status_code=status,
+        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+
+
+def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[..., str], csrf_token: str) -> None:
+    Clerk = Depends(clerk)
+
+    async def form_of(request: Request) -> dict[str, list[str]]:
+        raw = (await request.body()).decode("utf-8", errors="replace")
+        fields = parse_qs(raw, keep_blank_values=True)
+        if not hmac.compare_digest(fields.get("csrf", [""])[0], csrf_token):
+            raise ApiError(403, "bad_form_token", "the form is stale; reload the page")
+        return fields
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/clerk", status_code=307)
+
+    @app.get("/clerk", include_in_schema=False)
+    def clerk_home(state: str = "", _c: str = Clerk) -> HTMLResponse:
+        wanted = state if state in m.CASE_STATE_TEXT else None
+        cases = store.clerk_cases(wanted).cases
+        tabs = " ".join(
+            f"<a href='/clerk?state={s}'>{'<b>' if s == wanted else ''}{_e(t)}{'</b>' if s == wanted else ''}</a>"
+            for s, t in m.CASE_STATE_TEXT.items())
+        rows = "".join(
+            f"<tr><td><a href='/clerk/cases/{quote(c.acceptance_number)}'>{_e(c.acceptance_number)}</a></td>"
+            f"<td>{_e(c.item_name)}</td><td>{_e(c.applicant_masked)}</td><td>{_e(c.agent_masked)}</td>"
+            f"<td>{_e(c.accepted_at.strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(c.promised_date or '即办')}</td>"
+            f"<td>{c.pages}</td><td class='state-{c.state}'>{_e(c.state_text)}</td></tr>" for c in cases)
+        terminals = "".join(
+            f"<tr><td>{_e(t.terminal_id)}</td><td>{_e(t.name)}</td>"
+            f"<td>{_e(t.last_heartbeat_at.strftime('%m-%d %H:%M:%S') if t.last_heartbeat_at else '从未')}</td>"
+            f"<td>{_e(_devices(t.last_heartbeat))}</td>"
+            f"<td>{_e(t.last_heartbeat.outbox_pending if t.last_heartbeat else '')}</td>"
+            f"<td>{_e(', '.join(map(str, t.occupied_doors)) or '无')}</td></tr>" for t in store.terminals())
+        body = (f"<h2>办件</h2><p class='tabs'><a href='/clerk'>{'<b>' if not wanted else ''}全部"
+                f"{'</b>' if not wanted else ''}</a> {tabs}</p>"
+                "<table><tr><th>受理编号</th><th>事项</th><th>申请人</th><th>代办网格员</th><th>受理时间</th>"
+                f"<th>承诺办结</th><th>材料页数</th><th>状态</th></tr>{rows or '<tr><td colspan=8>暂无办件</td></tr>'}"
+                "</table><h2>自助终端</h2><table><tr><th>编号</th><th>名称</th><th>最近心跳</th><th>设备</th>"
+                f"<th>待发送</th><th>有件柜门</th></tr>{terminals or '<tr><td colspan=6>暂无终端</td></tr>'}</table>")
+        return _page("办件列表", body)
+
+    def case_page(number: str, message: str = "", error: str = "", status: int = 200) -> HTMLResponse:
+        detail = store.clerk_case_detail(number)
+        case: m.CaseStatus = detail["case"]
+        person: m.Person = detail["applicant"]
+        agent: m.GridWorker | None = detail["agent"]
+        parts = [f"<p><a href='/clerk'>← 办件列表</a></p><h2>{_e(case.item_name)}</h2>"]
+        if message:
+            parts.append(f"<div class='notice'>{message}</div>")
+        if error:
+            parts.append(f"<div class='error'>{_e(error)}</div>")
+        parts.append(
+            "<section><table>"
+            f"<tr><th>受理编号</th><td>{_e(case.acceptance_number)}</td><th>状态</th>"
+            f"<td class='state-{case.state}'>{_e(case.state_text)}</td></tr>"
+            f"<tr><th>事项编码</th><td>{_e(case.item_code)}</td><th>办件类型</th><td>{_e(case.kind)}</td></tr>"
+            f"<tr><th>受理时间</th><td>{_e(case.accepted_at.strftime('%Y-%m-%d %H:%M'))}</td><th>承诺办结</th>"
+            f"<td>{_e(case.promised_date or '当场办结')}</td></tr>"
+            f"<tr><th>申请人</th><td>{_e(person.name)}</td><th>证件号码</th><td>{_e(person.id_number)}</td></tr>"
+            f"<tr><th>电话</th><td>{_e(person.phone)}</td><th>地址</th><td>{_e(person.address)}</td></tr>"
+            f"<tr><th>代办</th><td colspan=3>"
+            f"{_e(f'网格员 {agent.name}（工号 {agent.worker_id}）' if agent else '本人申请')}</td></tr>"
+            "</table></section>")
+        if detail["form"]:
+            rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in detail["form"].items())
+            parts.append(f"<section><h3>申请表</h3><table>{rows}</table></section>")
+        pages = []
+        try:
+            material_names = [x.name for x in store.item(case.item_code).materials]
+        except ApiError:
+            material_names = []
+        for page in detail["pages"]:
+            url = f"/clerk/cases/{quote(number)}/pages/{page['material_index']}/{page['page_no']}"
+            index = page["material_index"]
+            name = material_names[index] if index < len(material_names) else f"材料{index + 1}"
+            label = _e(f"{name} 第{page['page_no']}页")
+            if page["content_type"] == "image/jpeg":
+                pages.append(f"<figure style='display:inline-block;margin:4px'><a href='{url}' target='_blank'>"
+                             f"<img class='page' src='{url}' alt='{label}'></a><figcaption>{label}</figcaption>"
+                             "</figure>")
+            else:
+                pages.append(f"<a href='{url}' target='_blank'>{label}（PDF）</a>")
+        parts.append(f"<section><h3>材料（{len(detail['pages'])} 页）</h3>{''.join(pages) or '无'}</section>")
+        events = "".join(f"<tr><td>{_e(e.at.strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(e.title)}</td>"
+                         f"<td>{_e(e.detail)}</td></tr>" for e in case.timeline)
+        parts.append(f"<section><h3>办理过程</h3><table>{events}</table></section>")
+        token = f"<input type='hidden' name='csrf' value='{_e(csrf_token)}'>"
+        action = f"/clerk/cases/{quote(number)}"
+        if case.state == "accepted":
+            remedies = "".join(
+                f"<label><input type='checkbox' name='remedy' value='{i}' checked> {_e(r.kind)}：{_e(r.time_limit)}"
+                f"向{_e(r.authority)}提出</label><br>" for i, r in enumerate(DEFAULT_REMEDIES))
+            parts.append(
+                f"<section><h3>审核决定</h3><form method='post' action='{action}/decide'>{token}"
+                "<p><label><input type='radio' name='action' value='approve' checked> 准予办理</label> "
+                "<label><input type='radio' name='action' value='reject'> 不予批准</label></p>"
+                f"<p>办理结果（准予时）：<input name='result_name' value='{_e(_item_result(store, case.item_code))}'"
+                " size=40></p><p>不予批准的理由（每行一条）：<textarea name='reasons'></textarea></p>"
+                f"<p>告知的救济途径：<br>{remedies}</p><p>备注：<input name='note' size=60></p>"
+                "<button type='submit'>提交决定</button></form></section>")
+        elif case.state == "approved":
+            options = "".join(f"<option value='{_e(t.terminal_id)}'>{_e(t.terminal_id)} {_e(t.name)}"
+                              f"（柜门 1–{t.doors}，有件：{_e(', '.join(map(str, t.occupied_doors)) or '无')}）</option>"
+                              for t in store.terminals())
+            parts.append(
+                f"<section><h3>出件到自助终端柜门</h3><form method='post' action='{action}/issue'>{token}"
+                f"<p>终端：<select name='terminal_id'>{options}</select></p>"
+                "<p>柜门号：<input name='door' type='number' min='1' max='999' value='1'></p>"
+                "<button type='submit'>放入柜门并生成取件码</button></form></section>")
+        if case.decision and not case.decision.approved:
+            told = "".join(f"<li>{_e(r.kind)}：{_e(r.time_limit)}向{_e(r.authority)}提出</li>"
+                           for r in case.decision.remedies)
+            parts.append(f"<section><h3>不予批准</h3><p>理由：{_e('；'.join(case.decision.reasons))}</p>"
+                         f"<p>已告知的救济途径：</p><ul>{told}</ul></section>")
+        if detail["pickup"]:
+            p = detail["pickup"]
+            taken = f"已于 {_e(p['picked_up_at'])} 取件" if p["picked_up_at"] else "待取件"
+            parts.append(f"<section><h3>取件</h3><p>终端 {_e(p['terminal_id'])} · {_e(p['door'])} 号柜门 · {taken}</p>"
+                         f"<p>取件码（真实部署中以短信发给申请人）：<span class='code'>{_e(p['pickup_code'])}</span>"
+                         "</p></section>")
+        return _page(f"办件 {number}", "".join(parts), status)
+
+    @app.get("/clerk/cases/{number}", include_in_schema=False)
+    def clerk_case(number: str, _c: str = Clerk) -> HTMLResponse:
+        return case_page(number)
+
+    @app.post("/clerk/cases/{number}/decide", include_in_schema=False)
+    async def clerk_decide(number: str, request: Request, _c: str = Clerk) -> Response:
+        fields = await form_of(request)
+        approve = fields.get("action", ["approve"])[0] == "approve"
+        chosen = {int(v) for v in fields.get("remedy", []) if v.isdigit()}
+        remedies = [r for i, r in enumerate(DEFAULT_REMEDIES) if i in chosen]
+        reasons = [line.strip() for line in fields.get("reasons", [""])[0].splitlines() if line.strip()]
+        try:
+            decision = m.ClerkDecision(approve=approve, result_name=fields.get("result_name", [""])[0][:200],
+                                       reasons=reasons, remedies=remedies if not approve else None,
+                                       note=fields.get("note", [""])[0][:2000])
+            if not approve and not remedies:
+                return case_page(number, error="不予批准时须告知至少一种救济途径（行政复议或行政诉讼）", status=422)
+            store.decide(number, decision)
+        except ValidationError:
+            return case_page(number, error="不予批准须写明至少一条理由", status=422)
+        except ApiError as exc:
+            return case_page(number, error=exc.message, status=exc.status)
+        return RedirectResponse(f"/clerk/cases/{quote(number)}", status_code=303)
+
+    @app.post("/clerk/cases/{number}/issue", include_in_schema=False)
+    async def clerk_issue(number: str, request: Request, _c: str = Clerk) -> Response:
+        fields = await form_of(request)
+        door = fields.get("door", [""])[0]
+        try:
+            issue = m.ClerkIssue(terminal_id=fields.get("terminal_id", [""])[0], door=int(door) if door.isdigit() else 0)
+            issued = store.issue(number, issue)
+        except ValidationError:
+            return case_page(number, error="请选择终端并填写 1 到 999 之间的柜门号", status=422)
+        except ApiError as exc:
+            return case_page(number, error=exc.message, status=exc.status)
+        return case_page(number, message=f"已放入 {_e(issued.terminal_id)} 的 {issued.door} 号柜门，取件码 "
+                                         f"<span class='code'>{_e(issued.pickup_code)}</span>")
+
+    @app.get("/clerk/cases/{number}/pages/{material_index}/{page_no}", include_in_schema=False)
+    def clerk_page_image(number: str, material_index: int, page_no: int, _c: str = Clerk) -> Response:
+        content_type, data = store.page_data(number, material_index, page_no)
+        return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _devices(beat: m.Heartbeat | None) -> str:
+    if beat is None:
+        return ""
+    return "，".join(f"{d.device}:{d.status}" for d in beat.devices)
+
+
+def _item_result(store: ReferenceStore, code: str) -> str:
+    try:
+        return store.item(code).result
+    except ApiError:
+        return ""

@@ -1,0 +1,124 @@
+"""Running the reference backend: as a server (``kiosk backend serve``) or embedded in-process.
+
+``start_embedded()`` binds a random port on 127.0.0.1, runs uvicorn on a daemon thread
+and returns once it accepts connections; the kiosk (or a test) then talks to it over
+real HTTP. ``serve()`` runs in the foreground until interrupted.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import uvicorn
+
+from kiosk.refbackend.app import create_app
+from kiosk.refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file
+from kiosk.refbackend.store import ReferenceStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningBackend:
+    """A reference backend started by ``start_embedded``; ``stop()`` ends it."""
+
+    url: str
+    clerk_password: str
+    store: ReferenceStore
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _sock: socket.socket = field(repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, close_store: bool = True, wait: bool = True) -> None:
+        """Stop serving. ``wait=False`` returns at once and finishes the shutdown (~0.2 s) on a thread."""
+        self._server.should_exit = True
+        self._server.force_exit = True  # do not wait for idle keep-alive connections
+
+        def finish() -> None:
+            self._thread.join(timeout=10)
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            if close_store:
+                self.store.close()
+
+        if wait:
+            finish()
+        else:
+            threading.Thread(target=finish, name="refbackend-stop", daemon=True).start()
+
+    def __enter__(self) -> "RunningBackend":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO_CATALOG_PATH,
+                  terminals: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
+                  terminal_names: dict[str, str] | None = None,
+                  terminal_doors: dict[str, int] | None = None) -> ReferenceStore:
+    """Open the database, seed the catalogue (when a file is given) and register terminals."""
+    store = ReferenceStore(db, clock=clock)
+    if catalog is not None:
+        changed, removed = store.seed_catalog(load_catalog_file(catalog))
+        log.info("catalogue seeded", extra={"fields": {"file": str(catalog), "changed": changed,
+                                                      "removed": removed, "version": store.catalog_version()}})
+    for terminal_id, key_text in (terminals or {}).items():
+        store.register_terminal(terminal_id, key_text, (terminal_names or {}).get(terminal_id, ""),
+                                (terminal_doors or {}).get(terminal_id, 24))
+    return store
+
+
+def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str | None = None,
+                   clock: Callable[[], float] = time.time, port: int = 0, timeout: float = 15.0,
+                   tls_cert: str | None = None, tls_key: str | None = None) -> RunningBackend:
+    """Start the backend on 127.0.0.1 (a random free port unless given) on a daemon thread.
+
+    With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS."""
+    store = store or prepare_store(clock=clock)
+    clerk_password = clerk_password or secrets.token_urlsafe(12)
+    app = create_app(store, clerk_password, clock)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # asyncio sets TCP_NODELAY only on sockets it creates; on a socket handed to it, each answer
+    # would stall ~40 ms on delayed ACKs. Accepted connections inherit the option from here.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=30,
+                            timeout_graceful_shutdown=2,
+                            ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="refbackend", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise RuntimeError("the embedded backend did not start")
+        time.sleep(0.01)
+    url = f"{'https' if tls_cert else 'http'}://127.0.0.1:{sock.getsockname()[1]}"
+    log.info("embedded backend started", extra={"fields": {"url": url, "clerk_page": url + "/clerk"}})
+    return RunningBackend(url=url, clerk_password=clerk_password, store=store, _server=server, _thread=thread,
+                          _sock=sock)
+
+
+def serve(store: ReferenceStore, host: str, port: int, clerk_password: str, access_log: bool = True,
+          tls_cert: str | None = None, tls_key: str | None = None) -> None:
+    """Run in the foreground until Ctrl-C / SIGTERM."""
+    app = create_app(store, clerk_password)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan="off",
+                            ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    uvicorn.Server(config).run()

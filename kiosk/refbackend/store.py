@@ -1,0 +1,790 @@
+"""The reference backend's data and rules, on one SQLite file.
+
+Everything the contract promises happens here: catalogue versions for incremental sync,
+idempotency keys honoured per terminal, applications and their pages, acceptance numbers
+and promised dates, the case timeline, clerk decisions and remedies, results issued into
+a terminal's locker door, pickups that close a case, ratings and heartbeats. The HTTP
+layer (``kiosk.refbackend.app``) only translates between HTTP and these methods.
+
+One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
+district pilot (a few dozen terminals).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from kiosk.backend import models as m
+from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
+from kiosk.privacy import mask_id_number, mask_name
+
+log = logging.getLogger(__name__)
+
+CHINA = timezone(timedelta(hours=8), "CST")
+DIVISION = "370503"
+MAX_PAGE_BYTES = 10 * 1024 * 1024
+MAX_PAGES_PER_MATERIAL = 30
+FAILED_ATTEMPTS_LIMIT = 10
+FAILED_ATTEMPTS_WINDOW = 600
+
+DEFAULT_REMEDIES = (
+    m.Remedy(kind="行政复议", authority="东营市河口区人民政府",
+             time_limit="自知道该决定之日起60日内"),
+    m.Remedy(kind="行政诉讼", authority="东营市河口区人民法院",
+             time_limit="自知道该决定之日起6个月内"),
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, doors INTEGER NOT NULL,
+    created_at TEXT NOT NULL, last_heartbeat_at TEXT, last_heartbeat TEXT);
+CREATE TABLE IF NOT EXISTS nonces (
+    terminal_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL, PRIMARY KEY (terminal_id, nonce));
+CREATE TABLE IF NOT EXISTS idempotency (
+    terminal_id TEXT NOT NULL, key TEXT NOT NULL, endpoint TEXT NOT NULL, request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL, response TEXT NOT NULL, ref TEXT, created_at TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, key));
+CREATE TABLE IF NOT EXISTS catalog_items (
+    code TEXT PRIMARY KEY, version INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS catalog_items_version ON catalog_items(version);
+CREATE TABLE IF NOT EXISTS applications (
+    application_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, item_code TEXT NOT NULL, item_name TEXT NOT NULL,
+    applicant TEXT NOT NULL, holder_id TEXT NOT NULL, agent TEXT, form TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, acceptance_number TEXT);
+CREATE TABLE IF NOT EXISTS pages (
+    application_id TEXT NOT NULL, material_index INTEGER NOT NULL, page_no INTEGER NOT NULL,
+    content_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL,
+    uploaded_at TEXT NOT NULL, PRIMARY KEY (application_id, material_index, page_no));
+CREATE TABLE IF NOT EXISTS cases (
+    acceptance_number TEXT PRIMARY KEY, application_id TEXT NOT NULL UNIQUE, terminal_id TEXT NOT NULL,
+    item_code TEXT NOT NULL, item_name TEXT NOT NULL, kind TEXT NOT NULL, holder_id TEXT NOT NULL,
+    verification_code TEXT NOT NULL, state TEXT NOT NULL, accepted_at TEXT NOT NULL, promised_date TEXT,
+    agent_handled INTEGER NOT NULL, decision TEXT, submit_result TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS cases_holder ON cases(holder_id);
+CREATE TABLE IF NOT EXISTS case_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, acceptance_number TEXT NOT NULL, at TEXT NOT NULL, state TEXT NOT NULL,
+    title TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pickups (
+    pickup_id TEXT PRIMARY KEY, acceptance_number TEXT NOT NULL, terminal_id TEXT NOT NULL, door INTEGER NOT NULL,
+    pickup_code TEXT NOT NULL, result_name TEXT NOT NULL, issued_at TEXT NOT NULL, picked_up_at TEXT,
+    door_closed INTEGER, door_closed_at TEXT, verified_by TEXT, photo BLOB);
+CREATE INDEX IF NOT EXISTS pickups_open ON pickups(terminal_id, picked_up_at);
+CREATE TABLE IF NOT EXISTS ratings (
+    rating_id TEXT PRIMARY KEY, acceptance_number TEXT NOT NULL, terminal_id TEXT NOT NULL, level INTEGER NOT NULL,
+    reasons TEXT NOT NULL, comment TEXT NOT NULL, recorded_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failed_attempts (
+    terminal_id TEXT NOT NULL, kind TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class ApiError(Exception):
+    """A refusal the HTTP layer turns into an ``ErrorBody`` with this status."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[m.FieldProblem] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` working days after ``start`` (Saturdays and Sundays skipped)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+class ReferenceStore:
+    def __init__(self, path: Path | str = ":memory:", clock: Callable[[], float] = time.time):
+        self.path = str(path)
+        self.clock = clock
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._conn.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")  # one commit, not one per table
+        # Nonces go through their own connection without an fsync per commit: a nonce only has to
+        # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
+        # window only for requests whose Idempotency-Key still makes a repeat harmless.
+        if self.path != ":memory:":
+            self._nonce_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._nonce_conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self._nonce_conn = self._conn
+        self._keys: dict[str, bytes] = {}
+        self._items: dict[str, m.ServiceItem] = {}
+        self._last_prune = 0.0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._nonce_conn is not self._conn:
+                self._nonce_conn.close()
+            self._conn.close()
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), CHINA)
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="seconds")
+
+    # -- terminals and signatures ----------------------------------------------------------
+    def register_terminal(self, terminal_id: str, key_text: str, name: str = "", doors: int = 24) -> None:
+        parse_key(key_text, "the terminal key")  # refuse a bad key now, not at the first request
+        with self.tx() as conn:
+            conn.execute("INSERT INTO terminals(terminal_id, name, key, doors, created_at) VALUES (?,?,?,?,?) "
+                         "ON CONFLICT(terminal_id) DO UPDATE SET name=excluded.name, key=excluded.key, "
+                         "doors=excluded.doors", (terminal_id, name or terminal_id, key_text.strip(), doors,
+                                                  self._stamp()))
+        self._keys.pop(terminal_id, None)
+
+    def terminal_key(self, terminal_id: str) -> bytes | None:
+        if terminal_id not in self._keys:
+            with self._lock:
+                row = self._conn.execute("SELECT key FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
+            if row is None:
+                return None
+            self._keys[terminal_id] = parse_key(row["key"])
+        return self._keys[terminal_id]
+
+    def remember(self, terminal_id: str, nonce: str, timestamp: int, now: float) -> bool:
+        with self._lock:
+            conn = self._nonce_conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if now - self._last_prune > 60:
+                    conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
+                    self._last_prune = now
+                conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?)",
+                             (terminal_id, nonce, now))
+            except sqlite3.IntegrityError:
+                conn.execute("ROLLBACK")
+                return False
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return True
+
+    def _terminal(self, conn: sqlite3.Connection, terminal_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
+        if row is None:
+            raise ApiError(404, "unknown_terminal", "no terminal with this id is registered")
+        return row
+
+    # -- idempotency -----------------------------------------------------------------------
+    def idempotent(self, terminal_id: str, key: str, endpoint: str, body: bytes,
+                   operation: Callable[[sqlite3.Connection], tuple[int, Any, str | None]]) -> tuple[int, str, bool]:
+        """Run ``operation`` once per (terminal, key); a repeat gets the stored answer (and ``True``).
+
+        ``operation`` returns (status, model, ref); ``ref`` links the key to what it made
+        (an application id), for ratings that name their case by the application's key.
+        """
+        request_hash = hashlib.sha256(endpoint.encode() + b"\n" + body).hexdigest()
+        with self.tx() as conn:
+            row = conn.execute("SELECT endpoint, request_hash, status, response FROM idempotency "
+                               "WHERE terminal_id=? AND key=?", (terminal_id, key)).fetchone()
+            if row is not None:
+                if row["endpoint"] != endpoint or row["request_hash"] != request_hash:
+                    raise ApiError(409, "idempotency_key_reused",
+                                   "this Idempotency-Key was already used for a different request")
+                return row["status"], row["response"], True
+            status, model, ref = operation(conn)
+            text = model.model_dump_json()
+            conn.execute("INSERT INTO idempotency(terminal_id, key, endpoint, request_hash, status, response, ref, "
+                         "created_at) VALUES (?,?,?,?,?,?,?,?)",
+                         (terminal_id, key, endpoint, request_hash, status, text, ref, self._stamp()))
+            return status, text, False
+
+    # -- catalogue -------------------------------------------------------------------------
+    def _next_version(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT MAX(version) FROM catalog_items").fetchone()
+        return (row[0] or 0) + 1
+
+    def catalog_version(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
+
+    def seed_catalog(self, items: Iterable[m.ServiceItem], remove_missing: bool = True) -> tuple[int, int]:
+        """Make the catalogue equal to ``items``: changed items get new versions, missing ones tombstones."""
+        items = list(items)
+        codes = [item.code for item in items]
+        if len(set(codes)) != len(codes):
+            raise ValueError("the catalogue lists an item code twice")
+        changed = removed = 0
+        with self.tx() as conn:
+            current = {row["code"]: (row["body"], row["removed"])
+                       for row in conn.execute("SELECT code, body, removed FROM catalog_items")}
+            version = self._next_version(conn)
+            for item in items:
+                body = item.model_dump_json()
+                if current.get(item.code) != (body, 0):
+                    conn.execute("INSERT OR REPLACE INTO catalog_items(code, version, removed, body) VALUES (?,?,0,?)",
+                                 (item.code, version, body))
+                    version += 1
+                    changed += 1
+            if remove_missing:
+                wanted = set(codes)
+                for code, (_body, was_removed) in current.items():
+                    if code not in wanted and not was_removed:
+                        conn.execute("UPDATE catalog_items SET removed=1, version=? WHERE code=?", (version, code))
+                        version += 1
+                        removed += 1
+        self._items.clear()
+        return changed, removed
+
+    def upsert_item(self, item: m.ServiceItem) -> int:
+        with self.tx() as conn:
+            version = self._next_version(conn)
+            conn.execute("INSERT OR REPLACE INTO catalog_items(code, version, removed, body) VALUES (?,?,0,?)",
+                         (item.code, version, item.model_dump_json()))
+        self._items.pop(item.code, None)
+        return version
+
+    def remove_item(self, code: str) -> int:
+        with self.tx() as conn:
+            row = conn.execute("SELECT removed FROM catalog_items WHERE code=?", (code,)).fetchone()
+            if row is None or row["removed"]:
+                raise ApiError(404, "item_not_found", "no service item with this code")
+            version = self._next_version(conn)
+            conn.execute("UPDATE catalog_items SET removed=1, version=? WHERE code=?", (version, code))
+        self._items.pop(code, None)
+        return version
+
+    def catalog_changes(self, since: int, limit: int) -> m.CatalogPage:
+        with self._lock:
+            current = self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
+            if since > current:  # the terminal knows a catalogue this backend never had: start it over
+                since = 0
+            rows = self._conn.execute("SELECT code, version, removed, body FROM catalog_items WHERE version > ? "
+                                      "ORDER BY version LIMIT ?", (since, limit + 1)).fetchall()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        full = since == 0
+        items = [m.ServiceItem.model_validate_json(r["body"]) for r in rows if not r["removed"]]
+        removed = [] if full else [r["code"] for r in rows if r["removed"]]
+        version = rows[-1]["version"] if has_more else current
+        return m.CatalogPage(version=version, since_version=since, items=items, removed=removed,
+                             has_more=has_more, full=full)
+
+    def item(self, code: str) -> m.ServiceItem:
+        cached = self._items.get(code)
+        if cached is not None:
+            return cached
+        with self._lock:
+            row = self._conn.execute("SELECT body FROM catalog_items WHERE code=? AND removed=0", (code,)).fetchone()
+        if row is None:
+            raise ApiError(404, "item_not_found", "no service item with this code")
+        item = m.ServiceItem.model_validate_json(row["body"])
+        self._items[code] = item
+        return item
+
+    def all_items(self) -> list[m.ServiceItem]:
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM catalog_items WHERE removed=0 ORDER BY code").fetchall()
+        return [m.ServiceItem.model_validate_json(r["body"]) for r in rows]
+
+    # -- applications ----------------------------------------------------------------------
+    def create_application(self, conn: sqlite3.Connection, terminal_id: str,
+                           request: m.ApplicationCreate) -> tuple[int, m.Application, str]:
+        item = self.item(request.item_code)
+        if not item.kiosk.can_apply:
+            raise ApiError(409, "not_at_kiosk", "this item cannot be applied for at a terminal; the guide says "
+                                                "where to go")
+        if "自然人" not in item.service_objects:
+            raise ApiError(409, "not_for_persons", "this item is for organisations, not for a person")
+        application_id = "AP" + uuid.uuid4().hex[:20].upper()
+        conn.execute("INSERT INTO applications(application_id, terminal_id, item_code, item_name, applicant, "
+                     "holder_id, agent, form, status, created_at) VALUES (?,?,?,?,?,?,?,?, 'draft', ?)",
+                     (application_id, terminal_id, item.code, item.name, request.applicant.model_dump_json(),
+                      request.applicant.id_number, request.agent.model_dump_json() if request.agent else None,
+                      json.dumps(request.form, ensure_ascii=False), self._stamp()))
+        return 201, self._application(conn, application_id, terminal_id), application_id
+
+    def _application_row(self, conn: sqlite3.Connection, application_id: str, terminal_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM applications WHERE application_id=? AND terminal_id=?",
+                           (application_id, terminal_id)).fetchone()
+        if row is None:
+            raise ApiError(404, "application_not_found", "no application with this id from this terminal")
+        return row
+
+    def _application(self, conn: sqlite3.Connection, application_id: str, terminal_id: str) -> m.Application:
+        row = self._application_row(conn, application_id, terminal_id)
+        item = self.item(row["item_code"])
+        pages: dict[int, list[m.PageInfo]] = {}
+        for p in conn.execute("SELECT material_index, page_no, content_type, size, sha256 FROM pages "
+                              "WHERE application_id=? ORDER BY material_index, page_no", (application_id,)):
+            pages.setdefault(p["material_index"], []).append(
+                m.PageInfo(page_no=p["page_no"], content_type=p["content_type"], size=p["size"], sha256=p["sha256"]))
+        slots = [m.MaterialSlot(index=i, name=mat.name, required=mat.required, pages=pages.get(i, []))
+                 for i, mat in enumerate(item.materials)]
+        return m.Application(application_id=application_id, item_code=row["item_code"], item_name=row["item_name"],
+                             status=row["status"], created_at=datetime.fromisoformat(row["created_at"]),
+                             agent_handled=row["agent"] is not None, materials=slots,
+                             acceptance_number=row["acceptance_number"])
+
+    def get_application(self, terminal_id: str, application_id: str) -> m.Application:
+        with self._lock:
+            return self._application(self._conn, application_id, terminal_id)
+
+    def put_page(self, terminal_id: str, application_id: str, material_index: int, page_no: int,
+                 content_type: str, data: bytes) -> m.PageReceipt:
+        check_page(content_type, data)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.tx() as conn:
+            row = self._application_row(conn, application_id, terminal_id)
+            item = self.item(row["item_code"])
+            if not 0 <= material_index < len(item.materials):
+                raise ApiError(404, "material_not_found", f"this item lists {len(item.materials)} materials "
+                                                          f"(index 0 to {len(item.materials) - 1})")
+            if not 1 <= page_no <= MAX_PAGES_PER_MATERIAL:
+                raise ApiError(422, "bad_page_number", f"page numbers run from 1 to {MAX_PAGES_PER_MATERIAL}")
+            existing = conn.execute("SELECT sha256 FROM pages WHERE application_id=? AND material_index=? AND "
+                                    "page_no=?", (application_id, material_index, page_no)).fetchone()
+            if row["status"] != "draft":
+                if existing is not None and existing["sha256"] == digest:
+                    pass  # a late repeat of an upload that made it: harmless
+                else:
+                    raise ApiError(409, "already_submitted", "the application was submitted; its pages are final")
+            elif existing is None or existing["sha256"] != digest:
+                conn.execute("INSERT OR REPLACE INTO pages(application_id, material_index, page_no, content_type, "
+                             "size, sha256, data, uploaded_at) VALUES (?,?,?,?,?,?,?,?)",
+                             (application_id, material_index, page_no, content_type, len(data), digest, data,
+                              self._stamp()))
+        return m.PageReceipt(application_id=application_id, material_index=material_index,
+                             page=m.PageInfo(page_no=page_no, content_type=content_type, size=len(data), sha256=digest))
+
+    def delete_page(self, terminal_id: str, application_id: str, material_index: int, page_no: int) -> None:
+        with self.tx() as conn:
+            row = self._application_row(conn, application_id, terminal_id)
+            if row["status"] != "draft":
+                raise ApiError(409, "already_submitted", "the application was submitted; its pages are final")
+            conn.execute("DELETE FROM pages WHERE application_id=? AND material_index=? AND page_no=?",
+                         (application_id, material_index, page_no))
+
+    def page_data(self, acceptance_number: str, material_index: int, page_no: int) -> tuple[str, bytes]:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT p.content_type, p.data FROM pages p JOIN cases c ON c.application_id = p.application_id "
+                "WHERE c.acceptance_number=? AND p.material_index=? AND p.page_no=?",
+                (acceptance_number, material_index, page_no)).fetchone()
+        if row is None:
+            raise ApiError(404, "page_not_found", "no such page")
+        return row["content_type"], row["data"]
+
+    def submit(self, conn: sqlite3.Connection, terminal_id: str, application_id: str,
+               request: m.SubmitRequest) -> tuple[int, m.SubmitResult, str]:
+        row = self._application_row(conn, application_id, terminal_id)
+        if row["status"] == "submitted":  # submitted before (another key, or a lost answer): same result
+            case = conn.execute("SELECT submit_result FROM cases WHERE application_id=?", (application_id,)).fetchone()
+            return 200, m.SubmitResult.model_validate_json(case["submit_result"]), application_id
+        if not request.declaration_accepted:
+            raise ApiError(422, "declaration_required", "the applicant must confirm the materials are true")
+        item = self.item(row["item_code"])
+        have = {r[0] for r in conn.execute("SELECT DISTINCT material_index FROM pages WHERE application_id=?",
+                                           (application_id,))}
+        missing = [m.FieldProblem(field=f"materials[{i}]", problem=f"required material missing: {mat.name}")
+                   for i, mat in enumerate(item.materials) if mat.required and mat.kiosk_capture and i not in have]
+        if missing:
+            raise ApiError(422, "missing_materials", f"{len(missing)} required material(s) have no pages", missing)
+        now = self.now()
+        number = self._acceptance_number(conn, now)
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        agent = m.GridWorker.model_validate_json(row["agent"]) if row["agent"] else None
+        terminal = self._terminal(conn, terminal_id)
+        via = f"{terminal['name']}（{terminal_id}）自助终端受理"
+        if agent:
+            via += f"，网格员{mask_name(agent.name)}（工号 {agent.worker_id}）代办"
+        immediate = item.time_limit.kind == "即办件"
+        if immediate:
+            promised = None
+            message = f"即办件，已当场办结：准予办理。{('结果：' + item.result + '。') if item.result else ''}"
+        else:
+            promised = add_working_days(now.date(), item.time_limit.promised_days)
+            message = (f"已受理，承诺 {item.time_limit.promised_days} 个工作日内办结，"
+                       f"最晚 {promised.year}年{promised.month}月{promised.day}日。")
+        result = m.SubmitResult(application_id=application_id, acceptance_number=number, verification_code=code,
+                                item_code=item.code, item_name=item.name, accepted_at=now, kind=item.time_limit.kind,
+                                outcome="completed" if immediate else "promised", message=message,
+                                promised_date=promised, agent_handled=agent is not None)
+        state = "approved" if immediate else "accepted"
+        decision = None
+        if immediate:
+            decision = m.Decision(approved=True, decided_at=now, result_name=item.result, note="即办件，当场办结")
+        conn.execute("UPDATE applications SET status='submitted', acceptance_number=? WHERE application_id=?",
+                     (number, application_id))
+        conn.execute("INSERT INTO cases(acceptance_number, application_id, terminal_id, item_code, item_name, kind, "
+                     "holder_id, verification_code, state, accepted_at, promised_date, agent_handled, decision, "
+                     "submit_result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (number, application_id, terminal_id, item.code, item.name, item.time_limit.kind,
+                      row["holder_id"], code, state, now.isoformat(timespec="seconds"),
+                      promised.isoformat() if promised else None, int(agent is not None),
+                      decision.model_dump_json() if decision else None, result.model_dump_json()))
+        self._event(conn, number, "accepted", "已受理", via)
+        if immediate:
+            self._event(conn, number, "approved", "已办结", "即办件，当场办结，准予办理")
+        log.info("application accepted", extra={"fields": {"acceptance_number": number, "item": item.code,
+                                                           "terminal": terminal_id, "agent": agent is not None}})
+        return 201, result, application_id
+
+    def _acceptance_number(self, conn: sqlite3.Connection, now: datetime) -> str:
+        day = now.strftime("%Y%m%d")
+        name = f"acceptance-{day}"
+        conn.execute("INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value=value+1",
+                     (name,))
+        value = conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
+        return f"{DIVISION}-{day}-{value:06d}"
+
+    def _event(self, conn: sqlite3.Connection, number: str, state: str, title: str, detail: str = "") -> None:
+        conn.execute("INSERT INTO case_events(acceptance_number, at, state, title, detail) VALUES (?,?,?,?,?)",
+                     (number, self._stamp(), state, title, detail))
+
+    # -- cases -----------------------------------------------------------------------------
+    def _case(self, conn: sqlite3.Connection, number: str) -> m.CaseStatus:
+        row = conn.execute("SELECT * FROM cases WHERE acceptance_number=?", (number,)).fetchone()
+        if row is None:
+            raise ApiError(404, "case_not_found", "no case with this acceptance number")
+        events = [m.CaseEvent(at=datetime.fromisoformat(e["at"]), state=e["state"], title=e["title"],
+                              detail=e["detail"])
+                  for e in conn.execute("SELECT * FROM case_events WHERE acceptance_number=? ORDER BY id", (number,))]
+        pickup_row = conn.execute("SELECT * FROM pickups WHERE acceptance_number=? ORDER BY issued_at DESC LIMIT 1",
+                                  (number,)).fetchone()
+        pickup = None
+        if pickup_row is not None:
+            pickup = m.PickupInfo(terminal_id=pickup_row["terminal_id"], door=pickup_row["door"],
+                                  issued_at=datetime.fromisoformat(pickup_row["issued_at"]),
+                                  picked_up_at=datetime.fromisoformat(pickup_row["picked_up_at"])
+                                  if pickup_row["picked_up_at"] else None)
+        return m.CaseStatus(acceptance_number=number, item_code=row["item_code"], item_name=row["item_name"],
+                            state=row["state"], state_text=m.CASE_STATE_TEXT[row["state"]],
+                            accepted_at=datetime.fromisoformat(row["accepted_at"]), kind=row["kind"],
+                            promised_date=date.fromisoformat(row["promised_date"]) if row["promised_date"] else None,
+                            agent_handled=bool(row["agent_handled"]), timeline=events,
+                            decision=m.Decision.model_validate_json(row["decision"]) if row["decision"] else None,
+                            pickup=pickup)
+
+    def _check_attempts(self, conn: sqlite3.Connection, terminal_id: str, kind: str) -> None:
+        cutoff = self.clock() - FAILED_ATTEMPTS_WINDOW
+        conn.execute("DELETE FROM failed_attempts WHERE at < ?", (cutoff,))
+        count = conn.execute("SELECT COUNT(*) FROM failed_attempts WHERE terminal_id=? AND kind=?",
+                             (terminal_id, kind)).fetchone()[0]
+        if count >= FAILED_ATTEMPTS_LIMIT:
+            raise ApiError(429, "too_many_attempts", "too many wrong codes from this terminal; try again in "
+                                                     "a few minutes")
+
+    def _fail_attempt(self, terminal_id: str, kind: str) -> None:
+        with self.tx() as conn:
+            conn.execute("INSERT INTO failed_attempts(terminal_id, kind, at) VALUES (?,?,?)",
+                         (terminal_id, kind, self.clock()))
+
+    def case_by_number(self, terminal_id: str, query: m.CaseQuery) -> m.CaseStatus:
+        with self.tx() as conn:
+            self._check_attempts(conn, terminal_id, "case")
+            row = conn.execute("SELECT verification_code FROM cases WHERE acceptance_number=?",
+                               (query.acceptance_number,)).fetchone()
+            ok = row is not None and secrets.compare_digest(row["verification_code"], query.verification_code)
+            if ok:
+                return self._case(conn, query.acceptance_number)
+        self._fail_attempt(terminal_id, "case")
+        raise ApiError(404, "case_not_found", "no case with this acceptance number and verification code")
+
+    def cases_by_holder(self, query: m.HolderQuery) -> m.CaseList:
+        with self._lock:
+            rows = self._conn.execute("SELECT acceptance_number, item_name, state, accepted_at FROM cases "
+                                      "WHERE holder_id=? ORDER BY accepted_at DESC LIMIT 50",
+                                      (query.id_number,)).fetchall()
+        return m.CaseList(cases=[m.CaseSummary(acceptance_number=r["acceptance_number"], item_name=r["item_name"],
+                                               state=r["state"], state_text=m.CASE_STATE_TEXT[r["state"]],
+                                               accepted_at=datetime.fromisoformat(r["accepted_at"])) for r in rows])
+
+    # -- back office -----------------------------------------------------------------------
+    def clerk_cases(self, state: str | None = None) -> m.ClerkCaseList:
+        query = ("SELECT c.*, a.applicant, a.agent, (SELECT COUNT(*) FROM pages p WHERE p.application_id = "
+                 "c.application_id) AS page_count FROM cases c JOIN applications a USING (application_id)")
+        args: tuple = ()
+        if state:
+            query += " WHERE c.state=?"
+            args = (state,)
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY c.accepted_at DESC, c.acceptance_number DESC LIMIT 500",
+                                      args).fetchall()
+        cases = []
+        for r in rows:
+            applicant = m.Person.model_validate_json(r["applicant"])
+            agent = m.GridWorker.model_validate_json(r["agent"]) if r["agent"] else None
+            cases.append(m.ClerkCase(
+                acceptance_number=r["acceptance_number"], item_code=r["item_code"], item_name=r["item_name"],
+                state=r["state"], state_text=m.CASE_STATE_TEXT[r["state"]],
+                accepted_at=datetime.fromisoformat(r["accepted_at"]),
+                promised_date=date.fromisoformat(r["promised_date"]) if r["promised_date"] else None,
+                applicant_masked=f"{mask_name(applicant.name)} {mask_id_number(applicant.id_number)}",
+                agent_masked=f"{mask_name(agent.name)}（{agent.worker_id}）" if agent else "",
+                pages=r["page_count"]))
+        return m.ClerkCaseList(cases=cases)
+
+    def clerk_case(self, number: str) -> m.CaseStatus:
+        with self._lock:
+            return self._case(self._conn, number)
+
+    def clerk_case_detail(self, number: str) -> dict[str, Any]:
+        """Everything the clerk's page shows about a case, including the applicant in full."""
+        with self._lock:
+            case = self._case(self._conn, number)
+            row = self._conn.execute("SELECT a.*, c.verification_code FROM applications a JOIN cases c "
+                                     "USING (application_id) WHERE c.acceptance_number=?", (number,)).fetchone()
+            pages = self._conn.execute("SELECT material_index, page_no, content_type, size FROM pages "
+                                       "WHERE application_id=? ORDER BY material_index, page_no",
+                                       (row["application_id"],)).fetchall()
+            pickup = self._conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
+                                        "acceptance_number=? ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
+        return {"case": case, "applicant": m.Person.model_validate_json(row["applicant"]),
+                "agent": m.GridWorker.model_validate_json(row["agent"]) if row["agent"] else None,
+                "form": json.loads(row["form"]), "pages": [dict(p) for p in pages],
+                "pickup": dict(pickup) if pickup else None}
+
+    def decide(self, number: str, decision: m.ClerkDecision) -> m.CaseStatus:
+        with self.tx() as conn:
+            case = self._case(conn, number)
+            if case.state != "accepted":
+                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 cases are decided")
+            now = self.now()
+            item_result = ""
+            try:
+                item_result = self.item(case.item_code).result
+            except ApiError:
+                pass
+            if decision.approve:
+                record = m.Decision(approved=True, decided_at=now, result_name=decision.result_name or item_result,
+                                    note=decision.note)
+                conn.execute("UPDATE cases SET state='approved', decision=? WHERE acceptance_number=?",
+                             (record.model_dump_json(), number))
+                self._event(conn, number, "approved", "审核通过，准予办理",
+                            f"办理结果：{record.result_name}" if record.result_name else "")
+            else:
+                remedies = list(decision.remedies) if decision.remedies else list(DEFAULT_REMEDIES)
+                record = m.Decision(approved=False, decided_at=now, reasons=[r.strip() for r in decision.reasons
+                                                                             if r.strip()],
+                                    remedies=remedies, note=decision.note)
+                conn.execute("UPDATE cases SET state='rejected', decision=? WHERE acceptance_number=?",
+                             (record.model_dump_json(), number))
+                told = "；".join(f"{r.kind}：{r.time_limit}向{r.authority}提出" for r in remedies)
+                self._event(conn, number, "rejected", "不予批准", "理由：" + "；".join(record.reasons) +
+                            (f"。如不服，可{told}" if told else ""))
+            log.info("case decided", extra={"fields": {"acceptance_number": number, "approved": decision.approve}})
+            return self._case(conn, number)
+
+    def issue(self, number: str, issue: m.ClerkIssue) -> m.IssuedPickup:
+        with self.tx() as conn:
+            case = self._case(conn, number)
+            if case.state != "approved":
+                raise ApiError(409, "not_ready", f"the case is {case.state_text}; only approved cases are issued")
+            terminal = self._terminal(conn, issue.terminal_id)
+            if issue.door > terminal["doors"]:
+                raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
+                               [m.FieldProblem(field="door", problem=f"at most {terminal['doors']}")])
+            busy = conn.execute("SELECT acceptance_number FROM pickups WHERE terminal_id=? AND door=? AND "
+                                "picked_up_at IS NULL", (issue.terminal_id, issue.door)).fetchone()
+            if busy is not None:
+                raise ApiError(409, "door_occupied", f"door {issue.door} still holds a result that was not collected")
+            taken = {r[0] for r in conn.execute("SELECT pickup_code FROM pickups WHERE terminal_id=? AND "
+                                                "picked_up_at IS NULL", (issue.terminal_id,))}
+            code = f"{secrets.randbelow(10 ** 6):06d}"
+            while code in taken:
+                code = f"{secrets.randbelow(10 ** 6):06d}"
+            now = self.now()
+            pickup_id = "PU" + uuid.uuid4().hex[:20].upper()
+            result_name = case.decision.result_name if case.decision else ""
+            conn.execute("INSERT INTO pickups(pickup_id, acceptance_number, terminal_id, door, pickup_code, "
+                         "result_name, issued_at) VALUES (?,?,?,?,?,?,?)",
+                         (pickup_id, number, issue.terminal_id, issue.door, code, result_name or case.item_name,
+                          now.isoformat(timespec="seconds")))
+            conn.execute("UPDATE cases SET state='ready_for_pickup' WHERE acceptance_number=?", (number,))
+            self._event(conn, number, "ready_for_pickup", "待取件",
+                        f"结果已放入{terminal['name']}（{issue.terminal_id}）{issue.door}号柜门，"
+                        f"凭身份证或取件码自助领取")
+        log.info("result issued to a locker", extra={"fields": {"acceptance_number": number,
+                                                                "terminal": issue.terminal_id, "door": issue.door}})
+        return m.IssuedPickup(pickup_id=pickup_id, acceptance_number=number, terminal_id=issue.terminal_id,
+                              door=issue.door, pickup_code=code, issued_at=now)
+
+    def terminals(self) -> list[m.TerminalInfo]:
+        with self._lock:
+            rows = self._conn.execute("SELECT * FROM terminals ORDER BY terminal_id").fetchall()
+            doors = {}
+            for r in self._conn.execute("SELECT terminal_id, door FROM pickups WHERE picked_up_at IS NULL "
+                                        "ORDER BY door"):
+                doors.setdefault(r["terminal_id"], []).append(r["door"])
+        return [m.TerminalInfo(terminal_id=r["terminal_id"], name=r["name"],
+                               last_heartbeat_at=datetime.fromisoformat(r["last_heartbeat_at"])
+                               if r["last_heartbeat_at"] else None,
+                               last_heartbeat=m.Heartbeat.model_validate_json(r["last_heartbeat"])
+                               if r["last_heartbeat"] else None,
+                               doors=r["doors"], occupied_doors=doors.get(r["terminal_id"], []))
+                for r in rows]
+
+    # -- pickups ---------------------------------------------------------------------------
+    def _slot(self, row: sqlite3.Row) -> m.PickupSlot:
+        return m.PickupSlot(pickup_id=row["pickup_id"], acceptance_number=row["acceptance_number"],
+                            item_name=row["item_name"], result_name=row["result_name"], door=row["door"],
+                            issued_at=datetime.fromisoformat(row["issued_at"]))
+
+    def waiting_pickups(self, terminal_id: str) -> m.PickupList:
+        with self._lock:
+            rows = self._conn.execute("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
+                                      "WHERE p.terminal_id=? AND p.picked_up_at IS NULL ORDER BY p.door",
+                                      (terminal_id,)).fetchall()
+        return m.PickupList(terminal_id=terminal_id, slots=[self._slot(r) for r in rows])
+
+    def verify_pickup(self, terminal_id: str, request: m.PickupVerify) -> m.PickupMatches:
+        with self.tx() as conn:
+            self._check_attempts(conn, terminal_id, "pickup")
+            base = ("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
+                    "WHERE p.terminal_id=? AND p.picked_up_at IS NULL")
+            if request.method == "id_card":
+                rows = conn.execute(base + " AND c.holder_id=? ORDER BY p.door",
+                                    (terminal_id, (request.id_number or "").strip().upper())).fetchall()
+            else:
+                rows = conn.execute(base + " AND p.pickup_code=? ORDER BY p.door",
+                                    (terminal_id, request.pickup_code)).fetchall()
+        if not rows:
+            self._fail_attempt(terminal_id, "pickup")
+        return m.PickupMatches(matches=[self._slot(r) for r in rows])
+
+    def confirm_pickup(self, conn: sqlite3.Connection, terminal_id: str, pickup_id: str,
+                       request: m.PickupConfirm) -> tuple[int, m.PickupRecord, str]:
+        row = conn.execute("SELECT * FROM pickups WHERE pickup_id=? AND terminal_id=?",
+                           (pickup_id, terminal_id)).fetchone()
+        if row is None:
+            raise ApiError(404, "pickup_not_found", "no result with this pickup id waits at this terminal")
+        if row["picked_up_at"] is not None:
+            raise ApiError(409, "already_picked_up", "this result was already collected")
+        if row["door"] != request.door:
+            raise ApiError(409, "door_mismatch", f"this result is behind door {row['door']}, not {request.door}")
+        photo = None
+        if request.photo_jpeg_base64:
+            try:
+                photo = base64.b64decode(request.photo_jpeg_base64, validate=True)
+            except ValueError:
+                raise ApiError(422, "bad_photo", "photo_jpeg_base64 is not base64") from None
+            check_page("image/jpeg", photo)
+        number = row["acceptance_number"]
+        conn.execute("UPDATE pickups SET picked_up_at=?, door_closed=?, door_closed_at=?, verified_by=?, photo=? "
+                     "WHERE pickup_id=?", (request.picked_up_at.isoformat(), int(request.door_closed),
+                                           request.door_closed_at.isoformat() if request.door_closed_at else None,
+                                           request.verified_by, photo, pickup_id))
+        conn.execute("UPDATE cases SET state='closed' WHERE acceptance_number=?", (number,))
+        how = "身份证" if request.verified_by == "id_card" else "取件码"
+        door_text = "柜门已关闭" if request.door_closed else "柜门未关闭，已通知工作人员"
+        self._event(conn, number, "closed", "已取件，办结",
+                    f"凭{how}在自助终端 {terminal_id} {row['door']}号柜门取件，{door_text}")
+        if not request.door_closed:
+            log.warning("pickup confirmed with the door left open", extra={"fields": {"terminal": terminal_id,
+                                                                                     "door": row["door"]}})
+        record = m.PickupRecord(pickup_id=pickup_id, acceptance_number=number, door=row["door"],
+                                picked_up_at=request.picked_up_at, door_closed=request.door_closed,
+                                case_state="closed")
+        return 200, record, pickup_id
+
+    # -- ratings and heartbeats ------------------------------------------------------------
+    def rate(self, conn: sqlite3.Connection, terminal_id: str, request: m.RatingCreate) -> tuple[int, m.RatingReceipt, str]:
+        number = request.acceptance_number
+        if not number:
+            ref = conn.execute("SELECT ref FROM idempotency WHERE terminal_id=? AND key=? AND endpoint=?",
+                               (terminal_id, request.application_key, "POST /api/v1/applications")).fetchone()
+            if ref is None:
+                raise ApiError(404, "case_not_found", "no application was created with this key from this terminal")
+            app_row = conn.execute("SELECT acceptance_number FROM applications WHERE application_id=?",
+                                   (ref["ref"],)).fetchone()
+            if app_row is None or not app_row["acceptance_number"]:
+                raise ApiError(409, "not_submitted", "the application was not submitted, so there is no case to rate")
+            number = app_row["acceptance_number"]
+        elif conn.execute("SELECT 1 FROM cases WHERE acceptance_number=?", (number,)).fetchone() is None:
+            raise ApiError(404, "case_not_found", "no case with this acceptance number")
+        rating_id = "RT" + uuid.uuid4().hex[:20].upper()
+        now = self.now()
+        conn.execute("INSERT INTO ratings(rating_id, acceptance_number, terminal_id, level, reasons, comment, "
+                     "recorded_at) VALUES (?,?,?,?,?,?,?)",
+                     (rating_id, number, terminal_id, request.level, json.dumps(list(request.reasons)),
+                      request.comment, now.isoformat(timespec="seconds")))
+        return 201, m.RatingReceipt(rating_id=rating_id, acceptance_number=number, level=request.level,
+                                    recorded_at=now), rating_id
+
+    def ratings(self, number: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._conn.execute("SELECT * FROM ratings WHERE acceptance_number=? "
+                                                        "ORDER BY recorded_at", (number,))]
+
+    def heartbeat(self, terminal_id: str, beat: m.Heartbeat) -> m.HeartbeatAck:
+        with self.tx() as conn:
+            self._terminal(conn, terminal_id)
+            conn.execute("UPDATE terminals SET last_heartbeat_at=?, last_heartbeat=? WHERE terminal_id=?",
+                         (self._stamp(), beat.model_dump_json(), terminal_id))
+            waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL",
+                                   (terminal_id,)).fetchone()[0]
+            version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
+        return m.HeartbeatAck(server_time=self.now(), catalog_version=version, pickups_waiting=waiting)
+
+    # -- counts for tests and the clerk page -----------------------------------------------
+    def count(self, table: str, where: str = "", args: tuple = ()) -> int:
+        if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events"}:
+            raise ValueError(table)
+        with self._lock:
+            return self._conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),
+                                      args).fetchone()[0]
+
+
+def check_page(content_type: str, data: bytes) -> None:
+    """A page is a real JPEG or PDF of a sensible size, or it is refused with a reason."""
+    if content_type not in ("image/jpeg", "application/pdf"):
+        raise ApiError(415, "unsupported_media_type", "a page is image/jpeg or application/pdf")
+    if not data:
+        raise ApiError(422, "empty_page", "the page is empty")
+    if len(data) > MAX_PAGE_BYTES:
+        raise ApiError(413, "page_too_large", f"a page is at most {MAX_PAGE_BYTES // (1024 * 1024)} MB")
+    if content_type == "application/pdf":
+        if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-1024:]:
+            raise ApiError(422, "not_a_pdf", "the page is not a complete PDF file")
+        return
+    if not data.startswith(b"\xff\xd8\xff"):
+        raise ApiError(422, "not_a_jpeg", "the page is not a JPEG image")
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ApiError(422, "not_a_jpeg", "the JPEG image cannot be read") from None
+    if width < 200 or height < 200:
+        raise ApiError(422, "image_too_small", "the image is smaller than 200×200 pixels; capture it again")

@@ -1,0 +1,304 @@
+"""Find the page in a camera frame: its four corners (TL, TR, BR, BL) or None.
+
+The search runs on a copy about 640 px on its long side and stops at the first stage that
+yields a convincing outline:
+
+1. colour Canny edges → contours → convex hull → quadrilateral;
+2. "paper" segmentation (bright, unsaturated: V − S, Otsu) — finds pages whose border is
+   broken by glare or blur, and leaves a resident's hand (saturated skin) out of the page;
+3. low-contrast fallback: CLAHE-equalised lightness with low Canny thresholds, for a white
+   page on a pale desk.
+
+A hull that is not a clean quadrilateral (a hand over a corner, a folded corner) is fitted
+from its four longest sides, whose intersections restore the hidden corner. Each candidate
+is refined by robust line fits to the edge pixels along its sides and scored by *edge
+support*: the share of points along each side where the picture steps in brightness or
+colour across it. A candidate is accepted only when every side is supported, its angles
+and proportions could be a page seen from above, and it does not run along the frame's
+border. Nothing convincing → None (the caller asks for a manual capture; it never guesses).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kiosk.vision.geometry import (interior_angles, is_convex, line_intersection, order_corners, polygon_area,
+                                   side_lengths)
+
+log = logging.getLogger(__name__)
+
+WORK_SIZE = 640
+MIN_AREA_FRACTION = 0.06
+MIN_SUPPORT = 0.62  # mean share of supported points over the four sides
+MIN_SIDE_SUPPORT = 0.35
+GOOD_ENOUGH = 0.86  # a candidate this well supported ends the search early
+
+
+@dataclass(frozen=True)
+class Detection:
+    corners: np.ndarray  # (4, 2) float32, TL, TR, BR, BL in the input image's pixels
+    score: float  # mean edge support, 0..1
+    method: str  # which stage found it
+
+    def as_list(self) -> list[list[float]]:
+        return [[round(float(x), 1), round(float(y), 1)] for x, y in self.corners]
+
+
+class _Work:
+    """The downscaled frame and what every stage shares."""
+
+    def __init__(self, image: np.ndarray):
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        elif image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        h, w = image.shape[:2]
+        self.scale = min(1.0, WORK_SIZE / max(h, w))
+        small = image if self.scale == 1.0 else cv2.resize(image, (max(1, round(w * self.scale)),
+                                                                   max(1, round(h * self.scale))),
+                                                           interpolation=cv2.INTER_AREA)
+        self.small = small
+        self.h, self.w = small.shape[:2]
+        self.area = float(self.h * self.w)
+        self.blur = cv2.GaussianBlur(small, (5, 5), 0)
+        self.profile = self.blur.astype(np.int16)
+        self._edges: np.ndarray | None = None
+        self._edge_points: np.ndarray | None = None
+
+    @property
+    def edges(self) -> np.ndarray:
+        if self._edges is None:
+            self._edges = cv2.Canny(self.blur, 30, 90)
+        return self._edges
+
+    @property
+    def edge_points(self) -> np.ndarray:
+        if self._edge_points is None:
+            ys, xs = np.nonzero(self.edges)
+            self._edge_points = np.stack([xs, ys], axis=1).astype(np.float32)
+        return self._edge_points
+
+
+def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FRACTION) -> Detection | None:
+    """The page's corners in ``image`` (BGR or grey), or None when no page is convincingly there."""
+    if image is None or image.ndim not in (2, 3) or min(image.shape[:2]) < 16:
+        return None
+    if image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    work = _Work(image)
+    best: tuple[float, np.ndarray, float, str] | None = None
+    for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast)):
+        for contour in stage(work, min_area_fraction):
+            for quad in _quads_from_contour(contour):
+                result = _judge(work, quad, min_area_fraction)
+                if result is None:
+                    continue
+                quad, support = result
+                rank = support + 0.15 * polygon_area(quad) / work.area
+                if best is None or rank > best[0]:
+                    best = (rank, quad, support, method)
+        if best is not None and best[2] >= GOOD_ENOUGH:
+            break
+    if best is None:
+        return None
+    _, quad, support, method = best
+    return Detection((quad / work.scale).astype(np.float32), round(float(support), 3), method)
+
+
+# ---------------------------------------------------------------------------------------
+# Stages: each yields contours (at work scale) that might outline the page
+
+
+def _large_contours(mask: np.ndarray, work: _Work, min_area_fraction: float, mode: int, limit: int = 6):
+    contours, _ = cv2.findContours(mask, mode, cv2.CHAIN_APPROX_SIMPLE)
+    sized = []
+    for contour in contours:
+        if len(contour) < 4:
+            continue
+        hull_area = cv2.contourArea(cv2.convexHull(contour))
+        if hull_area >= min_area_fraction * work.area:
+            sized.append((hull_area, contour))
+    sized.sort(key=lambda item: -item[0])
+    return [contour for _, contour in sized[:limit]]
+
+
+def _edge_contours(work: _Work, min_area_fraction: float):
+    closed = cv2.dilate(work.edges, np.ones((3, 3), np.uint8))
+    return _large_contours(closed, work, min_area_fraction, cv2.RETR_LIST)
+
+
+def _paper_regions(work: _Work, min_area_fraction: float):
+    hsv = cv2.cvtColor(work.blur, cv2.COLOR_BGR2HSV)
+    paper = cv2.subtract(hsv[..., 2], hsv[..., 1])
+    _, mask = cv2.threshold(paper, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    k = max(3, int(min(work.w, work.h) / 40) | 1)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return _large_contours(mask, work, min_area_fraction, cv2.RETR_EXTERNAL, limit=3)
+
+
+def _low_contrast(work: _Work, min_area_fraction: float):
+    lab = cv2.cvtColor(work.blur, cv2.COLOR_BGR2LAB)
+    clahe = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+    lightness = clahe.apply(lab[..., 0])
+    edges = cv2.Canny(cv2.GaussianBlur(lightness, (5, 5), 0), 10, 30)
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    return _large_contours(edges, work, min_area_fraction, cv2.RETR_LIST)
+
+
+# ---------------------------------------------------------------------------------------
+# From a contour to quadrilaterals
+
+
+def _quads_from_contour(contour: np.ndarray) -> list[np.ndarray]:
+    hull = cv2.convexHull(contour)
+    perimeter = cv2.arcLength(hull, True)
+    quads: list[np.ndarray] = []
+    for eps in (0.02, 0.04):
+        approx = cv2.approxPolyDP(hull, eps * perimeter, True).reshape(-1, 2).astype(np.float64)
+        if len(approx) == 4:
+            quads.append(approx)
+        elif len(approx) > 4:
+            fitted = _four_longest_sides(approx)
+            if fitted is not None:
+                quads.append(fitted)
+    return quads
+
+
+def _four_longest_sides(polygon: np.ndarray) -> np.ndarray | None:
+    """Intersect the four longest sides of a convex polygon (in their order): the page's sides
+    when a hand or a fold has cut a corner off."""
+    n = len(polygon)
+    lengths = [np.linalg.norm(polygon[(i + 1) % n] - polygon[i]) for i in range(n)]
+    keep = sorted(sorted(range(n), key=lambda i: -lengths[i])[:4])
+    corners = []
+    for k in range(4):
+        i, j = keep[k], keep[(k + 1) % 4]
+        point = line_intersection(polygon[i], polygon[(i + 1) % n], polygon[j], polygon[(j + 1) % n])
+        if point is None:
+            return None
+        corners.append(point)
+    return np.array(corners)
+
+
+def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.ndarray, float] | None:
+    try:
+        quad = order_corners(quad).astype(np.float64)
+    except ValueError:
+        return None
+    if not _plausible(work, quad, min_area_fraction):
+        return None
+    support, sides = _edge_support(work, quad)
+    refined = _refine(work, quad)
+    if refined is not None and _plausible(work, refined, min_area_fraction):
+        refined_support, refined_sides = _edge_support(work, refined)
+        if refined_support >= support - 0.02:
+            quad, support, sides = refined, refined_support, refined_sides
+    if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
+        return None
+    return quad.astype(np.float32), support
+
+
+def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
+    if not is_convex(quad):
+        return False
+    if polygon_area(quad) < min_area_fraction * work.area:
+        return False
+    margin_x, margin_y = 0.04 * work.w, 0.04 * work.h
+    if (quad[:, 0].min() < -margin_x or quad[:, 1].min() < -margin_y or quad[:, 0].max() > work.w + margin_x
+            or quad[:, 1].max() > work.h + margin_y):
+        return False
+    angles = interior_angles(quad)
+    if min(angles) < 45 or max(angles) > 135:
+        return False
+    sides = side_lengths(quad)
+    if min(sides) < 0.05 * max(work.w, work.h):
+        return False
+    if max(sides[0], sides[2]) > 2.2 * min(sides[0], sides[2]) or max(sides[1], sides[3]) > 2.2 * min(sides[1],
+                                                                                                       sides[3]):
+        return False
+    # a side running along the frame's edge is the frame, not a page
+    near = 0.012 * max(work.w, work.h) + 1
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        if (a[0] < near and b[0] < near) or (a[1] < near and b[1] < near) or \
+                (a[0] > work.w - 1 - near and b[0] > work.w - 1 - near) or \
+                (a[1] > work.h - 1 - near and b[1] > work.h - 1 - near):
+            return False
+    return True
+
+
+def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float = 3.0,
+                  threshold: int = 14) -> tuple[float, list[float]]:
+    """Share of points along each side where the blurred picture steps across the side."""
+    per_side = []
+    t = np.linspace(0.06, 0.94, samples)[:, None]
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = b - a
+        length = np.linalg.norm(direction)
+        if length < 1:
+            return 0.0, [0.0] * 4
+        normal = np.array([direction[1], -direction[0]]) / length
+        points = a + direction * t
+        outside = np.rint(points + normal * step).astype(int)
+        inside = np.rint(points - normal * step).astype(int)
+        valid = ((outside[:, 0] >= 0) & (outside[:, 0] < work.w) & (outside[:, 1] >= 0) & (outside[:, 1] < work.h)
+                 & (inside[:, 0] >= 0) & (inside[:, 0] < work.w) & (inside[:, 1] >= 0) & (inside[:, 1] < work.h))
+        if not valid.any():
+            per_side.append(0.0)
+            continue
+        o = work.profile[outside[valid, 1], outside[valid, 0]]
+        n = work.profile[inside[valid, 1], inside[valid, 0]]
+        steps = np.abs(o - n).max(axis=1)
+        # Where glare has burnt both sides out there is no evidence either way: such points
+        # do not count, as long as most of the side can still be seen.
+        glare = (o.min(axis=1) >= 235) & (n.min(axis=1) >= 235)
+        seen = samples - int(glare.sum()) - int((~valid).sum())
+        if seen < 0.5 * samples:
+            per_side.append(0.0)
+            continue
+        per_side.append(float((steps[~glare] >= threshold).sum()) / seen)
+    return float(np.mean(per_side)), per_side
+
+
+def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
+    """Fit each side to the edge pixels near it (robust line fit) and intersect the fitted lines."""
+    points = work.edge_points
+    if len(points) < 20:
+        return None
+    band = 0.012 * np.hypot(work.w, work.h) + 2
+    lines = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        direction = b - a
+        length = float(np.linalg.norm(direction))
+        unit = direction / length
+        rel = points - a.astype(np.float32)
+        along = rel @ unit.astype(np.float32)
+        across = rel @ np.array([-unit[1], unit[0]], np.float32)
+        near = (np.abs(across) < band) & (along > 0.1 * length) & (along < 0.9 * length)
+        chosen = points[near]
+        if len(chosen) < max(10, 0.2 * length):
+            lines.append((a, b))
+            continue
+        vx, vy, x0, y0 = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        fitted_unit = np.array([vx, vy])
+        if abs(float(fitted_unit @ unit)) < 0.97:  # fitted something across the side, not along it
+            lines.append((a, b))
+            continue
+        origin = np.array([x0, y0])
+        lines.append((origin, origin + fitted_unit * 100))
+    corners = []
+    for i in range(4):
+        point = line_intersection(*lines[i - 1], *lines[i])
+        if point is None:
+            return None
+        corners.append(point)
+    corners = np.array(corners)
+    if np.max(np.linalg.norm(corners - quad, axis=1)) > 0.08 * np.hypot(work.w, work.h):
+        return None
+    return corners

@@ -1,0 +1,168 @@
+"""The document camera device: lifecycle and status, the latest frame, dropped frames,
+unplug → OFFLINE and recovery by reopening, no device, and the real OpenCV source."""
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from drivers.base import ConnectionLost, DeviceTimeout, HealthLevel, NoDeviceError, NotOpenError, State
+from drivers.camera.device import DocumentCamera
+from drivers.camera.simulator import SimulatedSource
+from drivers.camera.sources import OpenCVSource
+
+
+def _wait(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_lifecycle_frames_and_status_events():
+    camera = DocumentCamera(SimulatedSource(640, 360, fps=30))
+    events = []
+    camera.subscribe(events.append)
+    with pytest.raises(NotOpenError):
+        camera.wait_frame(0)
+    camera.open()
+    assert camera.status.state is State.ONLINE
+    assert camera.status.detail["width"] == 640 and camera.status.detail["fourcc"] == "MJPG"
+    camera.enable()
+    first = camera.wait_frame(0)
+    later = camera.wait_frame(first.seq)
+    assert later.seq > first.seq and later.image.shape == (360, 640, 3)
+    assert camera.latest().seq >= later.seq
+    assert camera.counters["frames"] >= 2
+    report = camera.check_health(HealthLevel.EXTERNAL)
+    assert report.ok, report.text()
+    camera.close()
+    camera.close()
+    assert camera.status.state is State.CLOSED
+    streaming = [e.current.detail.get("streaming") for e in events if e.current.state is State.ONLINE]
+    assert streaming[:3] == [False, True, False]  # opened, enabled, disabled on the way to closed
+
+
+def test_slow_camera_counts_dropped_frames():
+    source = SimulatedSource(320, 240, fps=30, fault="slow")
+    camera = DocumentCamera(source)
+    camera.open()
+    camera.enable()
+    assert _wait(lambda: camera.counters["frames"] >= 4, 5)
+    assert camera.counters["dropped_frames"] >= 10  # 3 fps delivered of 30 promised
+    camera.close()
+
+
+def test_unplug_mid_stream_goes_offline_and_reopen_recovers():
+    source = SimulatedSource(320, 240, fps=30)
+    camera = DocumentCamera(source)
+    camera.open()
+    camera.enable()
+    camera.wait_frame(0)
+    source.set_fault("unplug")
+    assert _wait(lambda: camera.status.state is State.OFFLINE)
+    assert camera.status.error_code == "DEV-010" and camera.counters["disconnects"] == 1
+    with pytest.raises(ConnectionLost):
+        camera.wait_frame(camera.latest().seq, timeout=0.5)
+    assert not camera.check_health().ok
+    # replugged: the device manager closes and reopens
+    source.set_fault("none")
+    camera.close()
+    camera.open()
+    camera.enable()
+    assert camera.status.state is State.ONLINE
+    assert camera.wait_frame(0).image.shape == (240, 320, 3)
+    camera.close()
+
+
+def test_no_device_is_reported_as_such():
+    camera = DocumentCamera(SimulatedSource(320, 240, fault="no_device"))
+    with pytest.raises(NoDeviceError):
+        camera.open()
+    assert camera.status.state is State.NO_DEVICE and camera.status.error_code == "DEV-002"
+
+
+def test_missing_v4l2_device_is_no_device():
+    camera = DocumentCamera(OpenCVSource("/dev/video97"))
+    with pytest.raises(NoDeviceError):
+        camera.open()
+    assert camera.status.state is State.NO_DEVICE
+
+
+class SilentSource:
+    def open(self):
+        from drivers.camera.sources import StreamFormat
+
+        return StreamFormat(320, 240, "MJPG", 30)
+
+    def read(self):
+        time.sleep(0.01)
+        return None
+
+    def close(self):
+        pass
+
+
+def test_camera_that_delivers_nothing_is_refused():
+    camera = DocumentCamera(SilentSource(), first_frame_timeout=0.2)
+    with pytest.raises(DeviceTimeout):
+        camera.open()
+    assert camera.status.state is State.OFFLINE
+
+
+def test_opencv_source_reads_an_mjpg_stream_and_end_of_stream_is_a_disconnect(tmp_path):
+    path = tmp_path / "camera.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 240))
+    assert writer.isOpened()
+    for i in range(12):
+        frame = np.full((240, 320, 3), 20 * i % 255, np.uint8)
+        cv2.putText(frame, str(i), (100, 150), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 5)
+        writer.write(frame)
+    writer.release()
+    camera = DocumentCamera(OpenCVSource(str(path), 320, 240, "MJPG", 30), max_failed_reads=2)
+    camera.open()
+    assert camera.format.width == 320 and camera.format.fourcc == "MJPG"
+    camera.enable()
+    assert _wait(lambda: camera.status.state is State.OFFLINE)
+    assert camera.counters["frames"] == 12 and camera.counters["disconnects"] == 1
+    camera.close()
+
+
+def test_camera_is_built_from_the_config_section():
+    from dataclasses import asdict
+
+    from drivers.camera.factory import build_camera
+    from kiosk.config import parse_settings
+
+    settings = parse_settings('[terminal]\nid = "HK-1"\nname = "x"\n[devices.camera]\ndriver = "simulator"\n'
+                              'width = 640\nheight = 360\nsimulator_scene = "qr"\n')
+    camera = build_camera(**asdict(settings.devices.camera))
+    assert isinstance(camera.source, SimulatedSource) and camera.source.scene == "qr"
+    with camera:
+        assert camera.format.width == 640
+    real = build_camera(**dict(asdict(settings.devices.camera), driver="opencv", device="/dev/video5"))
+    assert isinstance(real.source, OpenCVSource) and real.source.device == "/dev/video5"
+    assert build_camera("none") is None
+    with pytest.raises(ValueError):
+        build_camera("gphoto")
+
+
+def test_tester_drives_the_simulator_through_its_control_file(tmp_path):
+    import json
+
+    from drivers.camera.factory import build_camera
+
+    control = tmp_path / "camera-sim.json"
+    camera = build_camera("simulator", width=320, height=240, simulator_control=str(control))
+    source = camera.source
+    control.write_text(json.dumps({"scene": "qr", "qr_text": "取件码 8841"}), encoding="utf-8")
+    camera.open()
+    assert (source.scene, source.qr_text) == ("qr", "取件码 8841")
+    control.write_text("{not json", encoding="utf-8")
+    source._poll_control(force=True)  # a broken file is ignored, the stream goes on
+    assert source.scene == "qr"
+    camera.close()

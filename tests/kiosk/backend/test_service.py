@@ -1,0 +1,159 @@
+"""The services flows call: built from config, the demo's embedded backend, the background sender."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from backend_support import FaultProxy, jpeg_page, person, pick_item, required_pages, settings_for
+from kiosk.backend import models as m
+from kiosk.backend.service import BackendConfigError, Delivered, Queued, build_backend
+from kiosk.config import DEMO_CONFIG_PATH, load_settings, parse_settings
+
+
+def test_the_demo_config_starts_an_embedded_backend_and_leaves_nothing_behind(tmp_path, caplog):
+    settings = load_settings(DEMO_CONFIG_PATH)
+    assert settings.backend.embedded
+    with caplog.at_level(logging.WARNING):
+        services = build_backend(settings)
+    try:
+        assert services.client.base_url.startswith("http://127.0.0.1:")
+        assert "/clerk" in caplog.text
+        result = services.sync_catalog()
+        assert result.ok and len(services.catalog) >= 150
+        item = pick_item("即办件")
+        outcome = services.submit_application(m.ApplicationCreate(item_code=item.code, applicant=person()),
+                                              required_pages(item, jpeg_page(30 * 1024)))
+        assert isinstance(outcome, Delivered)
+        state_dir = Path(services.outbox.path).parent
+    finally:
+        services.stop()
+    assert not state_dir.exists()
+
+
+def test_a_kiosk_without_backend_settings_is_told_what_to_set():
+    settings = parse_settings('[terminal]\nid = "HK-1"\nname = "x"\n')
+    with pytest.raises(BackendConfigError, match="url is empty"):
+        build_backend(settings)
+    settings = parse_settings('[terminal]\nid = "HK-1"\nname = "x"\n[backend]\nurl = "https://zwfw.example.cn"\n')
+    with pytest.raises(BackendConfigError, match="terminal_key_file"):
+        build_backend(settings)
+
+
+def test_a_missing_key_file_is_named(tmp_path):
+    settings = parse_settings(f'[terminal]\nid = "HK-1"\nname = "x"\n[backend]\nurl = "https://zwfw.example.cn"\n'
+                              f'terminal_key_file = "{tmp_path / "nope.key"}"\n')
+    with pytest.raises(BackendConfigError, match="nope.key"):
+        build_backend(settings)
+
+
+def test_the_background_sender_delivers_when_the_network_returns_and_reports_online_state(backend, tmp_path):
+    proxy = FaultProxy(backend.url)
+    services = build_backend(settings_for(backend, tmp_path, url=proxy.url, retries=0, heartbeat_seconds=10))
+    heard: list[bool] = []
+    services.subscribe(heard.append)
+    try:
+        proxy.mode = "drop"
+        item = pick_item("承诺件")
+        queued = services.submit_application(m.ApplicationCreate(item_code=item.code, applicant=person()),
+                                             required_pages(item, jpeg_page(30 * 1024)))
+        assert isinstance(queued, Queued)
+        assert heard == [False]
+        proxy.mode = "pass"
+        services.start()
+        deadline = time.monotonic() + 20
+        def settled():
+            return (not services.outbox.pending_count() and services.catalog.version
+                    and backend.store.terminals()[0].last_heartbeat is not None)
+
+        while not settled() and time.monotonic() < deadline:
+            services.wake()
+            time.sleep(0.05)
+        assert services.outbox.pending_count() == 0
+        assert services.catalog.version == backend.store.catalog_version()  # synced in the background too
+        assert heard[-1] is True
+        assert backend.store.terminals()[0].last_heartbeat is not None  # and a heartbeat went out
+    finally:
+        services.stop()
+        proxy.close()
+
+
+def test_heartbeat_reports_the_outbox_and_device_health(backend, tmp_path):
+    devices = [m.DeviceHealth(device="printer", status="online", counters={"receipts": 12})]
+    services = build_backend(settings_for(backend, tmp_path), health_source=lambda: devices)
+    try:
+        ack = services.heartbeat()
+        assert ack.pickups_waiting == 0
+        beat = backend.store.terminals()[0].last_heartbeat
+        assert beat.devices == devices and beat.outbox_pending == 0
+    finally:
+        services.stop()
+
+
+def test_every_outcome_has_words_for_the_resident_in_both_languages():
+    from kiosk.backend.errors import BackendAuthError, BackendNotFound, BackendRejected, BackendUnavailable
+    from kiosk.backend.outcomes import message_key
+    from kiosk.backend.service import Refused
+    from kiosk.i18n import load_strings
+
+    strings = load_strings()
+    outcomes = [Delivered("k", None), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
+                Refused("k", "whatever", "x", []), BackendUnavailable("x"), BackendAuthError("x", code="clock_skew"),
+                BackendNotFound("x", code="case_not_found"), BackendNotFound("x"),
+                BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused")]
+    keys = {message_key(outcome) for outcome in outcomes}
+    assert "backend.queued" in keys and "backend.case_not_found" in keys
+    for key in keys:
+        assert strings[key]["zh"] and strings[key]["en"], key
+    assert strings["backend.queued"]["zh"] == "已保存，网络恢复后自动提交"
+
+
+def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
+    from kiosk.backend.service import attach_status
+    from kiosk.status import StatusBoard
+
+    proxy = FaultProxy(backend.url)
+    services = build_backend(settings_for(backend, tmp_path, url=proxy.url, retries=0))
+    board = StatusBoard()
+    attach_status(services, board)
+    try:
+        proxy.mode = "drop"
+        services.sync_catalog()
+        assert board.get("network").available is False
+        proxy.mode = "pass"
+        services.sync_catalog()
+        assert board.is_available("network")
+    finally:
+        services.stop()
+        proxy.close()
+
+
+
+def test_the_embedded_backend_knows_the_lockers_doors():
+    settings = load_settings(DEMO_CONFIG_PATH)
+    services = build_backend(settings)
+    try:
+        (terminal,) = services.embedded.store.terminals()
+        assert terminal.terminal_id == settings.terminal.id
+        assert terminal.doors == settings.devices.locker.doors
+    finally:
+        services.stop()
+
+
+def test_heartbeat_health_comes_from_the_device_manager():
+    from kiosk.backend.service import health_from_devices
+    from kiosk.devices import DeviceInfo
+
+    class Manager:
+        def describe(self):
+            return [DeviceInfo("printer", "printer", "simulator", "/dev/pts/3", "online", True,
+                               counters={"receipts": 3, "cuts": 3}),
+                    DeviceInfo("locker", "locker", "kerong", "/dev/ttyS1", "error", False,
+                               error="door 3 jammed", counters={"opens": 12})]
+
+    health = health_from_devices(Manager())()
+    assert [(h.device, h.status, h.detail) for h in health] == [("printer", "online", ""),
+                                                                ("locker", "error", "door 3 jammed")]
+    assert health[1].counters == {"opens": 12}

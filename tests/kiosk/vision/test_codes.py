@@ -1,0 +1,141 @@
+"""QR reading: Chinese payloads round-trip exactly, GB18030 only where the bytes say so,
+mojibake is never returned, corners are where the code is, and garbage never crashes."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drivers.camera import scene
+from kiosk.vision.code_text import decode_payload, looks_like_mojibake
+from kiosk.vision.codes import ReadStats, read_codes
+from kiosk.vision.geometry import quad_iou
+from tests.vision_material import COMMON_HANZI, code_set
+
+
+def _code_image(data, module: int = 6) -> np.ndarray:
+    matrix = scene.qr_matrix(data)
+    return cv2.resize(matrix, None, fx=module, fy=module, interpolation=cv2.INTER_NEAREST)
+
+
+def test_the_strings_zbar_misreads_come_back_exactly():
+    from pyzbar import pyzbar
+
+    rng = np.random.default_rng(85)
+    misread_by_zbar = 0
+    for _ in range(60):
+        text = "".join(COMMON_HANZI[i] for i in rng.integers(0, len(COMMON_HANZI), int(rng.integers(2, 9))))
+        image = _code_image(text)
+        plain = pyzbar.decode(image)
+        if plain and plain[0].data.decode("utf-8", "replace") != text:
+            misread_by_zbar += 1
+        codes = read_codes(image)
+        assert [c.text for c in codes] == [text]
+        assert codes[0].format == "QR_CODE" and codes[0].encoding == "utf-8"
+    assert misread_by_zbar > 0  # the trap is real in this set
+
+
+def test_zbar_alone_in_the_pipeline_also_reads_chinese_right():
+    from kiosk.vision.codes import zbar_symbols
+
+    symbols = zbar_symbols(_code_image("河易办 受理回执"))
+    assert decode_payload(symbols[0].raw) == ("河易办 受理回执", "utf-8")
+
+
+def test_gb18030_payload_is_read_as_chinese():
+    codes = read_codes(_code_image("河口区便民服务中心".encode("gb18030")))
+    assert [(c.text, c.encoding) for c in codes] == [("河口区便民服务中心", "gb18030")]
+
+
+def test_binary_payload_is_not_passed_off_as_text():
+    blob = bytes([0x80, 0x00, 0xFF, 0x81, 0x30, 0x81, 0x30, 0xFE, 0x01])
+    assert read_codes(_code_image(blob)) == []
+
+
+def test_payload_text_rules():
+    assert decode_payload(b"HK-2024 ok") == ("HK-2024 ok", "ascii")
+    assert decode_payload("受理".encode()) == ("受理", "utf-8")
+    assert decode_payload("\ufeff受理".encode()) == ("受理", "utf-8")
+    assert decode_payload("受理".encode("gb18030")) == ("受理", "gb18030")
+    assert decode_payload(b"") is None
+    assert decode_payload(b"\x00\x01") is None
+    assert looks_like_mojibake("豐ｳ譏灘萱") and not looks_like_mojibake("河易办")
+
+
+@given(st.binary(min_size=1, max_size=64))
+@settings(max_examples=200, deadline=None)
+def test_any_bytes_decode_to_honest_text_or_nothing(raw):
+    result = decode_payload(raw)
+    if result is None:
+        return
+    text, encoding = result
+    assert text.encode("utf-8" if encoding in ("utf-8", "ascii") else "gb18030") in (raw, raw[3:])
+    assert "\ufffd" not in text
+    if encoding == "gb18030":
+        with pytest.raises(UnicodeDecodeError):
+            raw.decode("utf-8")
+
+
+def test_corners_are_where_the_code_is():
+    rng = np.random.default_rng(7)
+    item = scene.code_scene(rng, 1920, 1080, "河易办 HK20240601", "河易办 HK20240601", carrier="paper", effects=[])
+    codes = read_codes(item.image)
+    assert codes and codes[0].text == item.text
+    corners = np.array(codes[0].corners)
+    assert corners.shape == (4, 2)
+    # the code sits inside its paper slip, well within the slip's outline
+    assert quad_iou(corners, item.quad) > 0.35
+    centre = item.quad.mean(axis=0)
+    assert np.linalg.norm(corners.mean(axis=0) - centre) < 0.2 * np.linalg.norm(item.quad[2] - item.quad[0])
+
+
+def test_degraded_frames_are_read_by_the_pipeline():
+    items = code_set(n=8, seed=99)
+    read = sum(any(c.text == item.text for c in read_codes(item.image)) for item in items)
+    assert read >= 6
+
+
+def test_ladder_reaches_later_steps_for_a_low_contrast_code():
+    image = _code_image("低对比度", 5)
+    faint = (image.astype(np.float32) * 0.08 + 120).astype(np.uint8)  # grey on grey
+    faint = cv2.GaussianBlur(faint, (0, 0), 1.2)
+    stats = ReadStats()
+    codes = read_codes(faint, stats=stats)
+    assert [c.text for c in codes] == ["低对比度"]
+    assert stats.attempts >= 1 and stats.stage
+
+
+def test_barcodes_are_read_too():
+    import zxingcpp
+
+    barcode = zxingcpp.create_barcode("6901234567892", zxingcpp.BarcodeFormat.EAN13) if hasattr(
+        zxingcpp, "create_barcode") else None
+    if barcode is None:
+        pytest.skip("this zxing-cpp cannot write barcodes")
+    image = np.asarray(barcode.to_image(scale=4, add_quiet_zones=True))
+    image = cv2.copyMakeBorder(image, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255)
+    codes = read_codes(image)
+    assert [(c.format, c.text) for c in codes] == [("EAN_13", "6901234567892")]
+
+
+@pytest.mark.parametrize("image", [
+    np.zeros((1080, 1920, 3), np.uint8), np.full((10, 10), 255, np.uint8), np.zeros((1, 1), np.uint8),
+    np.zeros((50, 50, 4), np.uint8), np.random.default_rng(2).random((64, 64)),
+])
+def test_codeless_pictures_give_nothing(image):
+    assert read_codes(image) == []
+
+
+def test_not_an_image_is_a_value_error():
+    with pytest.raises(ValueError):
+        read_codes(np.zeros((0,), np.uint8))
+
+
+@given(st.integers(4, 160), st.integers(4, 160), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_pictures_never_crash(h, w, seed):
+    image = np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
+    for code in read_codes(image):
+        assert not looks_like_mojibake(code.text)

@@ -1,0 +1,77 @@
+"""The page is found where it is, empty desks give null (never a guess), and no picture crashes it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from drivers.camera import scene
+from kiosk.vision.detect import detect_document
+from kiosk.vision.geometry import quad_iou
+from tests.vision_material import document_set
+
+
+@pytest.fixture(scope="module")
+def material():
+    return document_set(n=14, seed=606)
+
+
+def test_pages_on_varied_desks_are_found_with_their_corners(material):
+    pages = [s for s in material if s.quad is not None]
+    assert len(pages) >= 8
+    ious = []
+    for item in pages:
+        found = detect_document(item.image)
+        ious.append(0.0 if found is None else quad_iou(found.corners, item.quad))
+    assert sum(iou >= 0.9 for iou in ious) >= len(pages) - 1, ious
+    assert np.mean(ious) > 0.9
+
+
+@pytest.mark.parametrize("desk", ["wood", "cluttered", "light", "dark", "fabric"])
+def test_empty_desks_give_no_document(desk):
+    rng = np.random.default_rng(hash(desk) % 1000)
+    empty = scene.document_scene(rng, 1280, 720, kind="none", desk=desk, effects=["shadow", "noise", "jpeg"])
+    assert detect_document(empty.image) is None
+
+
+@pytest.mark.parametrize("effects", [["hand"], ["shadow"], ["glare"], ["blur", "noise", "jpeg"]])
+def test_hard_frames_still_give_the_page(effects):
+    rng = np.random.default_rng(len("".join(effects)))
+    item = scene.document_scene(rng, 1280, 720, kind="text", desk="cluttered", effects=effects)
+    found = detect_document(item.image)
+    assert found is not None and quad_iou(found.corners, item.quad) > 0.9
+
+
+def test_white_page_on_pale_desk_is_found():
+    rng = np.random.default_rng(12)
+    item = scene.document_scene(rng, 1280, 720, kind="form", desk="light", effects=["noise"])
+    found = detect_document(item.image)
+    assert found is not None and quad_iou(found.corners, item.quad) > 0.9
+
+
+def test_corners_are_in_full_resolution_pixels():
+    rng = np.random.default_rng(3)
+    item = scene.document_scene(rng, 2592, 1944, kind="text", desk="wood", effects=[])
+    found = detect_document(item.image)
+    assert found is not None and quad_iou(found.corners, item.quad) > 0.95
+    assert np.abs(found.corners - item.quad).max() < 25  # under 1 % of the frame
+
+
+@pytest.mark.parametrize("image", [
+    np.zeros((720, 1280, 3), np.uint8), np.full((720, 1280, 3), 255, np.uint8),
+    np.zeros((5, 5, 3), np.uint8), np.zeros((1, 4000), np.uint8), np.zeros((300, 300, 4), np.uint8),
+    np.random.default_rng(1).random((200, 300)).astype(np.float64), np.zeros((0, 0, 3), np.uint8),
+])
+def test_degenerate_pictures_give_none(image):
+    assert detect_document(image) is None
+
+
+@given(st.integers(8, 300), st.integers(8, 300), st.sampled_from([1, 3]), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_noise_never_crashes_and_is_no_page(h, w, channels, seed):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels == 1 else (h, w, 3)
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
+    result = detect_document(image)
+    assert result is None or (result.corners.shape == (4, 2) and np.isfinite(result.corners).all())
