@@ -46,6 +46,12 @@ screenshots: setup
 	$(VENV)/bin/kiosk shot home --lang en --out docs/screenshots/home-en.png
 	$(VENV)/bin/kiosk shot help --out docs/screenshots/help.png
 	$(VENV)/bin/kiosk shot help --countdown --out docs/screenshots/countdown.png
+	$(VENV)/bin/kiosk shot search --out docs/screenshots/search-browse.png
+	$(VENV)/bin/kiosk shot search --query sfz --out docs/screenshots/search-results.png
+	$(VENV)/bin/kiosk shot search --query 开店 --elderly --out docs/screenshots/search-elderly.png
+	$(VENV)/bin/kiosk shot search --keys shenfenz --out docs/screenshots/keyboard-pinyin.png
+	$(VENV)/bin/kiosk shot search --keys shebaok --elderly --out docs/screenshots/keyboard-elderly.png
+	$(VENV)/bin/kiosk shot search --query 结婚 --open 1 --out docs/screenshots/guide.png
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info

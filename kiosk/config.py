@@ -175,6 +175,21 @@ class LockerDeviceSettings:
 
 
 @dataclass(frozen=True)
+class CatalogSettings:
+    file: str = _spec("", help="the service catalogue: a JSON array or JSON Lines file of items; empty for the "
+                               "bundled demo catalogue assets/catalog/hekou_items.json")
+    synonyms: str = _spec("", help="the everyday-words table (TOML); empty for the bundled "
+                                   "assets/catalog/synonyms.toml")
+    state_dir: str = _spec("", help="folder for data kept across restarts (how often each item was opened); "
+                                    "empty for ~/.local/state/heyiban-kiosk. Use /var/lib/kiosk on a kiosk")
+    cache_dir: str = _spec("", help="folder for rebuildable caches (the pinyin input lexicon, jieba's "
+                                    "dictionary cache); empty for ~/.cache/heyiban-kiosk. Use /var/cache/kiosk "
+                                    "on a kiosk")
+    hot_items: int = _spec(12, help="how many popular items the search screen offers before anything is typed",
+                           min=1, max=100)
+
+
+@dataclass(frozen=True)
 class PrinterSettings:
     driver: Literal["none", "escpos", "simulator"] = _spec(
         "none", help="\"escpos\" for a real printer, \"simulator\" for the built-in simulated printer, "
@@ -264,6 +279,7 @@ class Settings:
     session: SessionSettings = _spec(default_factory=SessionSettings, help="inactivity and scratch files")
     logging: LoggingSettings = _spec(default_factory=LoggingSettings, help="log level and format")
     backend: BackendSettings = _spec(default_factory=BackendSettings, help="the acceptance system")
+    catalog: CatalogSettings = _spec(default_factory=CatalogSettings, help="service catalogue, search and input")
     devices: DevicesSettings = _spec(default_factory=DevicesSettings,
                                      help="ID card reader, scanner, locker, printer, camera")
     source: str = field(default="", compare=False)

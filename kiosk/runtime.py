@@ -2,9 +2,9 @@
 
 ``build_kiosk(settings)`` creates the session, the translator, the inactivity monitor, the
 status board, the device manager (which opens the configured devices, or starts their
-simulators, in the background) and the backend services (client, outbox, catalogue cache;
-the embedded reference backend for the demo). The UI receives the finished ``Kiosk`` and
-never constructs any of these itself.
+simulators, in the background), the backend services (client, outbox, catalogue cache;
+the embedded reference backend for the demo), the service catalogue and the pinyin input
+method. The UI receives the finished ``Kiosk`` and never constructs any of these itself.
 """
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings
 from kiosk.devices import DeviceManager
 from kiosk.i18n import Translator
+from kiosk.ime.service import ImeService
 from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
 from kiosk.status import Availability, StatusBoard
@@ -35,6 +37,8 @@ class Kiosk:
     #: set once the devices and the backend have been started (see ``start_in_background``)
     services_ready: threading.Event = field(default_factory=threading.Event)
     startup_error: Exception | None = None
+    catalog: CatalogService | None = None
+    ime: ImeService | None = None
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -42,6 +46,7 @@ class Kiosk:
                 self.devices.start()
             if start_backend:
                 self.backend = _build_backend(self.settings, self.status, self.devices)
+                self._attach_catalog_source()
         finally:
             self.services_ready.set()
 
@@ -62,6 +67,27 @@ class Kiosk:
         thread.start()
         return thread
 
+    def _attach_catalog_source(self) -> None:
+        """Once the backend runs, its catalogue cache is where search reads items from."""
+        if self.backend is not None and self.catalog is not None:
+            cache = self.backend.catalog
+            self.catalog.attach_source(lambda: cache.version,
+                                       lambda: [item.model_dump(mode="json") for item in cache.items()])
+
+    def warm_up(self) -> None:
+        """Slow preparation for a worker thread at start-up: index the catalogue, load jieba,
+        open (or first build) the pinyin lexicon. Failures are logged; what works, works."""
+        if self.catalog is not None:
+            try:
+                self.catalog.load()
+                self.catalog.refresh()  # the backend's catalogue cache, when it has items
+                if self.ime is not None:
+                    self.ime.add_vocabulary(self.catalog.vocabulary())
+            except Exception as exc:  # a bad catalogue must not stop the kiosk
+                log.error("service catalogue unavailable", extra={"fields": {"error": str(exc)}})
+        if self.ime is not None:
+            self.ime.ensure_ready()
+
     def shutdown(self) -> None:
         self.session.end("shutdown")
         self.services_ready.wait(30)
@@ -69,6 +95,8 @@ class Kiosk:
             self.devices.stop()
         if self.backend is not None:
             self.backend.stop()
+        if self.catalog is not None:
+            self.catalog.close()
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
@@ -81,8 +109,10 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     idle = IdleMonitor(session, settings.session.idle_seconds, settings.session.countdown_seconds)
     status = StatusBoard()
     devices = DeviceManager(settings.devices, status, terminal_id=settings.terminal.id)
+    catalog = CatalogService.from_settings(settings)
+    ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                  devices=devices)
+                  devices=devices, catalog=catalog, ime=ime)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})

@@ -25,6 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
+from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.registry import SCREENS, screen_class
 from screens.theme import Theme, theme_for
 from screens.ui_thread import kivy_deliver
@@ -78,7 +79,7 @@ class KioskApp(App):
 
     # -- building ------------------------------------------------------------------------
     def build(self):
-        for kv in ("widgets.kv", "home.kv", "help.kv", "app.kv"):
+        for kv in ("widgets.kv", "keyboard.kv", "home.kv", "help.kv", "search.kv", "app.kv"):
             if str(KV_DIR / kv) not in Builder.files:
                 Builder.load_file(str(KV_DIR / kv))
         root = KioskRoot()
@@ -102,6 +103,7 @@ class KioskApp(App):
         ]
         self._update_clock()
         self._update_status_lights()
+        self.tasks.submit(self.kiosk.warm_up)  # catalogue index, jieba, pinyin lexicon
         Clock.schedule_once(self._first_frame, 0)
 
     def _first_frame(self, _dt):

@@ -84,7 +84,9 @@ def _rss_kb() -> int:
 
 
 def take_screenshot(settings: Settings, screen: str, out: Path, language: str | None = None,
-                    elderly: bool = False, size: tuple[int, int] | None = None, countdown: bool = False) -> Path:
+                    elderly: bool = False, size: tuple[int, int] | None = None, countdown: bool = False,
+                    shot_options: dict | None = None) -> Path:
+    """``shot_options`` (e.g. query, keys, open) go to the screen's ``prepare_shot``."""
     from screens.registry import SCREENS
 
     if screen not in SCREENS:
@@ -104,11 +106,25 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
             if language:
                 app.set_language(language)
             app.set_elderly(elderly)
+            options = {k: v for k, v in (shot_options or {}).items() if v is not None}
+            if options:
+                app.kiosk.warm_up()  # the screen shows catalogue data: have it ready now
             app.go(screen)
+            if options:
+                prepare = getattr(app.screens.get_screen(screen), "prepare_shot", None)
+                if prepare is None:
+                    raise UserFacingError(f"the {screen} screen takes no {', '.join(options)} option", 2)
+                prepare(**options)
             if countdown:
                 app.start_countdown()
 
             def capture(_dt):
+                if app.screens.transition.is_active:  # a busy start can delay the switch
+                    Clock.schedule_once(capture, 0.05)
+                    return
+                Clock.schedule_once(lambda _dt2: Clock.schedule_once(write, 0), 0)  # two more frames
+
+            def write(_dt):
                 written = Window.screenshot(name=str(out.with_suffix("")) + "-kivy.png")
                 if written:
                     Path(written).replace(out)

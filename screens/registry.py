@@ -31,11 +31,14 @@ SCREENS: dict[str, ScreenEntry] = {
     for entry in (
         ScreenEntry("home", "screens.home", "HomeScreen"),
         ScreenEntry("help", "screens.help", "HelpScreen"),
+        ScreenEntry("search", "screens.search", "SearchScreen"),
+        ScreenEntry("guide", "screens.search", "GuideScreen"),
     )
 }
 
 # In the order the resident sees them; the last one spans the full width.
 HOME_TILES: tuple[HomeTile, ...] = (
+    HomeTile("search", "home.tile.search", "home.tile.search_sub"),
     HomeTile("help", "home.tile.help", "home.tile.help_sub"),
 )
 

@@ -42,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shot.add_argument("--config", default=str(DEMO_CONFIG_PATH))
     shot.add_argument("--size", type=_size, metavar="WxH", help="window size (default from the config)")
     shot.add_argument("--countdown", action="store_true", help="show the inactivity countdown over the screen")
+    shot.add_argument("--query", help="search screen: show the results for this text")
+    shot.add_argument("--keys", help="screens with a text field: type these keys on the on-screen keyboard "
+                                     "(e.g. zhengm: pinyin with its candidates)")
+    shot.add_argument("--open", type=int, metavar="N", help="search screen: open the guide of the N-th result")
     shot.set_defaults(handler=_shot)
 
 
@@ -59,6 +63,7 @@ def _shot(args: argparse.Namespace) -> int:
     from screens.launcher import take_screenshot
 
     path = take_screenshot(settings, args.screen, Path(args.out), language=args.lang, elderly=args.elderly,
-                           size=args.size, countdown=args.countdown)
+                           size=args.size, countdown=args.countdown,
+                           shot_options={"query": args.query, "keys": args.keys, "open_result": args.open})
     print(path)
     return 0

@@ -6,7 +6,10 @@ shared between tests but the window itself.
 """
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,12 +82,30 @@ class AppDriver:
         return [w.text for w in self.widgets() if isinstance(getattr(w, "text", None), str) and w.text]
 
 
+# Rebuildable caches (the pinyin lexicon, jieba's dictionary cache) are built once per test
+# session, in the background by the first app that needs them, and shared by every test.
+SESSION_CACHE_DIR = Path(tempfile.mkdtemp(prefix="kiosk-test-cache-"))
+atexit.register(shutil.rmtree, SESSION_CACHE_DIR, True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinyin_lexicon():
+    """A smaller pinyin lexicon (words seen at least 200 times, every character), built once
+    in ≈2 s, so that no app of the session builds the full one in the background."""
+    from kiosk.ime.lexicon import LEXICON_FILE, build_lexicon
+
+    build_lexicon(SESSION_CACHE_DIR / LEXICON_FILE, min_freq=200)
+    return SESSION_CACHE_DIR
+
+
 def make_settings(tmp_path: Path, **overrides):
     settings = load_settings(DEMO_CONFIG_PATH)
     session = dataclasses.replace(settings.session, scratch_dir=str(tmp_path / "scratch"),
                                   **overrides.pop("session", {}))
     display = dataclasses.replace(settings.display, width=WIDTH, height=HEIGHT, **overrides.pop("display", {}))
-    return dataclasses.replace(settings, session=session, display=display, **overrides)
+    catalog = dataclasses.replace(settings.catalog, state_dir=str(tmp_path / "state"),
+                                  cache_dir=str(SESSION_CACHE_DIR), **overrides.pop("catalog", {}))
+    return dataclasses.replace(settings, session=session, display=display, catalog=catalog, **overrides)
 
 
 def clear_window_and_touches() -> None:

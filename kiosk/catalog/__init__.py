@@ -1,0 +1,1 @@
+"""The service catalogue: items, the search index, browsing, click counts and guides."""
