@@ -46,3 +46,8 @@ HOME_TILES: tuple[HomeTile, ...] = (
 def screen_class(name: str):
     entry = SCREENS[name]
     return getattr(importlib.import_module(entry.module), entry.cls)
+
+
+def terminal_offers() -> frozenset[str]:
+    """The resident services this build of the kiosk really has (guides only promise these)."""
+    return frozenset(name for name in ("apply", "pickup", "follow", "rate") if name in SCREENS)

@@ -25,6 +25,7 @@ from kiosk.catalog.guide import build_guide
 from kiosk.catalog.index import SearchResult
 from kiosk.catalog.items import CatalogItem
 from screens.base import KioskScreen
+from screens.registry import terminal_offers
 from screens.ui_thread import kivy_deliver
 from screens.widgets import KioskButton, KioskLabel
 
@@ -231,7 +232,7 @@ class SearchScreen(KioskScreen):
                                                   not result.spans):
             parts.append(app.tr("search.via", text=result.via))  # why an unexpected name came up
         row = ResultRow(title=highlighted(item.name, spans), detail=escape_markup(" · ".join(parts)),
-                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply else "")
+                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply and "apply" in terminal_offers() else "")
         row.bind(on_release=lambda r: self.open_item(r.code))
         return row
 
@@ -278,7 +279,7 @@ class GuideScreen(KioskScreen):
             self.item_name = app.tr("guide.not_found")
             self.facts = []
             return
-        guide = build_guide(item, app.tr)
+        guide = build_guide(item, app.tr, terminal_offers())
         self.item_name = guide.name
         self.facts = list(guide.facts)
         facts = self.ids.facts

@@ -9,7 +9,7 @@ field of an unexpected shape. Headings and the few composed phrases go through `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from kiosk.catalog.items import CatalogItem
 
@@ -79,7 +79,9 @@ def fee_text(record: dict, tr: Translate) -> str:
     return description.strip()
 
 
-def build_guide(item: CatalogItem, tr: Translate) -> Guide:
+def build_guide(item: CatalogItem, tr: Translate, offers: Collection[str] = ()) -> Guide:
+    """The plain-language guide of ``item``. ``offers`` names the services this terminal really
+    has ("apply", "pickup"): a badge never promises what the kiosk cannot do yet."""
     record = item.data if isinstance(item.data, dict) else {}
     facts: list[str] = []
     limit = record.get("time_limit") if isinstance(record.get("time_limit"), dict) else {}
@@ -92,11 +94,11 @@ def build_guide(item: CatalogItem, tr: Translate) -> Guide:
         facts.append(tr("guide.free"))
     elif fees.get("charged") is True:
         facts.append(tr("guide.fact_fee"))
-    if item.can_apply:
-        facts.append(tr("guide.fact_kiosk_apply"))
-    else:
+    if not item.can_apply:
         facts.append(tr("guide.fact_window_only"))
-    if item.can_pickup:
+    elif "apply" in offers:
+        facts.append(tr("guide.fact_kiosk_apply"))
+    if item.can_pickup and "pickup" in offers:
         facts.append(tr("guide.fact_kiosk_pickup"))
 
     sections: list[GuideSection] = []

@@ -125,3 +125,14 @@ def test_a_backend_catalogue_cache_replaces_the_file_when_it_has_items(tmp_path)
         raise RuntimeError("cache unreadable")
     service.attach_source(lambda: 4, broken)
     assert not service.refresh() and service.item("B") is not None
+
+
+def test_guide_promises_only_what_this_terminal_offers(demo_items):
+    tr = Translator("zh").tr
+    item = next(i for i in demo_items if i.can_apply and i.can_pickup)
+    plain = build_guide(item, tr)
+    assert "可在本机申请" not in plain.facts and "可在本机取件" not in plain.facts
+    full = build_guide(item, tr, offers={"apply", "pickup"})
+    assert "可在本机申请" in full.facts and "可在本机取件" in full.facts
+    window_only = next(i for i in demo_items if not i.can_apply)
+    assert "需到窗口办理" in build_guide(window_only, tr).facts
