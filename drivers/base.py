@@ -20,7 +20,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +153,36 @@ class BusyError(DeviceError):
 
 class ConnectionLost(DeviceError):
     code = "DEV-010"
+
+
+# ---------------------------------------------------------------------------------------
+# Event listeners
+
+
+class Listeners(Generic[T]):
+    """Callbacks for one kind of device event (cards, scans, doors…).
+
+    A failing listener is logged and never stops the others or the device's thread.
+    """
+
+    def __init__(self, what: str, device_name: str):
+        self.what = what
+        self.device_name = device_name
+        self._callbacks: list[Callable[[T], None]] = []
+
+    def add(self, listener: Callable[[T], None]) -> None:
+        self._callbacks.append(listener)
+
+    def remove(self, listener: Callable[[T], None]) -> None:
+        if listener in self._callbacks:
+            self._callbacks.remove(listener)
+
+    def publish(self, event: T) -> None:
+        for listener in list(self._callbacks):
+            try:
+                listener(event)
+            except Exception:
+                log.exception(f"{self.what} listener failed", extra={"fields": {"device": self.device_name}})
 
 
 # ---------------------------------------------------------------------------------------

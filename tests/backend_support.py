@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 import numpy as np
 from PIL import Image
 
@@ -307,3 +309,19 @@ def clerk_issue(backend: "ReferenceBackend", number: str, door: int):
                              json={"terminal_id": backend.terminal_id, "door": door}, timeout=10)
     response.raise_for_status()
     return m.IssuedPickup.model_validate_json(response.content)
+
+
+@pytest.fixture
+def backend(tmp_path):
+    """A reference backend on loopback with its own SQLite file."""
+    running = start_reference_backend(tmp_path / "backend.sqlite3")
+    yield running
+    running.stop(wait=False)
+
+
+@pytest.fixture
+def client(backend):
+    """A signed client of that backend."""
+    client = backend.client()
+    yield client
+    client.close()

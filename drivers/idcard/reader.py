@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers.base import (ConnectionLost, Device, DeviceError, DeviceTimeout, HardwareError, HealthLevel,
+from drivers.base import (ConnectionLost, Device, Listeners, DeviceError, DeviceTimeout, HardwareError, HealthLevel,
                           HealthReport, NotOpenError, ProtocolError, State, UserActionRequired)
 from drivers.idcard import protocol as p
 from drivers.idcard.card import IdCard
@@ -85,21 +85,16 @@ class IdCardReader(Device):
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
-        self._card_listeners: list[Callable[[CardEvent], None]] = []
+        self._card_listeners: Listeners[CardEvent] = Listeners("card", self.name)
 
     def subscribe_cards(self, listener: Callable[[CardEvent], None]) -> None:
-        self._card_listeners.append(listener)
+        self._card_listeners.add(listener)
 
     def unsubscribe_cards(self, listener: Callable[[CardEvent], None]) -> None:
-        if listener in self._card_listeners:
-            self._card_listeners.remove(listener)
+        self._card_listeners.remove(listener)
 
     def _publish_card(self, event: CardEvent) -> None:
-        for listener in list(self._card_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("card listener failed", extra={"fields": {"device": self.name}})
+        self._card_listeners.publish(event)
 
     def read_card(self, wait: float = 0.0) -> IdCard:
         raise NotImplementedError

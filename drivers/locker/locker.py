@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers.base import (ChecksumError, ConnectionLost, Device, DeviceError, DeviceTimeout, HardwareError,
+from drivers.base import (ChecksumError, ConnectionLost, Device, Listeners, DeviceError, DeviceTimeout, HardwareError,
                           HealthLevel, HealthReport, NotOpenError, ProtocolError, State)
 from drivers.locker import protocols as lp
 from drivers.serialio import SerialLink, wire_seconds
@@ -56,21 +56,16 @@ class Locker(Device):
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
-        self._door_listeners: list[Callable[[DoorEvent], None]] = []
+        self._door_listeners: Listeners[DoorEvent] = Listeners("door", self.name)
 
     def subscribe_doors(self, listener: Callable[[DoorEvent], None]) -> None:
-        self._door_listeners.append(listener)
+        self._door_listeners.add(listener)
 
     def unsubscribe_doors(self, listener: Callable[[DoorEvent], None]) -> None:
-        if listener in self._door_listeners:
-            self._door_listeners.remove(listener)
+        self._door_listeners.remove(listener)
 
     def _publish_door(self, event: DoorEvent) -> None:
-        for listener in list(self._door_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("door listener failed", extra={"fields": {"device": self.name}})
+        self._door_listeners.publish(event)
 
     def open_door(self, door: int) -> DoorState:
         raise NotImplementedError

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from drivers.base import Device
+from drivers.base import Device, Listeners
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +63,14 @@ class CodeScanner(Device):
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
-        self._scan_listeners: list[Callable[[ScanEvent], None]] = []
+        self._scan_listeners: Listeners[ScanEvent] = Listeners("scan", self.name)
 
     def subscribe_scans(self, listener: Callable[[ScanEvent], None]) -> None:
-        self._scan_listeners.append(listener)
+        self._scan_listeners.add(listener)
 
     def unsubscribe_scans(self, listener: Callable[[ScanEvent], None]) -> None:
-        if listener in self._scan_listeners:
-            self._scan_listeners.remove(listener)
+        self._scan_listeners.remove(listener)
 
     def _publish_scan(self, event: ScanEvent) -> None:
         self.count("scans" if not event.error else "bad_scans")
-        for listener in list(self._scan_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("scan listener failed", extra={"fields": {"device": self.name}})
+        self._scan_listeners.publish(event)
