@@ -185,6 +185,39 @@ class Listeners(Generic[T]):
                 log.exception(f"{self.what} listener failed", extra={"fields": {"device": self.device_name}})
 
 
+class BackgroundLoop:
+    """A device's worker thread (polling, reading, capturing): started by ``_enable``,
+    stopped by ``_disable``/``_close``. The loop body watches ``stop_event``.
+
+    ``stop()`` may be called from the loop itself (a device that drops out closes itself):
+    it then only signals, never joins its own thread.
+    """
+
+    def __init__(self, name: str, run: Callable[[], None], join_timeout: float = 2.0):
+        self.name = name
+        self.run = run
+        self.join_timeout = join_timeout
+        self.stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.stop_event.clear()
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.join_timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
 # ---------------------------------------------------------------------------------------
 # The device base class
 

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from drivers.base import (ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
+from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
                           NoDeviceError, State)
 from drivers.camera.sources import FrameSource, StreamFormat
 
@@ -59,8 +59,8 @@ class DocumentCamera(Device):
         self._latest: Frame | None = None
         self._seq = 0
         self._arrivals: collections.deque[float] = collections.deque(maxlen=60)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._loop = BackgroundLoop(f"{self.name}-capture", self._capture_loop, join_timeout=5.0)
+        self._stop = self._loop.stop_event
         self._lost = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -92,16 +92,11 @@ class DocumentCamera(Device):
                                        "fps": round(fmt.fps, 1), "streaming": False})
 
     def _enable(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._capture_loop, name=f"{self.name}-capture", daemon=True)
-        self._thread.start()
+        self._loop.start()
         self.update_detail(streaming=True)
 
     def _disable(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
+        self._loop.stop()
         if self.is_open:
             self.update_detail(streaming=False)
         with self._frame_lock:

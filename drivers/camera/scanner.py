@@ -13,11 +13,10 @@ the phone up) is counted as a repeat, not delivered again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-from drivers.base import (ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
+from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
                           NotOpenError, State)
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,8 @@ class CameraCodeScanner(Device):
         self.repeat_seconds = repeat_seconds
         self._clock = clock
         self._recent: dict[tuple[str, str], float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(f"{self.name}-scan", self._run, join_timeout=3.0)
+        self._stop = self._loop.stop_event
         self._last_seq = 0
 
     def add_callback(self, on_code: Callable[[str, str], None]) -> None:
@@ -63,16 +62,11 @@ class CameraCodeScanner(Device):
     def _enable(self) -> None:
         if not self.camera.enabled:
             self.camera.enable()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"{self.name}-scan", daemon=True)
-        self._thread.start()
+        self._loop.start()
         self.update_detail(scanning=True)
 
     def _disable(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=3.0)
+        self._loop.stop()
         self.update_detail(scanning=False)
 
     def _close(self) -> None:
@@ -133,7 +127,7 @@ class CameraCodeScanner(Device):
     def _health(self, level: HealthLevel) -> HealthReport:
         camera = self.camera.check_health(level)
         checks = [("camera", camera.ok, camera.summary),
-                  ("scanning", bool(self._thread and self._thread.is_alive()) or not self.enabled,
+                  ("scanning", self._loop.running or not self.enabled,
                    "scanning frames" if self.enabled else "not enabled")]
         ok = all(passed for _, passed, _ in checks)
         return HealthReport(self.name, level, ok, "reads codes from the camera" if ok else camera.summary, checks)

@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers.base import (ConnectionLost, Device, Listeners, DeviceError, DeviceTimeout, HardwareError, HealthLevel,
-                          HealthReport, NotOpenError, ProtocolError, State, UserActionRequired)
+from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HardwareError,
+                          HealthLevel, HealthReport, Listeners, NotOpenError, ProtocolError, State,
+                          UserActionRequired)
 from drivers.idcard import protocol as p
 from drivers.idcard.card import IdCard
 from drivers.idcard.cardtext import FINGERPRINT_LEN, PHOTO_LEN, TEXT_LEN, parse_address, parse_card_text
@@ -114,8 +115,8 @@ class Ga467Reader(IdCardReader):
         self.read_appended_address = read_appended_address
         self.silent_limit = max(1, int(silent_limit))
         self._io = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(f"{self.name}-poll", self._poll_loop, join_timeout=self.timeout + 3.0)
+        self._stop = self._loop.stop_event
         self.last_error: DeviceError | None = None
         self.sam_id = ""
         self._logged: tuple[str, float] = ("", 0.0)
@@ -148,22 +149,17 @@ class Ga467Reader(IdCardReader):
         self.link.close()
 
     def _enable(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll_loop, name=f"{self.name}-poll", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def _disable(self) -> None:
         self._stop_polling()
 
     def _stop_polling(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self.timeout + 3.0)
+        self._loop.stop()
 
     @property
     def polling(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     # -- one exchange ------------------------------------------------------------------------
     def transact(self, cmd: int, para: int, data: bytes = b"", reply_bytes: int = 64,

@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from drivers.base import (ChecksumError, ConnectionLost, Device, Listeners, DeviceError, DeviceTimeout, HardwareError,
-                          HealthLevel, HealthReport, NotOpenError, ProtocolError, State)
+from drivers.base import (BackgroundLoop, ChecksumError, ConnectionLost, Device, DeviceError, DeviceTimeout,
+                          HardwareError, HealthLevel, HealthReport, Listeners, NotOpenError, ProtocolError,
+                          State)
 from drivers.locker import protocols as lp
 from drivers.serialio import SerialLink, wire_seconds
 
@@ -101,8 +102,8 @@ class SerialLocker(Locker):
         self.jam_check_seconds = float(jam_check_seconds)
         self.silent_limit = max(1, int(silent_limit))
         self._io = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(f"{self.name}-poll", self._poll_loop, join_timeout=self.timeout * 4 + 2.0)
+        self._stop = self._loop.stop_event
         self._known: dict[int, DoorState] = {}
         self._open_since: dict[int, float] = {}
         self._left_open: set[int] = set()
@@ -140,22 +141,17 @@ class SerialLocker(Locker):
         self.link.close()
 
     def _enable(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll_loop, name=f"{self.name}-poll", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def _disable(self) -> None:
         self._stop_polling()
 
     def _stop_polling(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self.timeout * 4 + 2.0)
+        self._loop.stop()
 
     @property
     def polling(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     # -- the wire --------------------------------------------------------------------------------
     def transact(self, kind: str, board: int, lock: int | None = None) -> lp.BoardState:

@@ -15,10 +15,9 @@ from __future__ import annotations
 import errno
 import logging
 import select
-import threading
 from typing import Callable, Iterable, Protocol
 
-from drivers.base import (ConnectionLost, DeviceError, HealthLevel, HealthReport, NoDeviceError, State,
+from drivers.base import (BackgroundLoop, ConnectionLost, DeviceError, HealthLevel, HealthReport, NoDeviceError, State,
                           UnsupportedError)
 from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, make_event
 
@@ -146,8 +145,8 @@ class HidWedgeScanner(CodeScanner):
         self.source_factory = source_factory or EvdevSource
         self.assembler = KeyAssembler(max_length)
         self.source: EventSource | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(f"{self.name}-hid", self._read_loop)
+        self._stop = self._loop.stop_event
         self.last_error: DeviceError | None = None
 
     @property
@@ -169,7 +168,7 @@ class HidWedgeScanner(CodeScanner):
         self.update_detail(grabbed=self.grab)
 
     def _close(self) -> None:
-        self._stop_thread()
+        self._loop.stop()
         source, self.source = self.source, None
         if source is not None:
             for action in (source.ungrab, source.close) if self.grab else (source.close,):
@@ -179,22 +178,14 @@ class HidWedgeScanner(CodeScanner):
                     pass
 
     def _enable(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._read_loop, name=f"{self.name}-hid", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def _disable(self) -> None:
-        self._stop_thread()
-
-    def _stop_thread(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2.0)
+        self._loop.stop()
 
     @property
     def reading(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     def _read_loop(self) -> None:
         while not self._stop.is_set():

@@ -9,10 +9,9 @@ re-arms the scanner after each code and every ``retrigger_seconds``.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
-from drivers.base import ConnectionLost, DeviceError, HealthLevel, HealthReport, State
+from drivers.base import BackgroundLoop, ConnectionLost, DeviceError, HealthLevel, HealthReport, State
 from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, make_event
 from drivers.scanner.framing import LineFramer
 from drivers.serialio import SerialLink
@@ -44,8 +43,8 @@ class SerialScanner(CodeScanner):
         self._start, self._stop_cmd = start, stop
         self.framer = LineFramer(max_length, prefix.encode("utf-8"), suffix.encode("utf-8"),
                                  strip_leading=(ack,) if ack else ())
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(f"{self.name}-read", self._read_loop)
+        self._stop = self._loop.stop_event
         self.last_error: DeviceError | None = None
 
     @property
@@ -58,31 +57,23 @@ class SerialScanner(CodeScanner):
         self.update_detail(trigger=self.trigger)
 
     def _close(self) -> None:
-        self._stop_thread()
+        self._loop.stop()
         self.link.close()
 
     def _enable(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._read_loop, name=f"{self.name}-read", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def _disable(self) -> None:
-        self._stop_thread()
+        self._loop.stop()
         if self._stop_cmd and self.link.is_open:
             try:
                 self.link.write(self._stop_cmd)
             except DeviceError:
                 pass
 
-    def _stop_thread(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=2.0)
-
     @property
     def reading(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._loop.running
 
     def arm(self) -> None:
         """Send the trigger command (no-op for scanners that scan on their own)."""

@@ -27,7 +27,7 @@ import logging
 import math
 import re
 from functools import lru_cache
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from kiosk.catalog.items import CatalogItem
