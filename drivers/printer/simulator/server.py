@@ -17,9 +17,9 @@ import os
 import pty
 import select
 import socket
-import threading
 import tty
 
+from drivers.base import BackgroundLoop
 from drivers.printer.simulator.printer import PrinterSimulator
 
 log = logging.getLogger(__name__)
@@ -69,18 +69,15 @@ class _Loop:
     """A background thread that stops when asked."""
 
     def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop(type(self).__name__, self._run)
+        self._stop = self._loop.stop_event
 
     def start(self) -> "_Loop":
-        self._thread = threading.Thread(target=self._run, name=type(self).__name__, daemon=True)
-        self._thread.start()
+        self._loop.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
+        self._loop.stop()
         self._cleanup()
 
     def __enter__(self):
@@ -129,8 +126,10 @@ class PtyPrinterServer(_Loop):
                 pass
 
 
-class TcpPrinterServer(_Loop):
-    def __init__(self, simulator: PrinterSimulator, host: str = "127.0.0.1", port: int = 9100):
+class _TcpServer(_Loop):
+    """Accepts one connection at a time on a loopback port and hands it to ``_serve``."""
+
+    def __init__(self, simulator: PrinterSimulator, host: str, port: int):
         super().__init__()
         self.simulator = simulator
         self.listener = socket.create_server((host, port))
@@ -145,7 +144,24 @@ class TcpPrinterServer(_Loop):
                 continue
             with connection:
                 self._serve(connection)
-            self.simulator.finish()
+            self._connection_closed()
+
+    def _serve(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _connection_closed(self) -> None:
+        pass
+
+    def _cleanup(self) -> None:
+        self.listener.close()
+
+
+class TcpPrinterServer(_TcpServer):
+    def __init__(self, simulator: PrinterSimulator, host: str = "127.0.0.1", port: int = 9100):
+        super().__init__(simulator, host, port)
+
+    def _connection_closed(self) -> None:
+        self.simulator.finish()  # the job ends with the connection, as on a port-9100 printer
 
     def _serve(self, connection: socket.socket) -> None:
         connection.settimeout(0.1)
@@ -168,26 +184,10 @@ class TcpPrinterServer(_Loop):
                 except OSError:
                     return
 
-    def _cleanup(self) -> None:
-        self.listener.close()
 
-
-class ControlServer(_Loop):
+class ControlServer(_TcpServer):
     def __init__(self, simulator: PrinterSimulator, host: str = "127.0.0.1", port: int = 9101):
-        super().__init__()
-        self.simulator = simulator
-        self.listener = socket.create_server((host, port))
-        self.listener.settimeout(0.1)
-        self.host, self.port = self.listener.getsockname()[:2]
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            with connection:
-                self._serve(connection)
+        super().__init__(simulator, host, port)
 
     def _serve(self, connection: socket.socket) -> None:
         connection.settimeout(0.1)
@@ -211,6 +211,3 @@ class ControlServer(_Loop):
                     return
             if len(pending) > 4096:  # no newline in sight: not a control client
                 return
-
-    def _cleanup(self) -> None:
-        self.listener.close()
