@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from kiosk.backend.client import BackendClient
 from kiosk.backend.errors import BackendError
 from kiosk.backend.models import ServiceItem
+from kiosk.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -131,22 +132,17 @@ class CatalogCache:
     # -- writing ---------------------------------------------------------------------------
     def apply(self, items: Iterable[ServiceItem], removed: Iterable[str], version: int, etag: str = "",
               replace_all: bool = False) -> None:
+        with immediate_transaction(self._conn, self._lock) as conn:
+            if replace_all:
+                conn.execute("DELETE FROM catalog_items")
+            conn.executemany(
+                "INSERT OR REPLACE INTO catalog_items(code, name, department, popularity, body) VALUES (?,?,?,?,?)",
+                [(i.code, i.name, i.department, i.popularity, i.model_dump_json()) for i in items])
+            conn.executemany("DELETE FROM catalog_items WHERE code=?", [(c,) for c in removed])
+            self._set_meta("version", str(version))
+            self._set_meta("etag", etag)
+            self._set_meta("synced_at", repr(self._clock()))
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                if replace_all:
-                    self._conn.execute("DELETE FROM catalog_items")
-                self._conn.executemany(
-                    "INSERT OR REPLACE INTO catalog_items(code, name, department, popularity, body) VALUES (?,?,?,?,?)",
-                    [(i.code, i.name, i.department, i.popularity, i.model_dump_json()) for i in items])
-                self._conn.executemany("DELETE FROM catalog_items WHERE code=?", [(c,) for c in removed])
-                self._set_meta("version", str(version))
-                self._set_meta("etag", etag)
-                self._set_meta("synced_at", repr(self._clock()))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
             self._items = None
 
     def _set_meta(self, name: str, value: str) -> None:

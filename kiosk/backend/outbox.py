@@ -28,13 +28,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from kiosk.backend.crypto import DecryptError, RecordCipher
 from kiosk.backend.errors import BackendError
+from kiosk.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -201,16 +201,8 @@ class Outbox:
         with self._db_lock:
             self._conn.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db_lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _tx(self):
+        return immediate_transaction(self._conn, self._db_lock)
 
     # -- writing ---------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: dict[str, Any], parts: dict[str, bytes] | None = None,

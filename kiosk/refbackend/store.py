@@ -21,14 +21,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from kiosk.backend import models as m
 from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from kiosk.privacy import mask_id_number, mask_name
+from kiosk.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -142,16 +142,8 @@ class ReferenceStore:
                 self._nonce_conn.close()
             self._conn.close()
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def tx(self):
+        return immediate_transaction(self._conn, self._lock)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), CHINA)
@@ -179,22 +171,15 @@ class ReferenceStore:
         return self._keys[terminal_id]
 
     def remember(self, terminal_id: str, nonce: str, timestamp: int, now: float) -> bool:
-        with self._lock:
-            conn = self._nonce_conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            with immediate_transaction(self._nonce_conn, self._lock) as conn:
                 if now - self._last_prune > 60:
                     conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
                     self._last_prune = now
                 conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?)",
                              (terminal_id, nonce, now))
-            except sqlite3.IntegrityError:
-                conn.execute("ROLLBACK")
-                return False
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        except sqlite3.IntegrityError:  # seen before: a replay
+            return False
         return True
 
     def _terminal(self, conn: sqlite3.Connection, terminal_id: str) -> sqlite3.Row:
