@@ -22,6 +22,7 @@ import anyio
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -207,7 +208,9 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     signed = {"security": [{"terminalSignature": []}]}
     clerk_only = {"security": [{"clerkBasic": []}]}
 
-    def reply(status: int, text: str, replayed: bool) -> Response:
+    def once(terminal_id: str, key: str, route: str, body: BaseModel, action: Callable[[Any], Any]) -> Response:
+        """Run a state-changing call once per idempotency key; a repeat gets the stored answer."""
+        status, text, replayed = store.idempotent(terminal_id, key, route, body.model_dump_json().encode(), action)
         # Like Stripe's header: tells the client this is the answer stored for its key, as it was then.
         headers = {"Idempotent-Replayed": "true"} if replayed else None
         return Response(text, status_code=status, media_type="application/json", headers=headers)
@@ -238,9 +241,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
                          **_errors(401, 404, 409, 422)}, openapi_extra=signed,
               summary="Create an application (draft) for an item; a grid worker may act for the applicant")
     def create_application(body: m.ApplicationCreate, key: Key, terminal_id: Terminal) -> Any:
-        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/applications", body.model_dump_json().encode(),
-                                        lambda conn: store.create_application(conn, terminal_id, body))
-        return reply(status, text, replayed)
+        return once(terminal_id, key, f"POST {API}/applications", body,
+                    lambda conn: store.create_application(conn, terminal_id, body))
 
     @app.get(f"{API}/applications/{{application_id}}", tags=["applications"], response_model=m.Application,
              responses=_errors(401, 404, 422), openapi_extra=signed,
@@ -280,10 +282,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
               summary="Submit: acceptance number, and the immediate result (即办) or the promised date (承诺)")
     def submit(application_id: Annotated[str, Path(max_length=64)], body: m.SubmitRequest, key: Key,
                terminal_id: Terminal) -> Any:
-        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/applications/{application_id}/submit",
-                                        body.model_dump_json().encode(),
-                                        lambda conn: store.submit(conn, terminal_id, application_id, body))
-        return reply(status, text, replayed)
+        return once(terminal_id, key, f"POST {API}/applications/{application_id}/submit", body,
+                    lambda conn: store.submit(conn, terminal_id, application_id, body))
 
     # -- cases -----------------------------------------------------------------------------
     @app.post(f"{API}/cases/query", tags=["cases"], response_model=m.CaseStatus, responses=_errors(401, 404, 422, 429),
@@ -315,10 +315,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
               summary="Record a pickup (time, door closed again, optional photo): closes the case")
     def confirm_pickup(pickup_id: Annotated[str, Path(max_length=64)], body: m.PickupConfirm, key: Key,
                        terminal_id: Terminal) -> Any:
-        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/pickups/{pickup_id}/confirm",
-                                        body.model_dump_json().encode(),
-                                        lambda conn: store.confirm_pickup(conn, terminal_id, pickup_id, body))
-        return reply(status, text, replayed)
+        return once(terminal_id, key, f"POST {API}/pickups/{pickup_id}/confirm", body,
+                    lambda conn: store.confirm_pickup(conn, terminal_id, pickup_id, body))
 
     # -- ratings and terminals -------------------------------------------------------------
     @app.post(f"{API}/ratings", tags=["ratings"], status_code=201, response_model=m.RatingReceipt,
@@ -326,9 +324,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
                          **_errors(401, 404, 409, 422)}, openapi_extra=signed,
               summary="好差评: five levels; reasons (and a comment) with 不满意/非常不满意")
     def rate(body: m.RatingCreate, key: Key, terminal_id: Terminal) -> Any:
-        status, text, replayed = store.idempotent(terminal_id, key, f"POST {API}/ratings", body.model_dump_json().encode(),
-                                        lambda conn: store.rate(conn, terminal_id, body))
-        return reply(status, text, replayed)
+        return once(terminal_id, key, f"POST {API}/ratings", body, lambda conn: store.rate(conn, terminal_id, body))
 
     @app.post(f"{API}/terminals/{{terminal_id}}/heartbeat", tags=["terminals"], response_model=m.HeartbeatAck,
               responses=_errors(401, 403, 422), openapi_extra=signed,
