@@ -18,17 +18,7 @@ import sys
 import tempfile
 import time
 
-
-def start_xvfb() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1080x1920x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        os.environ["DISPLAY"] = ":" + pipe.readline().strip()
-    return proc
+from screens.launcher import virtual_display
 
 
 def one_run() -> tuple[float, int]:
@@ -46,17 +36,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    xvfb = start_xvfb()
-    try:
+    had_display = bool(os.environ.get("DISPLAY"))
+    with virtual_display(1080, 1920):
         one_run()  # warm the page cache; not counted
         runs = [one_run() for _ in range(args.runs)]
-    finally:
-        if xvfb:
-            xvfb.terminate()
     times = [t for t, _ in runs]
     rss = [r for _, r in runs]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"display {'Xvfb' if xvfb else os.environ.get('DISPLAY')}")
+          f"display {os.environ.get('DISPLAY') if had_display else 'Xvfb'}")
     print(f"runs: {args.runs}")
     print(f"start → first frame: median {statistics.median(times) * 1000:.0f} ms "
           f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")

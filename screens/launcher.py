@@ -94,7 +94,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
     width, height = size or (settings.display.width, settings.display.height)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _display(width, height):
+    with virtual_display(width, height):
         app = _make_app(settings, (width, height), fullscreen=True)
         result: dict[str, Path] = {}
 
@@ -139,7 +139,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
 
 
 @contextmanager
-def _display(width: int, height: int):
+def virtual_display(width: int, height: int):
     """Use $DISPLAY when there is one; otherwise run a private Xvfb for the duration."""
     if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
         yield

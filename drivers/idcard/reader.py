@@ -281,14 +281,9 @@ class Ga467Reader(IdCardReader):
         """find → select → read, trying for up to ``wait`` seconds while no card is there."""
         deadline = time.monotonic() + max(0.0, wait)
         while True:
-            with self._io:
-                if self.find_card():
-                    self.update_detail(card="present")
-                    self.select_card()
-                    card = self.read_selected()
-                    self.count("reads")
-                    self.update_detail(card="read")
-                    return card
+            card = self._poll_once()
+            if card is not None:
+                return card
             if time.monotonic() + self.poll_interval > deadline:
                 raise NoCardError("no card on the reader (place the card flat on the reader)")
             time.sleep(self.poll_interval)
@@ -345,6 +340,7 @@ class Ga467Reader(IdCardReader):
                                                               "error": str(exc)}})
 
     def _poll_once(self) -> IdCard | None:
+        """find → select → read once; None while no (new) card is on the reader."""
         with self._io:
             if not self.find_card():
                 if self.status.detail.get("card") == "present":
