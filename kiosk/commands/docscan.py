@@ -11,7 +11,7 @@ import json
 import time
 from pathlib import Path
 
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

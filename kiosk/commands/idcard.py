@@ -15,7 +15,7 @@ from drivers.base import DeviceError
 from drivers.idcard.card import CardType
 from drivers.idcard.photo import photo_for
 from drivers.idcard.reader import Ga467Reader
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.privacy import mask_address, mask_id_number, mask_name
 
 CARD_TYPE_NAMES = {

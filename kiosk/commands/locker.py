@@ -11,7 +11,7 @@ import json
 
 from drivers.base import DeviceError
 from drivers.locker.locker import SerialLocker
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

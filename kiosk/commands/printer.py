@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from drivers.base import DeviceError
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.config import DEFAULT_CONFIG_PATH, load_settings
 from kiosk.logs import setup_logging
 

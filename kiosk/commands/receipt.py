@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.receipts.layout import Target
 from kiosk.receipts.printing import KINDS, build_slip
 

@@ -13,7 +13,7 @@ import queue
 import time
 
 from drivers.base import DeviceError, State
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 from kiosk.payloads import classify
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.sim.control import SimControlClient, SimControlError, SimControlServer, default_socket_path
-from kiosk.cli import UserFacingError
+from kiosk.errors import UserFacingError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
