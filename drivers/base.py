@@ -20,9 +20,9 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable
 
-T = TypeVar("T")
+from drivers.events import Listeners, Subscription  # noqa: F401  (re-exported for drivers)
 
 log = logging.getLogger(__name__)
 
@@ -155,36 +155,6 @@ class ConnectionLost(DeviceError):
     code = "DEV-010"
 
 
-# ---------------------------------------------------------------------------------------
-# Event listeners
-
-
-class Listeners(Generic[T]):
-    """Callbacks for one kind of device event (cards, scans, doors…).
-
-    A failing listener is logged and never stops the others or the device's thread.
-    """
-
-    def __init__(self, what: str, device_name: str):
-        self.what = what
-        self.device_name = device_name
-        self._callbacks: list[Callable[[T], None]] = []
-
-    def add(self, listener: Callable[[T], None]) -> None:
-        self._callbacks.append(listener)
-
-    def remove(self, listener: Callable[[T], None]) -> None:
-        if listener in self._callbacks:
-            self._callbacks.remove(listener)
-
-    def publish(self, event: T) -> None:
-        for listener in list(self._callbacks):
-            try:
-                listener(event)
-            except Exception:
-                log.exception(f"{self.what} listener failed", extra={"fields": {"device": self.device_name}})
-
-
 class BackgroundLoop:
     """A device's worker thread (polling, reading, capturing): started by ``_enable``,
     stopped by ``_disable``/``_close``. The loop body watches ``stop_event``.
@@ -235,7 +205,7 @@ class Device:
     def __init__(self, name: str | None = None):
         self.name = name or self.device_class
         self._status = DeviceStatus(State.CLOSED)
-        self._listeners: list[Callable[[StatusEvent], None]] = []
+        self._status_listeners: Listeners[StatusEvent] = Listeners("status", self.name)
         self._lock = threading.RLock()
         self.counters: Counter[str] = Counter()
         self.is_open = False
@@ -303,24 +273,18 @@ class Device:
             return
         current = DeviceStatus(state, new_detail, error_code)
         self._status = current
-        event = StatusEvent(self.name, previous, current)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("status listener failed", extra={"fields": {"device": self.name}})
+        self._status_listeners.publish(StatusEvent(self.name, previous, current))
 
     def update_detail(self, **detail: Any) -> None:
         merged = dict(self._status.detail)
         merged.update(detail)
         self.set_status(self._status.state, merged, self._status.error_code)
 
-    def subscribe(self, listener: Callable[[StatusEvent], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[StatusEvent], None]) -> Subscription:
+        return self._status_listeners.add(listener)
 
     def unsubscribe(self, listener: Callable[[StatusEvent], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        self._status_listeners.remove(listener)
 
     def count(self, counter: str, amount: int = 1) -> None:
         self.counters[counter] += amount

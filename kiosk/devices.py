@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from drivers.base import Device, DeviceError, HealthLevel, HealthReport, State, StatusEvent
+from drivers.events import Listeners, Subscription
 from kiosk.payloads import Payload, classify
 from kiosk.status import Availability, StatusBoard
 
@@ -240,9 +241,9 @@ class DeviceManager:
         self._supervisors: dict[str, _Supervisor] = {}
         self._failed: dict[str, DeviceInfo] = {}
         self._last_reports: dict[str, HealthReport] = {}
-        self._payload_listeners: list[Callable[[Payload], None]] = []
-        self._card_listeners: list[Callable[[Any], None]] = []
-        self._door_listeners: list[Callable[[Any], None]] = []
+        self._payload_listeners: Listeners[Payload] = Listeners("payload", "devices")
+        self._card_listeners: Listeners[Any] = Listeners("card", "devices")
+        self._door_listeners: Listeners[Any] = Listeners("door", "devices")
         self._reasons = _known_reasons()
         self._lock = threading.Lock()
         self.started = False
@@ -311,9 +312,9 @@ class DeviceManager:
         if hasattr(device, "subscribe_scans"):
             device.subscribe_scans(lambda event: self.feed_payload(event))
         if hasattr(device, "subscribe_cards"):
-            device.subscribe_cards(lambda event: self._forward(self._card_listeners, event))
+            device.subscribe_cards(self._card_listeners.publish)
         if hasattr(device, "subscribe_doors"):
-            device.subscribe_doors(lambda event: self._forward(self._door_listeners, event))
+            device.subscribe_doors(self._door_listeners.publish)
 
     def stop(self) -> None:
         for supervisor in list(self._supervisors.values()):
@@ -373,14 +374,14 @@ class DeviceManager:
     def camera(self):
         return self.device("camera")
 
-    def subscribe_payloads(self, listener: Callable[[Payload], None]) -> None:
-        self._payload_listeners.append(listener)
+    def subscribe_payloads(self, listener: Callable[[Payload], None]) -> Subscription:
+        return self._payload_listeners.add(listener)
 
-    def subscribe_cards(self, listener: Callable[[Any], None]) -> None:
-        self._card_listeners.append(listener)
+    def subscribe_cards(self, listener: Callable[[Any], None]) -> Subscription:
+        return self._card_listeners.add(listener)
 
-    def subscribe_doors(self, listener: Callable[[Any], None]) -> None:
-        self._door_listeners.append(listener)
+    def subscribe_doors(self, listener: Callable[[Any], None]) -> Subscription:
+        return self._door_listeners.add(listener)
 
     def feed_payload(self, data: Any, source: str = "") -> Payload:
         """Classify a scanned payload (from any scanner) and hand it to the payload listeners."""
@@ -388,16 +389,8 @@ class DeviceManager:
         if not payload.accepted:
             log.info("scanned code rejected", extra={"fields": {"source": payload.source, "problem": payload.problem,
                                                                 "detail": payload.detail}})
-        self._forward(self._payload_listeners, payload)
+        self._payload_listeners.publish(payload)
         return payload
-
-    @staticmethod
-    def _forward(listeners: list[Callable[[Any], None]], event: Any) -> None:
-        for listener in list(listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("device event listener failed")
 
     # -- availability ------------------------------------------------------------------------------------
     def _reason(self, device_class: str, what: str) -> str:

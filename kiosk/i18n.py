@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Callable
 
+from drivers.events import Listeners, Subscription
+
 log = logging.getLogger(__name__)
 
 STRINGS_PATH = Path(__file__).resolve().parent.parent / "assets" / "i18n" / "strings.toml"
@@ -39,7 +41,7 @@ class Translator:
     def __init__(self, language: str = "zh", strings: dict[str, dict[str, str]] | None = None):
         self.strings = strings if strings is not None else load_strings()
         self.language = language if language in LANGUAGES else "zh"
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: Listeners[str] = Listeners("language")
         self._missing: set[str] = set()
 
     def tr(self, key: str, **values: object) -> str:
@@ -64,12 +66,11 @@ class Translator:
             raise ValueError(f"unsupported language {language!r}")
         if language != self.language:
             self.language = language
-            for listener in list(self._listeners):
-                listener(language)
+            self._listeners.publish(language)
 
     def toggle(self) -> str:
         self.set_language("en" if self.language == "zh" else "zh")
         return self.language
 
-    def subscribe(self, listener: Callable[[str], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[str], None]) -> Subscription:
+        return self._listeners.add(listener)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,30 @@ class Kiosk:
                 log.error("service catalogue unavailable", extra={"fields": {"error": str(exc)}})
         if self.ime is not None:
             self.ime.ensure_ready()
+
+    def wait_idle(self, timeout: float = 30.0, poll: float = 0.05) -> bool:
+        """Wait until what the residents started has finished (testers' scenarios end here).
+
+        Finished means: no print job is queued or printing (a job waiting for paper counts as
+        finished: it waits for a person), and the outbox is empty or its sender has given up
+        for now (the backend is unreachable). Returns False when ``timeout`` ran out first.
+        """
+        deadline = time.monotonic() + timeout
+        self.services_ready.wait(timeout)
+        while time.monotonic() < deadline:
+            if self._idle():
+                return True
+            time.sleep(poll)
+        return self._idle()
+
+    def _idle(self) -> bool:
+        queue = getattr(self, "print_queue", None)
+        if queue is not None and any(job.state.value in ("queued", "printing") for job in queue.pending()):
+            return False
+        backend = self.backend
+        if backend is not None and backend.outbox.pending_count() and backend.online is not False:
+            return False
+        return True
 
     def shutdown(self) -> None:
         self.session.end("shutdown")

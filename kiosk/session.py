@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from drivers.events import Listeners, Subscription
+
 log = logging.getLogger(__name__)
 
 SCRATCH_PREFIX = "kiosk-session-"
@@ -47,7 +49,7 @@ class Session:
         self._lock = threading.RLock()
         self._clock = clock
         self.scratch_root = Path(scratch_root) if scratch_root else default_scratch_root()
-        self._listeners: list[Callable[[str, str], None]] = []
+        self._listeners: Listeners = Listeners("session")
         self._reset()
 
     def _reset(self) -> None:
@@ -120,15 +122,12 @@ class Session:
             return bool(self.identity or self.values or scratch_has_files)
 
     # -- events ----------------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[str, str], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[str, str], None]) -> Subscription:
+        """``listener(event, reason)`` hears ``started``, ``identified`` and ``ended``."""
+        return self._listeners.add(listener)
 
     def _notify(self, event: str, reason: str) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event, reason)
-            except Exception:
-                log.exception("session listener failed")
+        self._listeners.publish(event, reason)
 
     # -- start-up hygiene ------------------------------------------------------------------
     def remove_leftovers(self) -> int:

@@ -10,6 +10,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from drivers.events import Listeners, Subscription
+
 
 @dataclass(frozen=True)
 class Availability:
@@ -22,15 +24,14 @@ class StatusBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[str, Availability] = {}
-        self._listeners: list[Callable[[Availability], None]] = []
+        self._listeners: Listeners[Availability] = Listeners("availability")
 
     def publish(self, item: Availability) -> None:
         with self._lock:
             changed = self._items.get(item.component) != item
             self._items[item.component] = item
         if changed:
-            for listener in list(self._listeners):
-                listener(item)
+            self._listeners.publish(item)
 
     def get(self, component: str) -> Availability:
         with self._lock:
@@ -43,5 +44,5 @@ class StatusBoard:
         with self._lock:
             return [item for name, item in sorted(self._items.items()) if name != "network"]
 
-    def subscribe(self, listener: Callable[[Availability], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[Availability], None]) -> Subscription:
+        return self._listeners.add(listener)

@@ -20,7 +20,7 @@ class HomeScreen(KioskScreen):
         grid = self.ids.tiles
         grid.clear_widgets()
         for spec in HOME_TILES:
-            tile = Tile(screen=spec.screen)
+            tile = Tile(screen=spec.screen, widget_id=f"home.{spec.screen}")
             tile.spec = spec
             tile.bind(on_release=self.open_tile)
             grid.add_widget(tile)

@@ -25,6 +25,7 @@ class Tile(ButtonBehavior, BoxLayout):
     subtitle = StringProperty("")
     screen = StringProperty("")
     disabled_reason = StringProperty("")
+    widget_id = StringProperty("")  # the scenario contract's name, e.g. "home.search"
 
 
 class StatusPill(BoxLayout):

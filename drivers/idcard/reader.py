@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HardwareError,
-                          HealthLevel, HealthReport, Listeners, NotOpenError, ProtocolError, State,
+                          HealthLevel, HealthReport, Listeners, Subscription, NotOpenError, ProtocolError, State,
                           UserActionRequired)
 from drivers.idcard import protocol as p
 from drivers.idcard.card import IdCard
@@ -88,8 +88,8 @@ class IdCardReader(Device):
         super().__init__(name)
         self._card_listeners: Listeners[CardEvent] = Listeners("card", self.name)
 
-    def subscribe_cards(self, listener: Callable[[CardEvent], None]) -> None:
-        self._card_listeners.add(listener)
+    def subscribe_cards(self, listener: Callable[[CardEvent], None]) -> Subscription:
+        return self._card_listeners.add(listener)
 
     def unsubscribe_cards(self, listener: Callable[[CardEvent], None]) -> None:
         self._card_listeners.remove(listener)

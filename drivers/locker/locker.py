@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from drivers.base import (BackgroundLoop, ChecksumError, ConnectionLost, Device, DeviceError, DeviceTimeout,
-                          HardwareError, HealthLevel, HealthReport, Listeners, NotOpenError, ProtocolError,
+                          HardwareError, HealthLevel, HealthReport, Listeners, Subscription, NotOpenError, ProtocolError,
                           State)
 from drivers.locker import protocols as lp
 from drivers.serialio import SerialLink, wire_seconds
@@ -59,8 +59,8 @@ class Locker(Device):
         super().__init__(name)
         self._door_listeners: Listeners[DoorEvent] = Listeners("door", self.name)
 
-    def subscribe_doors(self, listener: Callable[[DoorEvent], None]) -> None:
-        self._door_listeners.add(listener)
+    def subscribe_doors(self, listener: Callable[[DoorEvent], None]) -> Subscription:
+        return self._door_listeners.add(listener)
 
     def unsubscribe_doors(self, listener: Callable[[DoorEvent], None]) -> None:
         self._door_listeners.remove(listener)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from drivers.base import Device, Listeners
+from drivers.base import Device, Listeners, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,8 @@ class CodeScanner(Device):
         super().__init__(name)
         self._scan_listeners: Listeners[ScanEvent] = Listeners("scan", self.name)
 
-    def subscribe_scans(self, listener: Callable[[ScanEvent], None]) -> None:
-        self._scan_listeners.add(listener)
+    def subscribe_scans(self, listener: Callable[[ScanEvent], None]) -> Subscription:
+        return self._scan_listeners.add(listener)
 
     def unsubscribe_scans(self, listener: Callable[[ScanEvent], None]) -> None:
         self._scan_listeners.remove(listener)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from drivers.events import Listeners, Subscription
 from kiosk.backend.crypto import DecryptError, RecordCipher
 from kiosk.backend.errors import BackendError
 from kiosk.sqlite_tx import immediate_transaction
@@ -128,7 +129,7 @@ class Outbox:
         self._db_lock = threading.RLock()
         self._drain_lock = threading.Lock()
         self._recent: dict[str, Any] = {}
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: Listeners[None] = Listeners("outbox")
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._conn = self._open_checked()
 
@@ -417,16 +418,12 @@ class Outbox:
         return len(keys)
 
     # -- listeners -------------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[], None]) -> None:
+    def subscribe(self, listener: Callable[[], None]) -> Subscription:
         """``listener()`` runs (on the writing thread) whenever the queue changes."""
-        self._listeners.append(listener)
+        return self._listeners.add(listener)
 
     def _changed(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("outbox listener failed")
+        self._listeners.publish()
 
 
 class _ProcessLock:

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
+from drivers.events import Listeners, Subscription
 from kiosk import __version__
 from kiosk.backend import models as m
 from kiosk.backend.catalog_cache import CatalogCache, SyncResult
@@ -92,7 +93,7 @@ class BackendServices:
         self.catalog_sync_seconds = catalog_sync_seconds
         self.started_at = time.monotonic()
         self.online: bool | None = None
-        self._listeners: list[Callable[[bool], None]] = []
+        self._listeners: Listeners[bool] = Listeners("backend online")
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -179,20 +180,16 @@ class BackendServices:
         return self._online(self.client.heartbeat, beat)
 
     # -- online state ----------------------------------------------------------------------
-    def subscribe(self, listener: Callable[[bool], None]) -> None:
+    def subscribe(self, listener: Callable[[bool], None]) -> Subscription:
         """``listener(online)`` runs when the backend becomes reachable or unreachable."""
-        self._listeners.append(listener)
+        return self._listeners.add(listener)
 
     def _note_online(self, online: bool) -> None:
         if online == self.online:
             return
         self.online = online
         log.info("backend reachable" if online else "backend unreachable")
-        for listener in list(self._listeners):
-            try:
-                listener(online)
-            except Exception:
-                log.exception("backend listener failed")
+        self._listeners.publish(online)
         if online:
             self._wake.set()
 
