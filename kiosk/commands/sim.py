@@ -12,6 +12,10 @@ to it over its simulator control socket::
     kiosk sim clear DEVICE                      remove every fault (and plug back in)
     kiosk sim unplug DEVICE [--seconds S] | replug DEVICE
 
+The words after ``kiosk sim`` are defined once, in ``add_actions``: the command line uses
+them, and so do testers' scenarios (a ``sim:`` step), through ``parse_sim_words``. Either
+way the words become one ``SimCall`` that ``call_simulator`` sends over the socket.
+
 ``kiosk sim serve`` runs simulators without a kiosk, for pointing a driver or another
 program at them (``kiosk idcard read --port …``); it prints their port names as JSON.
 """
@@ -19,13 +23,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from drivers.sim.control import SimControlClient, SimControlError, SimControlServer, default_socket_path
 from kiosk.errors import UserFacingError
+
+
+@dataclass(frozen=True)
+class SimCall:
+    """One request to a kiosk's simulators: ``device`` (None for all), ``action``, parameters."""
+
+    device: str | None
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def words(self) -> str:
+        """A short description for people, e.g. ``idcard place card=resident``."""
+        parts = [self.device or "all", self.action] + [f"{k}={v}" for k, v in self.params.items()]
+        return " ".join(parts)
+
+
+class SimWordsError(ValueError):
+    """The words do not make a ``kiosk sim`` request; the message says what is wrong."""
+
+
+class _WordsParser(argparse.ArgumentParser):
+    """An argument parser that raises ``SimWordsError`` instead of printing and exiting."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise SimWordsError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None):  # type: ignore[override]
+        raise SimWordsError(message.strip() if message else f"{self.prog}: not a simulator request")
+
+    def print_help(self, file=None) -> None:  # -h / --help among the words
+        raise SimWordsError(f"{self.prog}: help is not a simulator request")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,18 +71,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--socket", help="control socket (default: from --config, else "
                                          f"{default_socket_path()})")
     parser.add_argument("--config", help="read the control socket from this kiosk.toml")
+    add_actions(parser)
+    parser.set_defaults(handler=_run)
+
+
+def add_actions(parser: argparse.ArgumentParser) -> None:
+    """The words after ``kiosk sim``. Each action sets ``to_call`` (namespace → ``SimCall``)."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    actions.add_parser("list", help="every simulator and its state").set_defaults(handler=_list)
+    actions.add_parser("list", help="every simulator and its state").set_defaults(
+        to_call=lambda a: SimCall(None, "list"))
     status = actions.add_parser("status", help="one simulator's state")
     status.add_argument("device")
-    status.set_defaults(handler=lambda a: _call(a, a.device, "status"))
+    status.set_defaults(to_call=lambda a: SimCall(a.device, "status"))
 
     card = actions.add_parser("card", help="place or remove a card on the simulated reader")
     card.add_argument("what", choices=("place", "remove", "list"))
     card.add_argument("key", nargs="?", help="card from the deck (see `kiosk sim card list`)")
     card.add_argument("--device", default="idcard")
-    card.set_defaults(handler=_card)
+    card.set_defaults(to_call=_card)
 
     scan = actions.add_parser("scan", help="the simulated scanner reads a code")
     scan.add_argument("payload", help="the code's text (or hex bytes with --hex)")
@@ -53,14 +97,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scan.add_argument("--terminator", choices=("cr", "lf", "crlf"), default=None)
     scan.add_argument("--hex", action="store_true", help="PAYLOAD is hex bytes, sent as they are")
     scan.add_argument("--device", default="scanner")
-    scan.set_defaults(handler=_scan)
+    scan.set_defaults(to_call=_scan)
 
     door = actions.add_parser("door", help="act on a door of the simulated locker")
     door.add_argument("what", choices=("close", "open", "put", "take"),
                       help="close: push shut; open: open with the key; put/take: an item")
     door.add_argument("door", type=int)
     door.add_argument("--device", default="locker")
-    door.set_defaults(handler=lambda a: _call(a, a.device, a.what, door=a.door))
+    door.set_defaults(to_call=lambda a: SimCall(a.device, a.what, {"door": a.door}))
 
     fault = actions.add_parser("fault", help="set (or with --off clear) a fault")
     fault.add_argument("device")
@@ -71,19 +115,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fault.add_argument("--times", type=int, help="only for the next N replies")
     fault.add_argument("--seconds", type=float, help="slow: delay; vanish: come back after this long")
     fault.add_argument("--door", type=int, help="jammed: only this door")
-    fault.set_defaults(handler=_fault)
+    fault.set_defaults(to_call=_fault)
 
     clear = actions.add_parser("clear", help="remove every fault of a simulator")
     clear.add_argument("device")
-    clear.set_defaults(handler=lambda a: _call(a, a.device, "clear"))
+    clear.set_defaults(to_call=lambda a: SimCall(a.device, "clear"))
     unplug = actions.add_parser("unplug", help="make the simulated port vanish")
     unplug.add_argument("device")
     unplug.add_argument("--seconds", type=float, help="plug back in after this long")
-    unplug.set_defaults(handler=lambda a: _call(a, a.device, "unplug",
-                                                **({"seconds": a.seconds} if a.seconds else {})))
+    unplug.set_defaults(to_call=lambda a: SimCall(a.device, "unplug",
+                                                  {"seconds": a.seconds} if a.seconds else {}))
     replug = actions.add_parser("replug", help="bring a vanished port back")
     replug.add_argument("device")
-    replug.set_defaults(handler=lambda a: _call(a, a.device, "replug"))
+    replug.set_defaults(to_call=lambda a: SimCall(a.device, "replug"))
 
     serve = actions.add_parser("serve", help="run simulators on their own until Ctrl-C")
     serve.add_argument("--idcard", nargs="?", const="", metavar="LINK", help="an ID card reader (port link)")
@@ -96,7 +140,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--items", default="", help="doors holding items, e.g. 1,2,5")
     serve.add_argument("--pickup-seconds", type=float, default=0.0,
                        help="simulated resident shuts an opened door after this long (0: never)")
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, to_call=None)
+
+
+def parse_sim_words(words: str | Sequence[str]) -> SimCall:
+    """``"card place resident"`` (the words after ``kiosk sim``) → the request they make.
+
+    Raises ``SimWordsError`` for words that ``kiosk sim`` would refuse. ``serve``, ``--socket``
+    and ``--config`` are not requests to a running kiosk and are refused too.
+    """
+    if isinstance(words, str):
+        try:
+            words = shlex.split(words)
+        except ValueError as exc:
+            raise SimWordsError(f"cannot split the words: {exc}") from None
+    if not words:
+        raise SimWordsError("say what to do, e.g. `card place resident` or `unplug scanner`")
+    parser = _WordsParser(prog="kiosk sim", add_help=False)
+    add_actions(parser)
+    args = parser.parse_args(list(words))
+    if args.to_call is None:
+        raise SimWordsError("`kiosk sim serve` runs simulators on their own; it is not a request to a kiosk")
+    return args.to_call(args)
+
+
+def call_simulator(call: SimCall, socket_path: str | Path, timeout: float = 10.0) -> dict[str, Any]:
+    """Send ``call`` to the kiosk whose control socket is ``socket_path``; its answer.
+
+    Raises ``SimControlError`` (no kiosk there, no such device, the simulator refused).
+    """
+    return SimControlClient(socket_path, timeout=timeout).call(call.device, call.action, **call.params)
 
 
 def _socket(args: argparse.Namespace) -> Path:
@@ -111,28 +184,28 @@ def _socket(args: argparse.Namespace) -> Path:
     return default_socket_path()
 
 
-def _call(args: argparse.Namespace, device: str | None, action: str, **params: Any) -> int:
+def _run(args: argparse.Namespace) -> int:
     try:
-        result = SimControlClient(_socket(args)).call(device, action, **params)
+        call = args.to_call(args)
+    except SimWordsError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    try:
+        result = call_simulator(call, _socket(args))
     except SimControlError as exc:
         raise UserFacingError(str(exc), 1) from None
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
-def _list(args: argparse.Namespace) -> int:
-    return _call(args, None, "list")
-
-
-def _card(args: argparse.Namespace) -> int:
+def _card(args: argparse.Namespace) -> SimCall:
     if args.what == "place":
         if not args.key:
-            raise UserFacingError("say which card: kiosk sim card place KEY (see kiosk sim card list)", 2)
-        return _call(args, args.device, "place", card=args.key)
-    return _call(args, args.device, "remove" if args.what == "remove" else "deck")
+            raise SimWordsError("say which card: kiosk sim card place KEY (see kiosk sim card list)")
+        return SimCall(args.device, "place", {"card": args.key})
+    return SimCall(args.device, "remove" if args.what == "remove" else "deck")
 
 
-def _scan(args: argparse.Namespace) -> int:
+def _scan(args: argparse.Namespace) -> SimCall:
     params: dict[str, Any] = {"encoding": args.encoding}
     if args.hex:
         params["hex"] = args.payload
@@ -140,10 +213,10 @@ def _scan(args: argparse.Namespace) -> int:
         params["payload"] = args.payload
     if args.terminator:
         params["terminator"] = args.terminator
-    return _call(args, args.device, "scan", **params)
+    return SimCall(args.device, "scan", params)
 
 
-def _fault(args: argparse.Namespace) -> int:
+def _fault(args: argparse.Namespace) -> SimCall:
     params: dict[str, Any] = {"fault": args.fault, "on": not args.off}
     if args.times:
         params["times"] = args.times
@@ -151,7 +224,7 @@ def _fault(args: argparse.Namespace) -> int:
         params["seconds"] = args.seconds
     if args.door is not None:
         params["door"] = args.door
-    return _call(args, args.device, "fault", **params)
+    return SimCall(args.device, "fault", params)
 
 
 def _serve(args: argparse.Namespace) -> int:
