@@ -11,7 +11,8 @@ Pages: 拼音 (letters compose pinyin; a candidate bar offers characters and wor
 with ◀ ▶), English (letters as typed, 大写 for one capital), 123 and 符号. Numeric fields
 (phone, ID number) open the digits page and stay there; the ID number field has an X key.
 All the input logic lives in the core (``kiosk.ime``): this module only draws keys and
-forwards touches.
+forwards touches. Every key and candidate carries a ``widget_id`` (``kb.key.a``, ``kb.enter``,
+``kb.candidate.1`` …) that testers' scenarios name (docs/scenarios.md).
 """
 from __future__ import annotations
 
@@ -127,13 +128,24 @@ class KioskTextInput(TextInput):
             Clock.schedule_once(lambda _dt: dock.detach_if_unfocused(self), 0)
 
 
+def key_widget_id(spec: KeySpec) -> str:
+    """The scenario contract's id of a key: ``kb.key.a``, ``kb.enter``, ``kb.page.digits`` …"""
+    if spec.action == "char":
+        return f"kb.key.{spec.value}"
+    if spec.action == "page":
+        return f"kb.page.{spec.value}"
+    return f"kb.{spec.action}"
+
+
 class KeyButton(Button):
     spec = ObjectProperty(None, allownone=True)
     style = StringProperty("char")
+    widget_id = StringProperty("")  # kb.key.a, kb.back, … (docs/scenarios.md)
 
 
 class CandidateButton(Button):
     index = NumericProperty(0)
+    widget_id = StringProperty("")  # kb.candidate.1 …
 
 
 class KioskKeyboard(BoxLayout):
@@ -217,7 +229,8 @@ class KioskKeyboard(BoxLayout):
                 label = spec.label or spec.value
                 if label.startswith("kb."):
                     label = self.enter_text if (spec.action == "enter" and self.enter_text) else tr(label)
-                button = KeyButton(text=label, spec=spec, style=spec.style, size_hint_x=spec.weight)
+                button = KeyButton(text=label, spec=spec, style=spec.style, size_hint_x=spec.weight,
+                                   widget_id=key_widget_id(spec))
                 button.bind(on_press=self._pressed, on_release=self._released)
                 line.add_widget(button)
             rows.append(line)
@@ -337,7 +350,7 @@ class KioskKeyboard(BoxLayout):
             box.clear_widgets()
             self._candidate_buttons = []
             for index in range(size):
-                button = CandidateButton(index=index)
+                button = CandidateButton(index=index, widget_id=f"kb.candidate.{index + 1}")
                 button.bind(on_release=self._chose)
                 self._candidate_buttons.append(button)
                 box.add_widget(button)

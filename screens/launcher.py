@@ -1,7 +1,9 @@
 """Start the Kivy UI: configure the window before Kivy creates it, then run the app.
 
 ``run_kiosk`` is what ``kiosk run`` and ``kiosk demo`` call; ``take_screenshot`` renders
-one screen offscreen for ``kiosk shot`` (starting a private Xvfb when there is no display).
+one screen offscreen for ``kiosk shot``; ``play_scenarios`` plays testers' scenarios for
+``kiosk scenario run``, each on a fresh kiosk. The last two start a private Xvfb when
+there is no display.
 """
 from __future__ import annotations
 
@@ -138,6 +140,51 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
     return result["path"]
 
 
+def play_scenarios(plans, reporter, simulate, watch: bool = False) -> list:
+    """Play each ``kiosk.scenario.model.Plan`` on a fresh kiosk, one after the other.
+
+    Each scenario gets its own folders and control socket (``kiosk.scenario.workdir``), a
+    new kiosk (session, devices, simulators, embedded backend) and a new ``KioskApp`` on
+    the one window of this process; the app is stopped before the next one starts.
+    ``simulate(request, socket_path)`` carries out a ``sim`` step. Returns a
+    ``FileResult`` per plan, in order; ``reporter`` prints progress as it goes. ``watch``
+    draws every frame (see ``ScenarioPlayer``).
+    """
+    from kiosk.scenario.report import FileResult
+    from kiosk.scenario.workdir import isolated
+
+    width = max(plan.settings.display.width for plan in plans)
+    height = max(plan.settings.display.height for plan in plans)
+    results = []
+    with virtual_display(width, height):
+        from screens.scenario_player import ScenarioPlayer, close_window, start_app, stop_app
+
+        for plan in plans:
+            reporter.file_started(plan.scenario, plan.config)
+            with isolated(plan.settings) as work:
+                try:
+                    app = start_app(work.settings)
+                except Exception as exc:  # a configuration that cannot run, a device that cannot be built
+                    result = FileResult(plan.scenario, error=f"the kiosk did not start: {exc}")
+                else:
+                    socket_path = work.sim_socket
+                    player = ScenarioPlayer(app, reporter, plan.shots_dir,
+                                            lambda request, path=socket_path: simulate(request, path), watch=watch)
+                    try:
+                        result = player.play(plan.scenario)
+                    except Exception as exc:  # the player itself broke: keep what it had
+                        result = player.result or FileResult(plan.scenario)
+                        result.error = f"playing stopped: {type(exc).__name__}: {exc}"
+                    try:
+                        stop_app(app)
+                    except Exception as exc:
+                        result.error = result.error or f"the kiosk did not stop cleanly: {type(exc).__name__}: {exc}"
+            reporter.file_finished(result)
+            results.append(result)
+        close_window()
+    return results
+
+
 @contextmanager
 def virtual_display(width: int, height: int):
     """Use $DISPLAY when there is one; otherwise run a private Xvfb for the duration."""
@@ -153,7 +200,7 @@ def virtual_display(width: int, height: int):
         with os.fdopen(read_fd) as pipe:
             number = pipe.readline().strip()
         if not number:
-            raise UserFacingError("could not start Xvfb for the screenshot")
+            raise UserFacingError("could not start Xvfb (a virtual screen)")
         os.environ["DISPLAY"] = f":{number}"
         yield
     finally:

@@ -7,6 +7,12 @@ Touching an item counts a click (it ranks a little higher next time) and opens
 ``GuideScreen``: conditions, materials, time limit, fees, steps, where to go, phone and
 legal basis, in large type. The search is cleared when the resident's session ends.
 
+The search field is focused (and the keyboard shown) when the screen opens, except when
+the resident comes back from a guide to the list they were reading. Actionable widgets
+carry the ``widget_id`` that testers' scenarios name (docs/scenarios.md): ``search.field``,
+``search.clear``, ``search.tab.<tab>``, ``search.result.<N>``, ``search.group.<N>``,
+``search.back_to_groups`` and ``guide.back``.
+
 Everything is computed by the core (``kiosk.catalog``); these classes only lay it out.
 """
 from __future__ import annotations
@@ -57,15 +63,18 @@ class ResultRow(ButtonBehavior, BoxLayout):
     detail = StringProperty("")
     code = StringProperty("")
     badge = StringProperty("")
+    widget_id = StringProperty("")  # search.result.N: the N-th item of the list shown
 
 
 class GroupButton(KioskButton):
     key = StringProperty("")
+    widget_id = StringProperty("")  # search.group.N, search.back_to_groups
 
 
 class TabButton(KioskButton):
     tab = StringProperty("")
     selected = BooleanProperty(False)
+    widget_id = StringProperty("")  # search.tab.<tab>
 
 
 class SearchScreen(KioskScreen):
@@ -75,6 +84,8 @@ class SearchScreen(KioskScreen):
     status_text = StringProperty("")
     result_count = NumericProperty(0)
     results = ListProperty([])
+    #: set by the guide's 返回 button: the resident goes back to the list, not to typing
+    returning_from_guide = BooleanProperty(False)
 
     def on_kv_post(self, _base):
         app = App.get_running_app()
@@ -95,6 +106,13 @@ class SearchScreen(KioskScreen):
         app = App.get_running_app()
         if self.catalog is not None and self.catalog.ready:
             app.tasks.submit(self.catalog.refresh, on_done=lambda changed: self.refresh() if changed else None)
+
+    def on_enter(self, *_args) -> None:
+        """Ready to type: focus the field (which shows the keyboard), unless the resident is
+        coming back from a guide to the list they were reading."""
+        returning, self.returning_from_guide = self.returning_from_guide, False
+        if not returning:
+            self.ids.field.focus = True
 
     # -- typing --------------------------------------------------------------------------
     def query(self) -> str:
@@ -184,8 +202,8 @@ class SearchScreen(KioskScreen):
             self.status_text = app.tr("search.found", n=len(results))
         else:
             self.status_text = app.tr("search.none", query=query) + "\n" + app.tr("search.none_tip")
-        for result in results:
-            listing.add_widget(self._row(result.item, result))
+        for number, result in enumerate(results, start=1):
+            listing.add_widget(self._row(result.item, result, number))
         self.ids.scroller.scroll_y = 1
 
     def _show_browse(self) -> None:
@@ -197,14 +215,15 @@ class SearchScreen(KioskScreen):
         self.status_text = app.tr("search.browse_prompt")
         if self.tab in ("events", "departments") and not self.group:
             groups = browser.life_events() if self.tab == "events" else browser.departments()
-            for group in groups:
+            for number, group in enumerate(groups, start=1):
                 button = GroupButton(text=app.tr("search.group", name=group.key, n=group.count), key=group.key,
-                                     kind="secondary")
+                                     kind="secondary", widget_id=f"search.group.{number}")
                 button.bind(on_release=lambda b: self.open_group(b.key))
                 listing.add_widget(button)
         else:
             if self.group:
-                back = GroupButton(text=app.tr("search.back_to_groups") + "  " + self.group, kind="secondary")
+                back = GroupButton(text=app.tr("search.back_to_groups") + "  " + self.group, kind="secondary",
+                                   widget_id="search.back_to_groups")
                 back.bind(on_release=lambda _b: self.open_group(""))
                 listing.add_widget(back)
             if self.tab == "hot":
@@ -215,11 +234,11 @@ class SearchScreen(KioskScreen):
                 items = browser.by_department(self.group)
             else:
                 items = browser.by_audience(self.tab)
-            for item in items:
-                listing.add_widget(self._row(item, None))
+            for number, item in enumerate(items, start=1):
+                listing.add_widget(self._row(item, None, number))
         self.ids.scroller.scroll_y = 1
 
-    def _row(self, item: CatalogItem, result: SearchResult | None) -> ResultRow:
+    def _row(self, item: CatalogItem, result: SearchResult | None, number: int) -> ResultRow:
         app = App.get_running_app()
         spans = result.spans if result is not None else ()
         parts = [item.department] if item.department else []
@@ -232,7 +251,8 @@ class SearchScreen(KioskScreen):
                                                   not result.spans):
             parts.append(app.tr("search.via", text=result.via))  # why an unexpected name came up
         row = ResultRow(title=highlighted(item.name, spans), detail=escape_markup(" · ".join(parts)),
-                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply and "apply" in terminal_offers() else "")
+                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply and "apply" in terminal_offers() else "",
+                        widget_id=f"search.result.{number}")
         row.bind(on_release=lambda r: self.open_item(r.code))
         return row
 
@@ -296,7 +316,10 @@ class GuideScreen(KioskScreen):
         self.ids.scroller.scroll_y = 1
 
     def back(self) -> None:
-        App.get_running_app().go("search")
+        app = App.get_running_app()
+        if app.screens.has_screen("search"):
+            app.screens.get_screen("search").returning_from_guide = True
+        app.go("search")
 
 
 class FactChip(Label):

@@ -116,7 +116,9 @@ def test_the_next_resident_starts_with_an_empty_search(search):
     driver.pump(3)
     driver.tap(driver.find(lambda w: isinstance(w, Tile) and w.screen == "search"))
     assert screen.ids.field.text == "" and screen.mode == "browse"
-    assert not KeyboardDock.find().shown
+    # the field is focused for typing, with nothing of the previous resident's composition
+    keyboard = KeyboardDock.find().keyboard
+    assert KeyboardDock.find().shown and keyboard.target is screen.ids.field and not keyboard.preedit
 
 
 def test_elderly_mode_and_english(search):
