@@ -12,6 +12,7 @@ screen names that exist (``screens``) and the parser of ``kiosk sim`` words
 """
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Collection
@@ -113,7 +114,8 @@ class _Reader:
                 raise self.fail(f"{what} has a key that is not a word", key_node)
             key = key_node.value
             if key not in allowed:
-                raise self.fail(f"unknown key {key!r} in {what}; known keys: {', '.join(allowed)}", key_node)
+                raise self.fail(f"unknown key {key!r} in {what}{_did_you_mean(key, allowed)}; known keys: "
+                                f"{', '.join(allowed)}", key_node)
             if key in fields:
                 raise self.fail(f"{key!r} is given twice in {what}", key_node)
             fields[key] = (key_node, value_node)
@@ -149,11 +151,11 @@ class _Reader:
             if value > 0 and value <= MAX_SECONDS:
                 return value
             if value > MAX_SECONDS:
-                raise self.fail(f"`{what}:` must be at most {MAX_SECONDS:g} seconds, got {node.value}", node)
-            raise self.fail(f"`{what}:` must be a positive number of seconds, got {node.value}", node)
+                raise self.fail(f"{what} must be at most {MAX_SECONDS:g} seconds, got {node.value}", node)
+            raise self.fail(f"{what} must be a positive number of seconds, got {node.value}", node)
         shown = node.value if isinstance(node, ScalarNode) and node.tag != NULL_TAG else (
             "nothing" if isinstance(node, ScalarNode) else "a list or mapping")
-        raise self.fail(f"`{what}:` must be a positive number of seconds, e.g. 1.5; got {shown!s}", node)
+        raise self.fail(f"{what} must be a positive number of seconds, e.g. 1.5; got {shown!s}", node)
 
     # -- steps ----------------------------------------------------------------------------
     def step(self, number: int, node: Node) -> Step:
@@ -163,7 +165,8 @@ class _Reader:
                             f"{', '.join(KINDS)}", node)
         for key_node, _value in node.value:
             if isinstance(key_node, ScalarNode) and key_node.value not in KINDS and key_node.value != "timeout":
-                raise self.fail(f"step {number}: unknown step kind {key_node.value!r}; kinds: {', '.join(KINDS)}"
+                raise self.fail(f"step {number}: unknown step kind {key_node.value!r}"
+                                f"{_did_you_mean(key_node.value, KINDS + ('timeout',))}; kinds: {', '.join(KINDS)}"
                                 " (and `timeout:` on a waiting step)", key_node)
         fields = self.mapping(node, KINDS + ("timeout",), f"step {number}")
         kinds = [key for key in fields if key != "timeout"]
@@ -179,7 +182,7 @@ class _Reader:
             if kind not in WAITING_KINDS:
                 raise self.fail(f"step {number}: `{kind}` does not wait, so it takes no `timeout:` (only "
                                 f"{', '.join(WAITING_KINDS)} do)", fields["timeout"][0])
-            timeout = self.seconds(fields["timeout"][1], "timeout")
+            timeout = self.seconds(fields["timeout"][1], f"step {number}: `timeout:`")
         value, parsed = getattr(self, f"step_{kind}")(number, value_node)
         return Step(number=number, line=line, kind=kind, value=value, timeout=timeout, parsed=parsed)
 
@@ -245,4 +248,9 @@ class _Reader:
         return value, None
 
     def step_wait(self, number: int, node: Node):
-        return self.seconds(node, "wait"), None
+        return self.seconds(node, f"step {number}: `wait:`"), None
+
+
+def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
