@@ -33,6 +33,7 @@ from kiosk.scenario.report import Failure, FileResult, Reporter
 READY_TIMEOUT = 120.0    # devices, backend, catalogue and pinyin input started before step 1
 IDLE_TIMEOUT = 30.0      # print jobs and outbox finished after the last step
 TAP_HOLD = 0.05          # seconds a finger rests on the glass (a Button shows "down" this long)
+REACH = 0.15             # seconds from seeing a target to touching it: updates already due land first
 _finger_ids = itertools.count(1)
 
 
@@ -276,8 +277,16 @@ class ScenarioPlayer:
         self.poll(step.wait_seconds, f"the {name} screen", probe)
         return ""
 
+    def reach(self, find: Callable[[float], Any], timeout: float):
+        """Find a target, let a finger's moment pass, and find it again where it is now (a list
+        that was about to be rebuilt has been rebuilt by then)."""
+        started = time.monotonic()
+        find(timeout)
+        self.run_for(REACH)
+        return find(max(0.0, timeout - (time.monotonic() - started)))
+
     def do_tap(self, step: Step) -> str:
-        self.tap_seen(self.find_by_id(step.value, step.wait_seconds))
+        self.tap_seen(self.reach(lambda timeout: self.find_by_id(step.value, timeout), step.wait_seconds))
         return ""
 
     def do_tap_text(self, step: Step) -> str:
@@ -302,7 +311,8 @@ class ScenarioPlayer:
             if hidden_text:
                 return f"\"{needle}\" is in {hidden_text[0].description()}, which is out of sight"
             return f"nothing on screen shows \"{needle}\""
-        target = self.poll(step.wait_seconds, f"something to touch that shows \"{needle}\"", probe)
+        target = self.reach(lambda timeout: self.poll(timeout, f"something to touch that shows \"{needle}\"", probe),
+                            step.wait_seconds)
         self.tap_seen(target)
         return f"tapped {target.description()}"
 
@@ -382,13 +392,16 @@ class ScenarioPlayer:
             if ime is None or ime.ready:
                 return True
             return f"the pinyin input is unavailable: {ime.error}" if ime.error else "the pinyin input is still loading"
-        for key in step.parsed:
+        for position, key in enumerate(step.parsed, start=1):
             if key.action == "char" and keyboard.page == "pinyin" and "a" <= key.value <= "z":
                 self.poll(step.wait_seconds, "the pinyin input method ready", ime_ready)
-            self.press(keyboard, key, step)
+            try:
+                self.press(keyboard, key)
+            except StepFailed as failed:
+                raise StepFailed(f"{failed.expected} (key {position} of the step)", failed.found) from None
         return ""
 
-    def press(self, keyboard, key: Key, step: Step) -> None:
+    def press(self, keyboard, key: Key) -> None:
         from screens.keyboard import KeySpec, key_widget_id
         from screens.scenario_view import View
 

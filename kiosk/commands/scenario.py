@@ -128,6 +128,7 @@ def _print_problems(problems: list[Exception], as_json: bool) -> int:
     for problem in problems:
         prefix = "configuration error: " if isinstance(problem, ConfigError) else ""
         print(f"kiosk scenario: {prefix}{problem}", file=sys.stderr)
+    print(f"kiosk scenario: {len(problems)} problem(s); nothing was played", file=sys.stderr)
     return 2
 
 

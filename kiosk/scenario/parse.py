@@ -79,7 +79,12 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "not valid YAML"
-            context = f" ({exc.context})" if exc.context and exc.problem else ""
+            context = ""
+            if exc.context and exc.problem:
+                context = f" ({exc.context}"
+                if exc.context_mark is not None and mark is not None and exc.context_mark.line != mark.line:
+                    context += f" that starts on line {exc.context_mark.line + 1}"
+                context += ")"
             raise ScenarioError(self.path, f"YAML syntax error: {problem}{context}",
                                 mark.line + 1 if mark is not None else None) from None
         except yaml.YAMLError as exc:
