@@ -69,14 +69,23 @@ def start_app(settings: Settings):
 
 
 def stop_app(app) -> None:
-    """Stop ``app`` (its kiosk shuts down) and leave the window empty for the next one."""
+    """Stop ``app`` (its kiosk shuts down) and leave the window empty for the next one.
+
+    The app's last deliveries (the session's end, the devices going away) run while it is
+    still the running app, so nothing of it reaches the next scenario's app."""
     from kivy.app import App
     from kivy.base import EventLoop
     from kivy.core.window import Window
     from kivy.lang.parser import global_idmap
 
     try:
+        for root in Window.children[:]:
+            for widget in root.walk(restrict=True):
+                if getattr(widget, "focus", False) is True:
+                    widget.focus = False
+        frame(2)
         app.dispatch("on_stop")
+        frame(3)
     finally:
         for child in Window.children[:]:
             Window.remove_widget(child)
@@ -87,6 +96,27 @@ def stop_app(app) -> None:
                     getattr(post_processor, attribute).clear()
         App._running_app = None
         object.__setattr__(global_idmap["app"], "_obj", None)  # kv's `app` proxy caches the app
+
+
+def frame(count: int = 1, draw: bool = False) -> None:
+    """Run ``count`` frames of the running app: clock, input, layout, and drawing if asked.
+
+    Without ``draw`` this is ``EventLoop.idle()`` without its last part (drawing and swapping
+    the window's picture, which costs a software-rendered kiosk window almost half a second):
+    everything the kiosk does still happens, frame by frame."""
+    from kivy.base import EventLoop
+    from kivy.clock import Clock
+    from kivy.lang import Builder
+
+    for _ in range(count):
+        if draw:
+            EventLoop.idle()
+            continue
+        Clock.tick()
+        EventLoop.dispatch_input()
+        Builder.sync()
+        Clock.tick_draw()
+        Builder.sync()
 
 
 def close_window() -> None:
@@ -113,24 +143,7 @@ class ScenarioPlayer:
 
     # -- time ----------------------------------------------------------------------------
     def pump(self, frames: int = 1) -> None:
-        """Run ``frames`` frames of the app: clock, input, layout, and drawing when watched.
-
-        Without a watcher this is ``EventLoop.idle()`` without its last part (drawing and
-        swapping the window's picture, which costs a software-rendered kiosk window almost
-        half a second a frame): everything the kiosk does still happens, frame by frame."""
-        from kivy.base import EventLoop
-        from kivy.clock import Clock
-        from kivy.lang import Builder
-
-        for _ in range(frames):
-            if self.watch:
-                EventLoop.idle()
-                continue
-            Clock.tick()
-            EventLoop.dispatch_input()
-            Builder.sync()
-            Clock.tick_draw()
-            Builder.sync()
+        frame(frames, draw=self.watch)
 
     def run_for(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -343,6 +356,10 @@ class ScenarioPlayer:
         kiosk = self.app.kiosk
         self.poll(30.0, "the kiosk's simulators running",
                   lambda: True if kiosk.services_ready.is_set() else "the kiosk's devices are still starting")
+        devices = kiosk.devices
+        if devices is None or getattr(devices, "control", None) is None:
+            raise StepFailed(f"the simulators to do `{step.value}`",
+                             "this kiosk's configuration simulates no devices (driver = \"simulator\")")
         try:
             self.simulate(step.parsed)
         except Exception as exc:
