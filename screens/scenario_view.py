@@ -69,7 +69,6 @@ class Seen:
     visible: Rect | None           # the part that shows; None when hidden
     hidden_because: str            # "" when visible
     text: str = ""                 # its own text as read ("" when it shows none)
-    depth: int = 0
     actionable_parent: "Seen | None" = None
     texts_inside: list[str] = field(default_factory=list)  # actionable: its own and its children's visible texts
     all_texts_inside: list[str] = field(default_factory=list)  # the same, shown or not
@@ -131,7 +130,7 @@ def survey() -> list[Seen]:
     window: Rect = (0.0, 0.0, float(Window.width), float(Window.height))
     found: list[Seen] = []
 
-    def walk(widget: Widget, opacity: float, clip: Rect | None, depth: int, owner: Seen | None) -> None:
+    def walk(widget: Widget, opacity: float, clip: Rect | None, scrolled: bool, owner: Seen | None) -> None:
         opacity *= widget.opacity
         box = _box(widget)
         visible, why = None, ""
@@ -142,8 +141,8 @@ def survey() -> list[Seen]:
         else:
             visible = _intersect(box, clip)
             if visible is None:
-                why = "outside the window" if _intersect(box, window) is None else "scrolled out of view"
-        seen = Seen(widget, box, visible, why, depth=depth, actionable_parent=owner)
+                why = "scrolled out of view" if scrolled else "outside the window"
+        seen = Seen(widget, box, visible, why, actionable_parent=owner)
         text = _own_text(widget)
         if visible is not None:
             seen.text = text
@@ -156,12 +155,13 @@ def survey() -> list[Seen]:
             if seen.text:
                 holder.texts_inside.append(text)
             holder = holder.actionable_parent
-        inner = _intersect(clip, box) if isinstance(widget, StencilView) else clip
+        stencil = isinstance(widget, StencilView)  # a ScrollView's viewport clips what is inside
+        inner = _intersect(clip, box) if stencil else clip
         for child in reversed(widget.children):
-            walk(child, opacity, inner, depth + 1, owner)
+            walk(child, opacity, inner, scrolled or stencil, owner)
 
     for root in reversed(Window.children):
-        walk(root, 1.0, window, 0, None)
+        walk(root, 1.0, window, False, None)
     return found
 
 
