@@ -1,10 +1,11 @@
 """Play a scenario's steps against a real KioskApp, frame by frame, as a person would.
 
-The player drives the app's event loop itself (``EventLoop.idle()``, one frame at a time,
-the way ``tests/screens`` does), so a step can wait for the screen while the kiosk keeps
-running: clocks tick, device events arrive, searches finish. It touches the window with
-real touch events (down, then up, at the centre of what shows of a widget) and reads the
-window through ``screens.scenario_view``.
+The player drives the app's event loop itself, one frame at a time (``frame``: what
+``EventLoop.idle()`` does, without drawing unless a picture is taken or ``--watch`` asks),
+so a step can wait for the screen while the kiosk keeps running: clocks tick, device
+events arrive, searches finish. It touches the window with real touch events (down, a
+moment, up, at the centre of what shows of a widget) and reads the window through
+``screens.scenario_view``.
 
 ``start_app(settings)`` builds a ``KioskApp`` the way ``kiosk demo`` does (devices and
 backend started in the background), ``ScenarioPlayer(app, …).play(scenario)`` plays the
@@ -249,9 +250,8 @@ class ScenarioPlayer:
 
         finger = _finger(x, y)
         EventLoop.post_dispatch_input("begin", finger)
-        self.pump(1)
-        EventLoop.post_dispatch_input("end", finger)
         self.run_for(TAP_HOLD)
+        EventLoop.post_dispatch_input("end", finger)
         self.pump(2)
 
     def tap_seen(self, seen) -> None:
