@@ -370,7 +370,11 @@ class ScenarioPlayer:
     def do_shot(self, step: Step) -> str:
         from kivy.core.window import Window
 
-        target = self.picture(step.value)
+        try:
+            target = self.picture(step.value)
+        except OSError as exc:
+            raise StepFailed(f"a picture in {self.shots_dir / step.value}",
+                             f"cannot write it: {exc.strerror or exc}") from None
         if target is None:
             raise StepFailed(f"a picture in {self.shots_dir / step.value}", "the window could not be read")
         return str(target)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kiosk.commands.sim import call_simulator, parse_sim_words
 from kiosk.config import DEMO_CONFIG_PATH, ConfigError, load_settings
+from kiosk.errors import UserFacingError
 from kiosk.logs import setup_logging
 from kiosk.scenario.model import Plan, Scenario, ScenarioError
 from kiosk.scenario.parse import load_scenario
@@ -96,10 +97,16 @@ def _shots_dirs(scenarios: list[Scenario], shots: str | None) -> list[Path]:
     """Where each scenario's pictures go: DIR/<stem>/, by default <scenario folder>/shots/<stem>/."""
     out, used = [], set()
     temporary: Path | None = None
+    if shots:
+        chosen = Path(shots).expanduser().resolve()
+        if chosen.exists() and not chosen.is_dir():
+            raise UserFacingError(f"--shots {shots}: that is a file; give a folder for the pictures", 2)
+        if not _writable(chosen):
+            raise UserFacingError(f"--shots {shots}: cannot write there; give a folder you can write to", 2)
     for scenario in scenarios:
         stem = scenario.path.stem
         if shots:
-            base = Path(shots).expanduser().resolve()
+            base = chosen
         else:
             base = scenario.path.parent / "shots"
             if not _writable(base):

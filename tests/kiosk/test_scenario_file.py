@@ -185,3 +185,11 @@ def test_a_broken_configuration_is_exit_2_naming_the_scenario_line(tmp_path, cap
     assert f"{scenario}, line 2: its configuration cannot be used" in err and "broken.toml, line 2" in err
     assert kiosk_main(["scenario", "run", str(tmp_path / "missing.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_shots_folder_that_is_a_file_is_exit_2(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nsteps:\n  - shot: a.png\n", encoding="utf-8")
+    (tmp_path / "taken").write_text("")
+    assert kiosk_main(["scenario", "run", str(scenario), "--shots", str(tmp_path / "taken")]) == 2
+    assert "give a folder" in capsys.readouterr().err
