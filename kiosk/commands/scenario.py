@@ -143,12 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     read, problems = read_scenarios(args.files, args.config)
     if problems:
         return _print_problems(problems, args.json)
-    first_settings = read[0][2]
-    if args.verbose:
-        setup_logging(first_settings.logging.level, "text")
-    else:
-        setup_logging("ERROR", "text")
     shots = _shots_dirs([scenario for scenario, _c, _s in read], args.shots)
+    first_settings = read[0][2]
+    setup_logging(first_settings.logging.level if args.verbose else "ERROR", "text")
     plans = [Plan(scenario, settings, config, folder)
              for (scenario, config, settings), folder in zip(read, shots)]
     reporter = Reporter(sys.stderr if args.json else sys.stdout)

@@ -118,7 +118,7 @@ def test_the_next_resident_starts_with_an_empty_search(search):
     assert screen.ids.field.text == "" and screen.mode == "browse"
     # the field is focused for typing, with nothing of the previous resident's composition
     keyboard = KeyboardDock.find().keyboard
-    assert KeyboardDock.find().shown and keyboard.target is screen.ids.field and not keyboard.preedit
+    assert KeyboardDock.find().shown and keyboard.target is screen.ids.field.__self__ and not keyboard.preedit
 
 
 def test_elderly_mode_and_english(search):
