@@ -140,7 +140,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
     return result["path"]
 
 
-def play_scenarios(plans, reporter, simulate, watch: bool = False) -> list:
+def play_scenarios(plans, reporter, simulate, watch: bool = False, private_display: bool = False) -> list:
     """Play each ``kiosk.scenario.model.Plan`` on a fresh kiosk, one after the other.
 
     Each scenario gets its own folders and control socket (``kiosk.scenario.workdir``), a
@@ -148,7 +148,8 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False) -> list:
     the one window of this process; the app is stopped before the next one starts.
     ``simulate(request, socket_path)`` carries out a ``sim`` step. Returns a
     ``FileResult`` per plan, in order; ``reporter`` prints progress as it goes. ``watch``
-    draws every frame (see ``ScenarioPlayer``).
+    draws every frame (see ``ScenarioPlayer``); ``private_display`` plays on a private Xvfb
+    even when there is a display.
     """
     from kiosk.scenario.report import FileResult
     from kiosk.scenario.workdir import isolated
@@ -156,7 +157,7 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False) -> list:
     width = max(plan.settings.display.width for plan in plans)
     height = max(plan.settings.display.height for plan in plans)
     results = []
-    with virtual_display(width, height):
+    with virtual_display(width, height, private=private_display):
         from screens.scenario_player import ScenarioPlayer, close_window, start_app, stop_app
 
         for plan in plans:
@@ -186,11 +187,15 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False) -> list:
 
 
 @contextmanager
-def virtual_display(width: int, height: int):
-    """Use $DISPLAY when there is one; otherwise run a private Xvfb for the duration."""
-    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
+def virtual_display(width: int, height: int, private: bool = False):
+    """Use $DISPLAY when there is one; otherwise (or with ``private``) run a private Xvfb
+    for the duration."""
+    if (os.environ.get("DISPLAY") and not private) or not shutil.which("Xvfb"):
+        if private:
+            raise UserFacingError("a private virtual screen needs Xvfb (apt-get install xvfb)", 2)
         yield
         return
+    previous = os.environ.get("DISPLAY")
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24",
                              "-nolisten", "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
@@ -204,7 +209,10 @@ def virtual_display(width: int, height: int):
         os.environ["DISPLAY"] = f":{number}"
         yield
     finally:
-        os.environ.pop("DISPLAY", None)
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
         proc.terminate()
         try:
             proc.wait(5)

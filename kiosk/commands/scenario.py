@@ -2,7 +2,8 @@
 
 ``run`` reads every file and its configuration first (a problem in any of them: exit 2,
 naming the file and line, nothing is played), then plays them one after the other, each
-on a fresh kiosk in this process, headless (a private Xvfb when there is no display).
+on a fresh kiosk in this process, headless (a private Xvfb when there is no display, or
+with ``--xvfb``).
 It prints a line per step and a summary, or with ``--json`` one JSON document. Exit 0
 when every step of every file passed, 1 when a step failed (each file stops at its first
 failing step; the other files still run). ``check`` only reads the files.
@@ -47,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--watch", action="store_true", help="draw every frame, to watch the run on a display "
                                                           "(slower; by default the window is drawn only for "
                                                           "pictures)")
+    run.add_argument("--xvfb", action="store_true", help="play on a private virtual screen (Xvfb) even when "
+                                                         "there is a display")
     run.set_defaults(handler=_run)
     check = actions.add_parser("check", help="read scenario files and report problems, without playing them")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -151,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
     reporter = Reporter(sys.stderr if args.json else sys.stdout)
     from screens.launcher import play_scenarios
 
-    results = play_scenarios(plans, reporter, call_simulator, watch=args.watch)
+    results = play_scenarios(plans, reporter, call_simulator, watch=args.watch, private_display=args.xvfb)
     reporter.summary(results)
     if args.json:
         print(json.dumps(results_json(results), ensure_ascii=False, indent=2))
