@@ -3,10 +3,10 @@
 ``run`` reads every file and its configuration first (a problem in any of them: exit 2,
 naming the file and line, nothing is played), then plays them one after the other, each
 on a fresh kiosk in this process, headless (a private Xvfb when there is no display, or
-with ``--xvfb``).
-It prints a line per step and a summary, or with ``--json`` one JSON document. Exit 0
-when every step of every file passed, 1 when a step failed (each file stops at its first
-failing step; the other files still run). ``check`` only reads the files.
+with ``--xvfb``). It prints a line per step and a summary, or with ``--json`` one JSON
+document. Exit 0 when every step of every file passed, 1 when a step failed (each file
+stops at its first failing step; the other files still run). ``check`` only reads the
+files.
 
 The Kivy UI is imported lazily, only by ``run`` (``screens.launcher.play_scenarios``).
 """
