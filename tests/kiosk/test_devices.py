@@ -12,7 +12,8 @@ from drivers.base import Device, HealthLevel, HealthReport
 from drivers.locker.locker import LockJammed
 from kiosk.cli import main as kiosk_main
 from kiosk.config import DEMO_CONFIG_PATH, load_settings, parse_settings
-from kiosk.devices import DeviceManager, card_problem_key, register_driver
+from kiosk.devices import DeviceManager, card_problem_key
+from kiosk.runtime import device_plans
 from kiosk.i18n import load_strings
 from kiosk.status import StatusBoard
 
@@ -47,7 +48,7 @@ def start_manager(short_dir):
         board = StatusBoard()
         changes = []
         board.subscribe(changes.append)
-        manager = DeviceManager(settings.devices, board, sim_dir=short_dir,
+        manager = DeviceManager(settings.devices, board, device_plans(settings), sim_dir=short_dir,
                                 control_socket=os.path.join(short_dir, "s.sock")).start()
         managers.append(manager)
         return manager, board, changes
@@ -224,12 +225,12 @@ class FakePrinter(Device):
         return HealthReport(self.name, level, True, "ok")
 
 
-def test_other_device_classes_plug_in_with_a_factory(short_dir):
-    from kiosk.devices import Built
+def test_the_manager_builds_whatever_the_composition_root_planned(short_dir):
+    from kiosk.devices import Built, DevicePlan
 
-    register_driver("printer", "fake", lambda name, section, context: Built(FakePrinter(name)))
+    plan = DevicePlan("printer", "fake", "", lambda context: Built(FakePrinter("printer")))
     board = StatusBoard()
-    manager = DeviceManager(DevicesWithPrinter(), board, sim_dir=short_dir).start()
+    manager = DeviceManager(DevicesWithPrinter(), board, [plan], sim_dir=short_dir).start()
     try:
         wait_for(lambda: board.is_available("printer"))
         assert isinstance(manager.device("printer"), FakePrinter)
