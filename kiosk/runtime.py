@@ -17,20 +17,29 @@ input method and the journeys' flows, and wires them together. The UI receives t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
+from kiosk.flows.agent import AgentFlow
+from kiosk.flows.identify import IdentifyFlow
+from kiosk.flows.inputs import InputRouter
+from kiosk.flows.staff_call import StaffCallFlow
 from kiosk.i18n import Translator
 from kiosk.ime.service import ImeService
 from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
 from kiosk.status import Availability, StatusBoard
+from kiosk.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kiosk.receipts.jobs import PrintQueue
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +58,22 @@ class Kiosk:
     startup_error: Exception | None = None
     catalog: CatalogService | None = None
     ime: ImeService | None = None
+    #: where placed cards and scanned codes go: the journey that claimed them last
+    inputs: InputRouter | None = None
+    #: the kiosk-wide sign-in, listening from start to shutdown
+    identify: IdentifyFlow | None = None
+    staff_call: StaffCallFlow | None = None
+    #: receipts wait here until the printer confirms them (None without a printer)
+    print_queue: PrintQueue | None = None
+    #: runs the flows' slow work (backend calls) off the device and UI threads
+    tasks: TaskRunner | None = None
+    today: Callable[[], dt.date] = dt.date.today
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
             if start_devices and self.devices is not None:
                 self.devices.start()
+                self._attach_print_queue()
             if start_backend:
                 self.backend = _build_backend(self.settings, self.status, self.devices)
                 self._attach_catalog_source()
@@ -76,6 +96,27 @@ class Kiosk:
         thread = threading.Thread(target=run, name="kiosk-start", daemon=True)
         thread.start()
         return thread
+
+    def _attach_print_queue(self) -> None:
+        printer = self.devices.printer if self.devices is not None else None
+        if printer is not None:
+            from kiosk.receipts.jobs import PrintQueue
+
+            self.print_queue = PrintQueue(printer)
+            printer.subscribe(self.print_queue.on_printer_status)
+
+    # -- journeys ------------------------------------------------------------------------------
+    def background(self, work: Callable[[], None]) -> None:
+        """Run a flow's slow step on a worker thread."""
+        self.tasks.submit(work)
+
+    def backend_services(self) -> Any | None:
+        """The backend services once started (flows ask at the moment they need them)."""
+        return self.backend
+
+    def new_agent_flow(self) -> AgentFlow:
+        """A 代办 journey, started: it holds the card reader and the codes until it ends."""
+        return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
@@ -124,6 +165,13 @@ class Kiosk:
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
+        for flow in (self.identify, self.staff_call):
+            if flow is not None:
+                flow.end()
+        if self.inputs is not None:
+            self.inputs.close()
+        if self.tasks is not None:
+            self.tasks.shutdown()
         self.services_ready.wait(30)
         if self.devices is not None:
             self.devices.stop()
@@ -146,7 +194,12 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     catalog = CatalogService.from_settings(settings)
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                  devices=devices, catalog=catalog, ime=ime)
+                  devices=devices, catalog=catalog, ime=ime, inputs=InputRouter(devices),
+                  tasks=TaskRunner(lambda callback: callback(), max_workers=2, name="kiosk-flow"))
+    # listening before the devices start: a card already on the reader signs its holder in
+    kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
+                                  kiosk.today).start()
+    kiosk.staff_call = StaffCallFlow(kiosk.backend_services, kiosk.background)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
