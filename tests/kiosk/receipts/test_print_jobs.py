@@ -90,7 +90,7 @@ def test_printer_back_online_retries_by_itself():
     job = queue.submit("test", build_slip("test", Target(80)).data)
     assert job.message_key == "receipt.cover_open"
     done = threading.Event()
-    queue.on_change = lambda changed: done.set() if changed.state is JobState.PRINTED else None
+    queue.subscribe(lambda changed: done.set() if changed.state is JobState.PRINTED else None)
     simulator.set_cover(False)
     printer.refresh_status()  # the device manager's periodic poll
     assert done.wait(5)
