@@ -29,10 +29,29 @@ class Theme:
     primary_text = rgba("#FFFFFF")
     accent = rgba("#C8102E")
     ok = rgba("#1B7F3B")
+    ok_dark = rgba("#14532D")
+    bad_surface = rgba("#FEE2E2")
+    bad_dark = rgba("#7F1D1D")
     warn = rgba("#B45309")
     bad = rgba("#B91C1C")
     unknown = rgba("#6B7280")
     overlay = rgba("#000000", 0.72)
+
+    disabled_surface = rgba("#E5E7EB")
+    disabled_text = rgba("#4B5563")
+
+    def button_colours(self, kind: str, down: bool, disabled: bool):
+        """(background, text, border) of a ``KioskButton`` of ``kind``; text contrast ≥ 4.5:1 in every case."""
+        none = (0, 0, 0, 0)
+        if disabled:
+            return self.disabled_surface, self.disabled_text, none
+        if kind == "secondary":
+            return (rgba("#DBEAFE") if down else self.surface), self.primary, self.primary
+        if kind == "signout":
+            return (rgba("#FFFFFF", 0.30) if down else rgba("#FFFFFF", 0.16)), self.primary_text, self.primary_text
+        if kind in ("call", "danger"):
+            return (rgba("#8F0D24") if down else self.accent), self.primary_text, none
+        return (self.primary_dark if down else self.primary), self.primary_text, none
 
     def px(self, value: float) -> float:
         return round(value * self.scale * (1.25 if self.elderly else 1.0))
@@ -49,6 +68,10 @@ class Theme:
     @property
     def font_huge(self) -> float: return self.px(160)
     # touch targets and spacing
+    @property
+    def min_touch(self) -> float:
+        """The smallest touch target: 90 px on a 1080-px-wide screen, more in elderly mode."""
+        return self.px(90)
     @property
     def button_height(self) -> float: return max(60.0, self.px(104))
     @property
