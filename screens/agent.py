@@ -78,8 +78,9 @@ class AgentScreen(KioskScreen):
     def _show(self, panel_name: str | None) -> None:
         holder = self.ids.panel_holder
         holder.clear_widgets()
-        self.panel = getattr(Factory, panel_name)(screen=self) if panel_name else None
+        self.panel = getattr(Factory, panel_name)() if panel_name else None
         if self.panel is not None:
+            self.panel.screen = self
             holder.add_widget(self.panel)
             focus = getattr(self.panel, "first_field", None)
             if focus is not None:

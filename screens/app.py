@@ -175,7 +175,11 @@ class KioskApp(App):
 
     def _on_session(self, event: str, reason: str) -> None:
         self._update_banner()
-        if event == "ended":
+        if event == "ended" and self.root is not None:
+            self.root.ids.toast.hide()  # the last resident's message is not for the next one
+        if event == "ended" and not self.kiosk.session.active:
+            # (a session already started again since the end was announced belongs to someone
+            # who is using the kiosk right now: leave their screen and settings alone)
             # the next resident starts with the terminal's own defaults
             display = self.kiosk.settings.display
             self.set_language(display.language)

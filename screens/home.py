@@ -26,7 +26,17 @@ class HomeScreen(KioskScreen):
         app = App.get_running_app()
         self.build_tiles()
         app.bind(tr=lambda *_: self.refresh(), signed_in=lambda *_: self.refresh())
+        self._subscription = None
+
+    def on_pre_enter(self, *_args) -> None:
+        app = App.get_running_app()
         self._subscription = app.kiosk.status.subscribe(lambda _item: kivy_deliver(self.refresh))
+        self.refresh()
+
+    def on_leave(self, *_args) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+            self._subscription = None
 
     def build_tiles(self) -> None:
         grid = self.ids.tiles
@@ -40,6 +50,8 @@ class HomeScreen(KioskScreen):
 
     def refresh(self) -> None:
         app = App.get_running_app()
+        if app is None:
+            return
         kiosk = app.kiosk
         for tile in self.ids.tiles.children:
             spec = tile.spec

@@ -1,8 +1,10 @@
 """Sizes and colours of the kiosk's visual style, in normal and elderly (长辈模式) mode.
 
 All sizes are pixels for a 1080-px-wide portrait screen and scale with the screen's
-shorter side, so a 1920×1080 landscape kiosk looks the same. Elderly mode enlarges type
-and touch targets (never below 60 px high) and keeps the same strong contrast.
+shorter side, so a 1920×1080 landscape kiosk looks the same. No text is smaller than 32 px
+and no touch target smaller than 90 × 90 px; elderly mode enlarges everything by
+``ELDERLY_FACTOR`` (text ≥ 43 px, primary buttons ≥ 140 px high) and keeps the same strong
+contrast. ``screens.accessibility`` measures this on the drawn screens.
 """
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, floa
     hex_colour = hex_colour.lstrip("#")
     r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
     return (r, g, b, alpha)
+
+
+ELDERLY_FACTOR = 1.35
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class Theme:
         return (self.primary_dark if down else self.primary), self.primary_text, none
 
     def px(self, value: float) -> float:
-        return round(value * self.scale * (1.25 if self.elderly else 1.0))
+        return round(value * self.scale * (ELDERLY_FACTOR if self.elderly else 1.0))
 
     # type
     @property
@@ -64,7 +69,9 @@ class Theme:
     @property
     def font_body(self) -> float: return self.px(32)
     @property
-    def font_small(self) -> float: return self.px(26)
+    def font_small(self) -> float:
+        """Secondary text: set apart by colour and weight, never by a size below body text."""
+        return self.px(32)
     @property
     def font_huge(self) -> float: return self.px(160)
     # touch targets and spacing
