@@ -7,17 +7,17 @@ same whether it was scanned or photographed.
 
 A QR code's byte mode carries no reliable charset: most Chinese payloads are UTF-8 without an
 ECI marker, some older systems write GB18030 (GBK), and zbar guesses Shift-JIS for many short
-UTF-8 strings and returns mojibake ('河易办' → '豐ｳ譏灘萱'), which scanners built on zbar
-send on as UTF-8. A wrong text must never come out as a success, so when the bytes could
+UTF-8 strings and returns mojibake ('河易办' → '豐ｳ譏灘萱'), which a reader built on zbar
+passes on as UTF-8. A wrong text must never come out as a success, so when the bytes could
 mean two things the decoder refuses. ``decode_code_text(raw)`` applies these rules in order:
 
 1. no bytes, or only a UTF-8 byte-order mark: refused as ``empty``; after a byte-order mark
    only rule 3 applies (the mark is dropped);
 2. ASCII is ASCII;
-3. valid UTF-8 is UTF-8 — unless it is zbar's Shift-JIS
-   mojibake: text that, written back as Shift-JIS, is valid UTF-8 again with non-ASCII
-   characters in it. That text is returned when it is common Chinese (below) (encoding
-   ``"utf-8 (shift-jis repaired)"``); otherwise the payload is refused as ``undecodable``;
+3. valid UTF-8 is UTF-8 — unless it is zbar's Shift-JIS mojibake: text that, written back
+   as Shift-JIS, is valid UTF-8 again with non-ASCII characters in it. Then that UTF-8 text
+   is returned if it is common Chinese (see below; encoding ``"utf-8 (shift-jis repaired)"``),
+   and otherwise the payload is refused as ``undecodable``;
 4. bytes that are not UTF-8 are GB18030 only with evidence: they decode as GB18030 and every
    non-ASCII character is common Chinese;
 5. anything else is refused as ``undecodable``;
@@ -29,6 +29,8 @@ mean two things the decoder refuses. ``decode_code_text(raw)`` applies these rul
 GB 2312 (the 6,763 everyday hanzi and its symbols) or is CJK / full-width punctuation. Rarer
 characters (䶮, 喆) therefore come through in UTF-8 codes only.
 
+Only the bytes count: a decoder's own conversion (zxing-cpp's text, an ECI marker) is not
+used, so a code that declares another charset (ISO 8859-1, Shift-JIS) is refused for now.
 The charset rules are the functions in ``CHARSET_RULES``, tried in order; the first whose
 charset the bytes are written in decides. A new rule (an ECI marker, Shift-JIS payloads) is one
 more function there.
