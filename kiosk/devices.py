@@ -283,10 +283,8 @@ class DeviceManager:
         return self.control
 
     def _wire(self, name: str, device: Device) -> None:
-        if hasattr(device, "add_callback"):  # the camera's code scanner: (text, format)
-            device.add_callback(lambda text, _format: self.feed_payload(text, source="camera"))
-        if hasattr(device, "subscribe_scans"):
-            device.subscribe_scans(lambda event: self.feed_payload(event))
+        if hasattr(device, "subscribe_scans"):  # every code scanner: serial, HID, camera
+            device.subscribe_scans(self.feed_payload)
         if hasattr(device, "subscribe_cards"):
             device.subscribe_cards(self._card_listeners.publish)
         if hasattr(device, "subscribe_doors"):

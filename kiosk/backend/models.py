@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
+from drivers.idcard.codes import gb11643_valid
+
 # ---------------------------------------------------------------------------------------
 # Shared bits
 
@@ -153,24 +155,6 @@ class CatalogPage(ContractModel):
 
 IdType = Literal["resident_id", "hk_macao_permit", "taiwan_permit", "foreign_permanent", "passport"]
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def resident_id_is_valid(number: str) -> bool:
-    """GB 11643 check: 17 digits, a check character, and a plausible birth date."""
-    if not re.fullmatch(r"\d{17}[\dX]", number):
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
-    if _ID_CHECK[total % 11] != number[17]:
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return True
-
-
 class Person(ContractModel):
     """The applicant (or holder) as read from an ID card or typed in."""
 
@@ -187,7 +171,7 @@ class Person(ContractModel):
 
     @model_validator(mode="after")
     def _check_id(self) -> "Person":
-        if self.id_type == "resident_id" and not resident_id_is_valid(self.id_number):
+        if self.id_type == "resident_id" and not gb11643_valid(self.id_number):
             raise ValueError("id_number is not a valid resident ID number (check digit or birth date)")
         if self.id_type != "resident_id" and not re.fullmatch(r"[A-Z0-9]{5,32}", self.id_number):
             raise ValueError("id_number may contain letters and digits only")

@@ -318,7 +318,7 @@ def test_camera_with_code_scanning_feeds_the_payload_parser(start_manager):
     manager.subscribe_payloads(payloads.append)
     wait_for(lambda: board.is_available("camera") and board.is_available("camera_scanner"), timeout=15)
     wait_for(lambda: payloads, timeout=15)
-    assert payloads[0].source == "camera"
+    assert payloads[0].source == "camera_scanner"  # the scanner device that read it, as for serial scanners
     assert manager.camera is manager.device("camera")
 
 
