@@ -425,7 +425,9 @@ def _camera(name: str, section: Any, context: BuildContext, _settings: Settings)
         from drivers.camera.scanner import CameraCodeScanner
         from kiosk.vision.codes import read_codes
 
-        scanner = CameraCodeScanner(camera, lambda image: read_codes(image, mode="frame"), name=f"{name}_scanner")
+        # refused codes too, so that a resident holding up an unreadable code is told so
+        scanner = CameraCodeScanner(camera, lambda image: read_codes(image, mode="frame", refused=True),
+                                    name=f"{name}_scanner")
         built.companions.append((f"{name}_scanner", Built(scanner)))
     return built
 
