@@ -40,13 +40,15 @@ class Kiosk:
     startup_error: Exception | None = None
     catalog: CatalogService | None = None
     ime: ImeService | None = None
+    #: the entry layer's settings → EmbeddedBackend, called when [backend] embedded = true
+    embed_backend: Any | None = None
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
             if start_devices and self.devices is not None:
                 self.devices.start()
             if start_backend:
-                self.backend = _build_backend(self.settings, self.status, self.devices)
+                self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
         finally:
             self.services_ready.set()
@@ -125,7 +127,7 @@ class Kiosk:
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
-                background: bool = False) -> Kiosk:
+                background: bool = False, embed_backend: Any | None = None) -> Kiosk:
     """Assemble the kiosk; start its devices and backend now, or on a thread with ``background``."""
     check_backend_settings(settings)  # a bad [backend] stops the start here, not later on a thread
     session = Session(settings.session.scratch_dir or None)
@@ -137,7 +139,7 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     catalog = CatalogService.from_settings(settings)
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                  devices=devices, catalog=catalog, ime=ime)
+                  devices=devices, catalog=catalog, ime=ime, embed_backend=embed_backend)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
@@ -169,14 +171,15 @@ def check_backend_settings(settings: Settings) -> None:
         raise ConfigError(settings.source, str(exc), key="backend.terminal_key_file") from None
 
 
-def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager):
+def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager, embed_backend: Any = None):
     if not (settings.backend.embedded or settings.backend.url):
         status.publish(Availability("network", None, "status.network_not_configured"))
         return None
     from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
 
     try:
-        backend = build_backend(settings, health_source=health_from_devices(devices))
+        embedded = embed_backend(settings) if settings.backend.embedded and embed_backend else None
+        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded)
     except BackendConfigError as exc:
         devices.stop()
         raise ConfigError(settings.source, str(exc), key="backend") from None

@@ -25,9 +25,9 @@ from PIL import Image
 from kiosk.backend import models as m
 from kiosk.backend.client import BackendClient
 from kiosk.backend.signing import generate_key, parse_key
-from kiosk.refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file
-from kiosk.refbackend.server import RunningBackend, start_embedded
-from kiosk.refbackend.store import ReferenceStore
+from refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file
+from refbackend.server import RunningBackend, start_embedded
+from refbackend.store import ReferenceStore
 
 TERMINAL_ID = "HK-TEST-001"
 

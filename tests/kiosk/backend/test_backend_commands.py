@@ -84,7 +84,7 @@ def test_add_terminal_creates_a_key_and_registers_it(tmp_path):
     db, key_file = tmp_path / "b.sqlite3", tmp_path / "k" / "t.key"
     assert main(["backend", "add-terminal", "--db", str(db), "--id", "HK-LH-001", "--key-file", str(key_file),
                  "--name", "六合街道 1号机", "--doors", "16"]) == 0
-    from kiosk.refbackend.store import ReferenceStore
+    from refbackend.store import ReferenceStore
 
     store = ReferenceStore(db)
     assert store.terminal_key("HK-LH-001") == read_key_file(key_file)

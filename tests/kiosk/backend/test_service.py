@@ -6,20 +6,23 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from backend_support import FaultProxy, jpeg_page, person, pick_item, required_pages, settings_for
 from kiosk.backend import models as m
 from kiosk.backend.service import BackendConfigError, Delivered, Queued, build_backend
 from kiosk.config import DEMO_CONFIG_PATH, load_settings, parse_settings
+from refbackend.embed import start_for_settings
 
 
 def test_the_demo_config_starts_an_embedded_backend_and_leaves_nothing_behind(tmp_path, caplog):
     settings = load_settings(DEMO_CONFIG_PATH)
     assert settings.backend.embedded
     with caplog.at_level(logging.WARNING):
-        services = build_backend(settings)
+        services = build_backend(settings, embedded=start_for_settings(settings))
     try:
         assert services.client.base_url.startswith("http://127.0.0.1:")
+        assert services.embedded.url == services.client.base_url
         assert "/clerk" in caplog.text
         result = services.sync_catalog()
         assert result.ok and len(services.catalog) >= 150
@@ -28,9 +31,28 @@ def test_the_demo_config_starts_an_embedded_backend_and_leaves_nothing_behind(tm
                                               required_pages(item, jpeg_page(30 * 1024)))
         assert isinstance(outcome, Delivered)
         state_dir = Path(services.outbox.path).parent
+        url = services.embedded.url
     finally:
         services.stop()
     assert not state_dir.exists()
+    with pytest.raises(requests.ConnectionError):  # the embedded backend stopped with the services
+        requests.get(url + "/healthz", timeout=2)
+
+
+def test_an_embedded_configuration_without_an_embedded_backend_is_refused_plainly():
+    settings = load_settings(DEMO_CONFIG_PATH)
+    with pytest.raises(BackendConfigError, match=r"embedded = true, but no embedded backend was started"):
+        build_backend(settings)
+
+
+def test_the_embedded_backend_stops_when_assembling_fails(tmp_path):
+    settings = load_settings(DEMO_CONFIG_PATH, {"backend.embedded_db": str(tmp_path / "demo.sqlite3"),
+                                                "backend.outbox_key_file": str(tmp_path)})  # a folder: unusable
+    embedded = start_for_settings(settings)
+    with pytest.raises(Exception):
+        build_backend(settings, embedded=embedded)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(embedded.url + "/healthz", timeout=2)
 
 
 def test_a_kiosk_without_backend_settings_is_told_what_to_set():
@@ -131,12 +153,14 @@ def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
 
 
 
-def test_the_embedded_backend_knows_the_lockers_doors():
+def test_the_embedded_backend_knows_the_terminal_and_its_lockers_doors():
     settings = load_settings(DEMO_CONFIG_PATH)
-    services = build_backend(settings)
+    services = build_backend(settings, embedded=start_for_settings(settings))
     try:
-        (terminal,) = services.embedded.store.terminals()
-        assert terminal.terminal_id == settings.terminal.id
+        answer = requests.get(services.embedded.url + "/api/v1/clerk/terminals", timeout=10,
+                              auth=("clerk", services.embedded.clerk_password))
+        (terminal,) = [m.TerminalInfo.model_validate(t) for t in answer.json()]
+        assert (terminal.terminal_id, terminal.name) == (settings.terminal.id, settings.terminal.name)
         assert terminal.doors == settings.devices.locker.doors
     finally:
         services.stop()
