@@ -87,7 +87,8 @@ _STAFF_CALLS_SCRIPT = """
     document.title = (calls.length ? "【" + calls.length + " 个呼叫】" : "") + "办件列表";
   }
   function poll() {
-    fetch("/api/v1/clerk/staff-calls?state=open", {credentials: "same-origin", cache: "no-store"})
+    // location.origin: a page opened as http://clerk:…@host/clerk must not fetch with the password in the URL
+    fetch(location.origin + "/api/v1/clerk/staff-calls?state=open", {credentials: "same-origin", cache: "no-store"})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { if (data) { draw(data.calls); } })
       .catch(function () {});
