@@ -124,12 +124,24 @@ def test_every_outcome_has_words_for_the_resident_in_both_languages():
     outcomes = [Delivered("k", None), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
                 Refused("k", "whatever", "x", []), BackendUnavailable("x"), BackendAuthError("x", code="clock_skew"),
                 BackendNotFound("x", code="case_not_found"), BackendNotFound("x"),
-                BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused")]
+                BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused"),
+                BackendNotFound("x", code="identity_code_unknown"), BackendRejected("x", code="identity_code_expired"),
+                BackendNotFound("x", code="unknown_staff"), BackendRejected("x", code="wrong_pin", attempts_left=3),
+                BackendRejected("x", code="pin_locked", retry_after_seconds=61)]
     keys = {message_key(outcome) for outcome in outcomes}
     assert "backend.queued" in keys and "backend.case_not_found" in keys
     for key in keys:
         assert strings[key]["zh"] and strings[key]["en"], key
     assert strings["backend.queued"]["zh"] == "已保存，网络恢复后自动提交"
+    from kiosk.backend.outcomes import message_values
+    from kiosk.i18n import Translator
+
+    for language in ("zh", "en"):
+        for outcome in outcomes:  # every text gets the values it needs
+            assert "{" not in Translator(language).tr(message_key(outcome), **message_values(outcome))
+    locked = BackendRejected("x", code="pin_locked", retry_after_seconds=61)
+    assert Translator("en").tr(message_key(locked), **message_values(locked)) == \
+        "Too many wrong PINs. Locked: please try again in 2 minutes"
 
 
 def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
