@@ -2,9 +2,9 @@
 
 Flows call ``message_key(outcome_or_error)`` and show ``translator(key, number=...)``; the
 technician's detail (error codes, statuses) stays in the log and never reaches the screen.
-``message_values(error)`` gives the values some of these texts need: ``backend.staff_wrong_pin``
-takes ``attempts_left`` ("PIN 错误，还可尝试 3 次"), ``backend.staff_pin_locked`` takes
-``minutes`` (rounded up).
+``message_values(outcome_or_error)`` gives the values some of these texts need:
+``backend.submitted`` takes ``number``, ``backend.staff_wrong_pin`` ``attempts_left``
+("PIN 错误，还可尝试 3 次"), ``backend.staff_pin_locked`` ``minutes`` (rounded up).
 """
 from __future__ import annotations
 
@@ -48,9 +48,13 @@ def message_key(outcome: object) -> str:
     return "backend.refused"
 
 
-def message_values(outcome: object) -> dict[str, int]:
-    """The values for ``translator(message_key(outcome), **message_values(outcome))``."""
-    values: dict[str, int] = {}
+def message_values(outcome: object) -> dict[str, object]:
+    """The values for ``translator(message_key(outcome), **message_values(outcome))``: ``number``
+    (a delivered submission's acceptance number), ``attempts_left``, ``minutes``."""
+    values: dict[str, object] = {}
+    number = getattr(getattr(outcome, "result", None), "acceptance_number", None)
+    if number:
+        values["number"] = number
     attempts_left = getattr(outcome, "attempts_left", None)
     if attempts_left is not None:
         values["attempts_left"] = int(attempts_left)

@@ -121,7 +121,8 @@ def test_every_outcome_has_words_for_the_resident_in_both_languages():
     from kiosk.i18n import load_strings
 
     strings = load_strings()
-    outcomes = [Delivered("k", None), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
+    submitted = m.SubmitResult.model_construct(acceptance_number="370503-20260612-000123")
+    outcomes = [Delivered("k", submitted), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
                 Refused("k", "whatever", "x", []), BackendUnavailable("x"), BackendAuthError("x", code="clock_skew"),
                 BackendNotFound("x", code="case_not_found"), BackendNotFound("x"),
                 BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused"),
