@@ -2,8 +2,8 @@
 
 ``BackendServices`` ties together the client, the outbox, the catalogue cache and a
 background sender. State-changing calls (submit an application, rate, confirm a pickup,
-call the staff) always go through the outbox: written first, then sent at once on the caller's worker
-thread. The caller gets one of three outcomes:
+call the staff) always go through the outbox: written first, then sent at once on the
+caller's worker thread. The caller gets one of three outcomes:
 
 - ``Delivered(result)``: the backend took it (an acceptance number, a rating receipt…);
 - ``Queued(key)``: stored, will be sent automatically — the UI says "已保存，网络恢复后自动提交"
