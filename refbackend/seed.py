@@ -11,6 +11,7 @@ editing the JSON file can find it; nothing is loaded until every entry is valid.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -118,7 +119,7 @@ def load_people_file(path: Path | str = DEMO_PEOPLE_PATH) -> DemoPeople:
         except ValidationError as exc:
             raise PeopleFileError(f"{where}: {_problem(exc)}") from None
         pin = entry.get("pin")
-        if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
+        if not (isinstance(pin, str) and re.fullmatch(r"[0-9]{6}", pin)):
             raise PeopleFileError(f"{where}: pin must be 6 digits, as text")
         workers.append(SeedWorker(worker, pin, staff_code, id_number))
     identities: list[SeedIdentity] = []

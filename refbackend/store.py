@@ -812,7 +812,7 @@ class ReferenceStore:
     def register_grid_worker(self, worker: m.GridWorker, pin: str, staff_code: str | None = None,
                              id_number: str | None = None) -> None:
         """Add or update a grid worker with a new PIN (6 digits); unlocks the worker."""
-        if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
+        if not (isinstance(pin, str) and re.fullmatch(r"[0-9]{6}", pin)):
             raise ValueError("a grid worker's PIN is 6 digits")
         if staff_code is not None and not re.fullmatch(m.STAFF_CODE_PATTERN, staff_code):
             raise ValueError("a staff code is HYBSTAFF: followed by 8–64 letters, digits, _ or -")

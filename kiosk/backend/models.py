@@ -239,7 +239,7 @@ class ResolvedIdentity(ContractModel):
 # Grid workers (网格员) signing in for 代办
 
 STAFF_CODE_PATTERN = r"^HYBSTAFF:[A-Za-z0-9_-]{8,64}$"
-STAFF_CARD_PATTERN = r"^\d{17}[\dXx]$"
+STAFF_CARD_PATTERN = r"^[0-9]{17}[0-9Xx]$"
 PIN_ATTEMPTS = 5
 PIN_LOCK_SECONDS = 15 * 60
 
@@ -248,7 +248,7 @@ class StaffCredential(ContractModel):
     kind: Literal["staff_code", "id_card"] = Field(
         description="staff_code: the text of the worker's staff QR code; id_card: the ID number read from the "
                     "worker's own ID card, which serves as the staff card")
-    value: str = Field(pattern=r"^(HYBSTAFF:[A-Za-z0-9_-]{8,64}|\d{17}[\dXx])$", repr=False)
+    value: str = Field(pattern=r"^(HYBSTAFF:[A-Za-z0-9_-]{8,64}|[0-9]{17}[0-9Xx])$", repr=False)
 
     @model_validator(mode="after")
     def _value_fits_kind(self) -> "StaffCredential":
@@ -263,7 +263,7 @@ class StaffSignIn(ContractModel):
     """A grid worker's credential and PIN. The terminal never stores or logs either."""
 
     credential: StaffCredential
-    pin: str = Field(pattern=r"^\d{6}$", repr=False, description="the worker's 6-digit PIN")
+    pin: str = Field(pattern=r"^[0-9]{6}$", repr=False, description="the worker's 6-digit PIN")
 
 
 # ---------------------------------------------------------------------------------------

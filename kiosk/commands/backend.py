@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import secrets
 import sys
 import time
@@ -229,7 +230,7 @@ def _add_worker(args: argparse.Namespace) -> int:
         pin = getpass.getpass("PIN (6 digits): ")
         if getpass.getpass("the same PIN again: ") != pin:
             raise UserFacingError("the two PINs differ; nothing was changed", 2)
-    if not (len(pin) == 6 and pin.isdigit()):
+    if not re.fullmatch(r"[0-9]{6}", pin):
         raise UserFacingError("the PIN must be exactly 6 digits; nothing was changed", 2)
     store = ReferenceStore(args.db)
     try:

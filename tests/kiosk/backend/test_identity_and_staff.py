@@ -152,6 +152,8 @@ def test_a_sign_in_is_never_repeated_by_the_client(backend):
 def test_malformed_credentials_and_pins_are_not_sent(client):
     for kind, value, pin in (("staff_code", DEMO_STAFF_CARD, DEMO_PIN), ("id_card", DEMO_STAFF_CODE, DEMO_PIN),
                              ("staff_code", DEMO_STAFF_CODE, "12345"), ("staff_code", DEMO_STAFF_CODE, "12345a"),
+                             ("staff_code", DEMO_STAFF_CODE, "١٢٣٤٥٦"),  # digits, but not 0–9
+                             ("id_card", "３７０５０３１９８８１１２３００２６", DEMO_PIN),  # full-width digits
                              ("badge", DEMO_STAFF_CODE, DEMO_PIN)):
         with pytest.raises(ValidationError) as caught:
             client.staff_sign_in(kind, value, pin)
