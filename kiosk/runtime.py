@@ -58,6 +58,8 @@ class Kiosk:
     startup_error: Exception | None = None
     catalog: CatalogService | None = None
     ime: ImeService | None = None
+    #: the entry layer's settings → EmbeddedBackend, called when [backend] embedded = true
+    embed_backend: Callable[[Settings], Any] | None = None
     #: where placed cards and scanned codes go: the journey that claimed them last
     inputs: InputRouter | None = None
     #: the kiosk-wide sign-in, listening from start to shutdown
@@ -75,7 +77,7 @@ class Kiosk:
                 self.devices.start()
                 self._attach_print_queue()
             if start_backend:
-                self.backend = _build_backend(self.settings, self.status, self.devices)
+                self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
         finally:
             self.services_ready.set()
@@ -182,7 +184,7 @@ class Kiosk:
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
-                background: bool = False) -> Kiosk:
+                background: bool = False, embed_backend: Any | None = None) -> Kiosk:
     """Assemble the kiosk; start its devices and backend now, or on a thread with ``background``."""
     check_backend_settings(settings)  # a bad [backend] stops the start here, not later on a thread
     session = Session(settings.session.scratch_dir or None)
@@ -195,7 +197,8 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
                   devices=devices, catalog=catalog, ime=ime, inputs=InputRouter(devices),
-                  tasks=TaskRunner(lambda callback: callback(), max_workers=2, name="kiosk-flow"))
+                  tasks=TaskRunner(lambda callback: callback(), max_workers=2, name="kiosk-flow"),
+                  embed_backend=embed_backend)
     # listening before the devices start: a card already on the reader signs its holder in
     kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
                                   kiosk.today).start()
@@ -231,14 +234,15 @@ def check_backend_settings(settings: Settings) -> None:
         raise ConfigError(settings.source, str(exc), key="backend.terminal_key_file") from None
 
 
-def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager):
+def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager, embed_backend: Any = None):
     if not (settings.backend.embedded or settings.backend.url):
         status.publish(Availability("network", None, "status.network_not_configured"))
         return None
     from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
 
     try:
-        backend = build_backend(settings, health_source=health_from_devices(devices))
+        embedded = embed_backend(settings) if settings.backend.embedded and embed_backend else None
+        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded)
     except BackendConfigError as exc:
         devices.stop()
         raise ConfigError(settings.source, str(exc), key="backend") from None

@@ -258,12 +258,13 @@ def test_card_problems_map_to_what_the_resident_should_do():
 
 def test_the_demo_configuration_runs_every_device_simulated(short_dir):
     from kiosk.runtime import build_kiosk
+    from refbackend.embed import start_for_settings
 
     overrides = {"devices.sim_control": os.path.join(short_dir, "demo.sock")}
     for name in ("idcard", "scanner", "locker"):
         overrides[f"devices.{name}.port"] = os.path.join(short_dir, name)
     settings = load_settings(DEMO_CONFIG_PATH, overrides)
-    kiosk = build_kiosk(settings)
+    kiosk = build_kiosk(settings, embed_backend=start_for_settings)
     try:
         wait_for(lambda: all(kiosk.status.is_available(n) for n in ("idcard", "scanner", "locker")))
         assert {info.driver for info in kiosk.devices.describe()} == {"simulator"}

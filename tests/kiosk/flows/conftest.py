@@ -100,18 +100,10 @@ def backend():
     return FakeBackend()
 
 
-def _scan_real(text: str):
+def scan(text: str):
     return classify(text.encode("utf-8"), "scanner")
 
 
 def run_now(work):
     work()
 
-
-def scan(text: str):  # TEMPORARY until the classifier knows identity and staff codes
-    from kiosk.payloads import Payload
-    if text.startswith("HYBID:"):
-        return Payload("identity_code", text, text, source="scanner")
-    if text.startswith("HYBSTAFF:"):
-        return Payload("staff_code", text, text, source="scanner")
-    return _scan_real(text)
