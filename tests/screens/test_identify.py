@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+from screens.widgets import KioskButton
+
 
 
 def wait_until(driver, condition, seconds: float = 8.0) -> bool:
@@ -63,3 +65,12 @@ def test_a_card_already_on_the_reader_at_start_signs_in(start_app):
     driver = start_app()  # fresh app; put the card down before the reader's first poll is read
     driver.app.kiosk.devices.simulator("idcard").place("resident-young")
     assert wait_until(driver, lambda: any("张*涵，您好" in t for t in driver.texts()))
+
+
+def test_call_staff_from_any_screen_reaches_the_backend(kiosk_app):
+    assert wait_until(kiosk_app, lambda: kiosk_app.app.kiosk.backend is not None)
+    kiosk_app.tap(by_id(kiosk_app, "home.help"))
+    kiosk_app.tap(by_id(kiosk_app, "nav.call_staff"))
+    assert wait_until(kiosk_app, lambda: any("已通知工作人员" in t for t in kiosk_app.texts()))
+    button = by_id(kiosk_app, "nav.call_staff")
+    assert isinstance(button, KioskButton) and button.text == "已呼叫工作人员"
