@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both set up everything they need on a
 # fresh Debian 12 machine (as root, or with sudo): Debian packages where missing, a
-# .venv with the project installed editable with its dev extras.
+# .venv with the project installed editable with its dev, hid and refbackend extras.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -37,7 +37,7 @@ system-packages:
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e ".[dev,hid]"
+	$(VENV)/bin/python -m pip install -q -e ".[dev,hid,refbackend]"
 	@touch $(STAMP)
 
 screenshots: setup

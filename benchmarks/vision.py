@@ -29,7 +29,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from drivers.camera import scene  # noqa: E402
-from kiosk.vision.code_text import looks_like_mojibake  # noqa: E402
+from drivers.codetext import looks_like_mojibake  # noqa: E402
 from kiosk.vision.codes import read_codes  # noqa: E402
 from kiosk.vision.detect import detect_document  # noqa: E402
 from kiosk.vision.enhance import enhance  # noqa: E402

@@ -1,10 +1,9 @@
-"""The device manager: builds each configured device, keeps it alive, and says what is usable.
+"""The device manager: builds the devices the composition root planned, keeps them alive, and
+says what is usable.
 
-For every ``[devices.<class>]`` section whose ``driver`` is not ``"none"`` the manager looks
-up a factory registered for (class, driver) — ``register_driver("idcard", "ga467", factory)``
-— builds the device (and, for ``driver = "simulator"``, starts the simulator on a
-pseudo-terminal in this process and points the real driver at it), then hands it to a
-supervisor thread that:
+It gets one ``DevicePlan`` per configured device from the composition root
+(``kiosk.runtime.device_plans``: the only place that decides real driver, simulator or none),
+builds each one, then hands it to a supervisor thread that:
 
 - opens and enables it; if that fails, tries again after 0.5 s, 1 s, 2 s … up to
   ``reopen_max_seconds`` (exponential backoff), so an unplugged reader comes back by itself;
@@ -15,20 +14,14 @@ supervisor thread that:
   translation key the UI can show a resident (``device.<class>.unavailable``, or a more
   specific one such as ``device.locker.door_left_open``).
 
-Only explicit configuration chooses a simulator: a real device that cannot be opened stays
-unavailable; it never falls back to a simulation. Other device classes (printer, camera)
-plug in by registering their factories and adding a ``[devices.<class>]`` section with a
-``driver`` key; the manager picks up every such section.
-
 Scanned codes from any scanner go through ``kiosk.payloads.classify`` and reach listeners
-registered with ``subscribe_payloads``; ``feed_payload`` lets a camera scanner feed the same
-path. ID cards and door events are forwarded from the devices to ``subscribe_cards`` and
-``subscribe_doors`` listeners. Listeners run on device threads: UI code hops to its own
-thread (``screens.ui_thread``).
+registered with ``subscribe_payloads``; ``feed_payload`` lets other code feed the same path.
+ID cards and door events are forwarded from the devices to ``subscribe_cards`` and
+``subscribe_doors`` listeners. Every ``subscribe_*`` returns a ``Subscription``. Listeners run
+on device threads: UI code hops to its own thread (``screens.ui_thread``).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import tempfile
@@ -72,22 +65,19 @@ class BuildContext:
         return port or str(self.sim_dir / name)
 
 
-Factory = Callable[[str, Any, BuildContext], Built]
-_DRIVERS: dict[str, dict[str, Factory]] = {}
+@dataclass(frozen=True)
+class DevicePlan:
+    """What the composition root decided for one device: its driver and how to build it.
 
-
-def register_driver(device_class: str, driver: str, factory: Factory) -> None:
-    """Make ``driver = "<driver>"`` in ``[devices.<device_class>]`` build devices with ``factory``.
-
-    ``factory(name, section, context)`` gets the device's name, its settings section and a
-    ``BuildContext``, and returns a ``Built``. Raise ``ValueError`` for a configuration the
-    driver cannot use; the message reaches the log and the technician's device summary.
+    ``build(context)`` returns a ``Built``; it raises ``ValueError`` (or ``OSError``,
+    ``DeviceError``) for a configuration that cannot work: the message reaches the log and
+    the technician's device summary, and the device is shown unavailable.
     """
-    _DRIVERS.setdefault(device_class, {})[driver] = factory
 
-
-def registered_drivers(device_class: str) -> list[str]:
-    return sorted(_DRIVERS.get(device_class, {}))
+    name: str
+    driver: str
+    port: str
+    build: Callable[[BuildContext], Built]
 
 
 def default_sim_dir() -> Path:
@@ -230,10 +220,13 @@ class _Supervisor:
 
 
 class DeviceManager:
-    def __init__(self, settings: Any, status: StatusBoard, *, sim_dir: str | Path | None = None,
-                 control_socket: str | Path | None = None, terminal_id: str = ""):
-        """``settings`` is the ``[devices]`` section (``kiosk.config.DevicesSettings``)."""
+    def __init__(self, settings: Any, status: StatusBoard, plans: list[DevicePlan] | None = None, *,
+                 sim_dir: str | Path | None = None, control_socket: str | Path | None = None,
+                 terminal_id: str = ""):
+        """``settings`` is the ``[devices]`` section (``kiosk.config.DevicesSettings``: health and
+        reopen timing, the simulator control socket); ``plans`` come from the composition root."""
         self.settings = settings
+        self.plans = list(plans or [])
         self.status = status
         self.context = BuildContext(Path(sim_dir) if sim_dir else default_sim_dir(), terminal_id)
         self.control_path = control_socket or getattr(settings, "sim_control", "") or None
@@ -249,35 +242,18 @@ class DeviceManager:
         self.started = False
 
     # -- building ----------------------------------------------------------------------------------
-    def sections(self) -> list[tuple[str, Any]]:
-        """(name, section) of every device section that names a driver."""
-        found = []
-        for f in dataclasses.fields(self.settings):
-            section = getattr(self.settings, f.name)
-            if dataclasses.is_dataclass(section) and hasattr(section, "driver"):
-                found.append((f.name, section))
-        return found
-
     def start(self) -> "DeviceManager":
         if self.started:
             return self
         self.started = True
-        for name, section in self.sections():
-            if section.driver == "none":
-                continue
-            factory = _DRIVERS.get(name, {}).get(section.driver)
-            if factory is None:
-                self._build_failed(name, section.driver, getattr(section, "port", ""),
-                                   f"no driver {section.driver!r} for {name} "
-                                   f"(registered: {', '.join(registered_drivers(name)) or 'none'})")
-                continue
+        for plan in self.plans:
             try:
-                built = factory(name, section, self.context)
+                built = plan.build(self.context)
             except (ValueError, OSError, DeviceError) as exc:
-                self._build_failed(name, section.driver, getattr(section, "port", ""), str(exc))
+                self._build_failed(plan.name, plan.driver, plan.port, str(exc))
                 continue
-            for part_name, part in [(name, built)] + built.companions:
-                self._supervise(part_name, section.driver, part)
+            for part_name, part in [(plan.name, built)] + built.companions:
+                self._supervise(part_name, plan.driver, part)
         return self
 
     def _supervise(self, name: str, driver: str, built: Built) -> None:
@@ -307,10 +283,8 @@ class DeviceManager:
         return self.control
 
     def _wire(self, name: str, device: Device) -> None:
-        if hasattr(device, "add_callback"):  # the camera's code scanner: (text, format)
-            device.add_callback(lambda text, _format: self.feed_payload(text, source="camera"))
-        if hasattr(device, "subscribe_scans"):
-            device.subscribe_scans(lambda event: self.feed_payload(event))
+        if hasattr(device, "subscribe_scans"):  # every code scanner: serial, HID, camera
+            device.subscribe_scans(self.feed_payload)
         if hasattr(device, "subscribe_cards"):
             device.subscribe_cards(self._card_listeners.publish)
         if hasattr(device, "subscribe_doors"):
@@ -450,153 +424,3 @@ def card_problem_key(error: Exception | None) -> str:
     if isinstance(error, CardReadError) or getattr(error, "code", "") in ("DEV-004", "DEV-005"):
         return "idcard.read_failed"
     return "device.idcard.unavailable"
-
-
-# ---------------------------------------------------------------------------------------
-# Factories for the device classes built in this package
-
-
-def _faults(simulator: Any, text: str) -> None:
-    try:
-        simulator.apply_fault_list(text)
-    except Exception as exc:
-        simulator.stop()
-        raise ValueError(f"simulator_faults: {exc}") from None
-
-
-def _idcard_ga467(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.idcard.reader import Ga467Reader
-
-    return Built(Ga467Reader(section.port, section.baud, name=name, timeout=section.timeout_seconds,
-                             poll_interval=section.poll_seconds, read_fingerprint=section.read_fingerprint))
-
-
-def _idcard_simulator(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.idcard.reader import Ga467Reader
-    from drivers.idcard.simulator import Ga467Simulator
-    from drivers.sim.base import SimulatorError
-
-    try:
-        simulator = Ga467Simulator(name, link=context.sim_port(section, name), baud=section.baud,
-                                   deck=section.simulator_deck or None, card=section.simulator_card or None)
-    except SimulatorError as exc:
-        raise ValueError(str(exc)) from None
-    _faults(simulator, section.simulator_faults)
-    simulator.start()
-    reader = Ga467Reader(simulator.path, section.baud, name=name, timeout=section.timeout_seconds,
-                         poll_interval=section.poll_seconds, read_fingerprint=section.read_fingerprint)
-    return Built(reader, simulator)
-
-
-def _scanner_serial(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.scanner.serial_scanner import SerialScanner
-
-    return Built(SerialScanner(section.port, section.baud, name=name, prefix=section.prefix, suffix=section.suffix,
-                               trigger=section.trigger))
-
-
-def _scanner_hid(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.scanner.hid import HidWedgeScanner
-
-    return Built(HidWedgeScanner(section.port, name=name, grab=section.grab))
-
-
-def _scanner_simulator(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.scanner.serial_scanner import SerialScanner
-    from drivers.scanner.simulator import ScannerSimulator
-
-    simulator = ScannerSimulator(name, link=context.sim_port(section, name), baud=section.baud,
-                                 trigger=section.trigger, prefix=section.prefix, suffix=section.suffix)
-    _faults(simulator, section.simulator_faults)
-    simulator.start()
-    return Built(SerialScanner(simulator.path, section.baud, name=name, prefix=section.prefix,
-                               suffix=section.suffix, trigger=section.trigger), simulator)
-
-
-def _locker_kwargs(section: Any) -> dict[str, Any]:
-    from drivers.locker.protocols import protocol_for
-
-    protocol = protocol_for(section.board)
-    address = None if section.address < 0 else section.address
-    low, high = protocol.board_range
-    if address is not None and not low <= address <= high:
-        raise ValueError(f"address {address} is not a {section.board} board address ({low}–{high})")
-    return {"address": address, "doors": section.doors, "baud": section.baud or None}
-
-
-def _locker_serial(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.locker.locker import SerialLocker
-
-    return Built(SerialLocker(section.port, section.board, name=name, timeout=section.timeout_seconds,
-                              poll_interval=section.poll_seconds,
-                              door_open_alert_seconds=section.door_open_alert_seconds,
-                              latch_inverted=section.latch_inverted, **_locker_kwargs(section)))
-
-
-def _locker_simulator(name: str, section: Any, context: BuildContext) -> Built:
-    from drivers.locker.locker import SerialLocker
-    from drivers.locker.simulator import LockerSimulator
-
-    kwargs = _locker_kwargs(section)
-    items = [int(part) for part in section.simulator_items.replace(" ", "").split(",") if part]
-    simulator = LockerSimulator(name, link=context.sim_port(section, name), board=section.board, items=items,
-                                auto_pickup_seconds=section.simulator_pickup_seconds, **kwargs)
-    _faults(simulator, section.simulator_faults)
-    try:
-        locker = SerialLocker(simulator.path, section.board, name=name, timeout=section.timeout_seconds,
-                              poll_interval=section.poll_seconds,
-                              door_open_alert_seconds=section.door_open_alert_seconds, **kwargs)
-    except ValueError:
-        simulator.stop()
-        raise
-    simulator.start()
-    return Built(locker, simulator)
-
-
-register_driver("idcard", "ga467", _idcard_ga467)
-register_driver("idcard", "simulator", _idcard_simulator)
-register_driver("scanner", "serial", _scanner_serial)
-register_driver("scanner", "hid", _scanner_hid)
-register_driver("scanner", "simulator", _scanner_simulator)
-register_driver("locker", "serial", _locker_serial)
-register_driver("locker", "simulator", _locker_simulator)
-
-
-def _printer(name: str, section: Any, context: BuildContext) -> Built:
-    """escpos or simulator: the printer driver builds its own link; the simulator runs in-process."""
-    from drivers.base import DeviceError as _DeviceError
-    from drivers.printer import create_printer
-    from drivers.printer.simulator.controllable import ControllablePrinterSimulator
-    from kiosk.receipts.printing import test_page_for
-
-    try:
-        printer = create_printer(**dataclasses.asdict(section), name=name,
-                                 test_page=lambda p: test_page_for(p, context.terminal_id, section.logo).data)
-    except _DeviceError as exc:
-        raise ValueError(str(exc)) from None
-    simulator = getattr(printer.link, "simulator", None)
-    return Built(printer, ControllablePrinterSimulator(simulator, name) if simulator is not None else None)
-
-
-register_driver("printer", "escpos", _printer)
-register_driver("printer", "simulator", _printer)
-
-
-def _camera(name: str, section: Any, context: BuildContext) -> Built:
-    """opencv or simulator; with ``scan_codes`` a code scanner on the same camera comes along."""
-    from drivers.camera.factory import build_camera
-
-    camera = build_camera(**dataclasses.asdict(section), name=name)
-    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time
-    built = Built(camera, enable_on_open=section.scan_codes)
-    if section.scan_codes:
-        from drivers.camera.scanner import CameraCodeScanner
-        from kiosk.vision.codes import read_codes
-
-        scanner = CameraCodeScanner(camera, lambda image: read_codes(image, mode="frame"), name=f"{name}_scanner")
-        built.companions.append((f"{name}_scanner", Built(scanner)))
-    return built
-
-
-register_driver("camera", "opencv", _camera)
-register_driver("camera", "simulator", _camera)

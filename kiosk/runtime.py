@@ -1,27 +1,45 @@
-"""The composition root: the one place that turns settings into a running kiosk's parts.
+"""The composition root: the one module that turns settings into a running kiosk's parts.
+
+It alone decides, from the configuration,
+
+- what each device is: a real driver, a simulator that speaks the device's wire protocol
+  (on a pseudo-terminal, or in process for the printer) with the real driver pointed at it,
+  or nothing (``device_plans``; the device manager only carries the plans out);
+- what the backend is: a remote acceptance system, the reference backend embedded for the
+  demo (started by the entry layer, which hands in ``embed_backend``: the kiosk's core never
+  imports the server), or none.
 
 ``build_kiosk(settings)`` creates the session, the translator, the inactivity monitor, the
-status board, the device manager (which opens the configured devices, or starts their
-simulators, in the background), the backend services (client, outbox, catalogue cache;
-the embedded reference backend for the demo), the service catalogue and the pinyin input
-method. The UI receives the finished ``Kiosk`` and never constructs any of these itself.
+status board, the device manager, the backend services, the service catalogue, the pinyin
+input method and the journeys' flows, and wires them together. The UI receives the finished
+``Kiosk`` and never constructs any of these itself.
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings
-from kiosk.devices import DeviceManager
+from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
+from kiosk.flows.agent import AgentFlow
+from kiosk.flows.identify import IdentifyFlow
+from kiosk.flows.inputs import InputRouter
+from kiosk.flows.staff_call import StaffCallFlow
 from kiosk.i18n import Translator
 from kiosk.ime.service import ImeService
 from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
 from kiosk.status import Availability, StatusBoard
+from kiosk.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kiosk.receipts.jobs import PrintQueue
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +58,26 @@ class Kiosk:
     startup_error: Exception | None = None
     catalog: CatalogService | None = None
     ime: ImeService | None = None
+    #: the entry layer's settings → EmbeddedBackend, called when [backend] embedded = true
+    embed_backend: Callable[[Settings], Any] | None = None
+    #: where placed cards and scanned codes go: the journey that claimed them last
+    inputs: InputRouter | None = None
+    #: the kiosk-wide sign-in, listening from start to shutdown
+    identify: IdentifyFlow | None = None
+    staff_call: StaffCallFlow | None = None
+    #: receipts wait here until the printer confirms them (None without a printer)
+    print_queue: PrintQueue | None = None
+    #: runs the flows' slow work (backend calls) off the device and UI threads
+    tasks: TaskRunner | None = None
+    today: Callable[[], dt.date] = dt.date.today
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
             if start_devices and self.devices is not None:
                 self.devices.start()
+                self._attach_print_queue()
             if start_backend:
-                self.backend = _build_backend(self.settings, self.status, self.devices)
+                self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
         finally:
             self.services_ready.set()
@@ -67,6 +98,27 @@ class Kiosk:
         thread = threading.Thread(target=run, name="kiosk-start", daemon=True)
         thread.start()
         return thread
+
+    def _attach_print_queue(self) -> None:
+        printer = self.devices.printer if self.devices is not None else None
+        if printer is not None:
+            from kiosk.receipts.jobs import PrintQueue
+
+            self.print_queue = PrintQueue(printer)
+            printer.subscribe(self.print_queue.on_printer_status)
+
+    # -- journeys ------------------------------------------------------------------------------
+    def background(self, work: Callable[[], None]) -> None:
+        """Run a flow's slow step on a worker thread."""
+        self.tasks.submit(work)
+
+    def backend_services(self) -> Any | None:
+        """The backend services once started (flows ask at the moment they need them)."""
+        return self.backend
+
+    def new_agent_flow(self) -> AgentFlow:
+        """A 代办 journey, started: it holds the card reader and the codes until it ends."""
+        return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
@@ -115,6 +167,13 @@ class Kiosk:
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
+        for flow in (self.identify, self.staff_call):
+            if flow is not None:
+                flow.end()
+        if self.inputs is not None:
+            self.inputs.close()
+        if self.tasks is not None:
+            self.tasks.shutdown()
         self.services_ready.wait(30)
         if self.devices is not None:
             self.devices.stop()
@@ -125,7 +184,7 @@ class Kiosk:
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
-                background: bool = False) -> Kiosk:
+                background: bool = False, embed_backend: Any | None = None) -> Kiosk:
     """Assemble the kiosk; start its devices and backend now, or on a thread with ``background``."""
     check_backend_settings(settings)  # a bad [backend] stops the start here, not later on a thread
     session = Session(settings.session.scratch_dir or None)
@@ -133,11 +192,17 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     translator = Translator(settings.display.language)
     idle = IdleMonitor(session, settings.session.idle_seconds, settings.session.countdown_seconds)
     status = StatusBoard()
-    devices = DeviceManager(settings.devices, status, terminal_id=settings.terminal.id)
+    devices = DeviceManager(settings.devices, status, device_plans(settings), terminal_id=settings.terminal.id)
     catalog = CatalogService.from_settings(settings)
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
-                  devices=devices, catalog=catalog, ime=ime)
+                  devices=devices, catalog=catalog, ime=ime, inputs=InputRouter(devices),
+                  tasks=TaskRunner(lambda callback: callback(), max_workers=2, name="kiosk-flow"),
+                  embed_backend=embed_backend)
+    # listening before the devices start: a card already on the reader signs its holder in
+    kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
+                                  kiosk.today).start()
+    kiosk.staff_call = StaffCallFlow(kiosk.backend_services, kiosk.background)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
@@ -169,14 +234,15 @@ def check_backend_settings(settings: Settings) -> None:
         raise ConfigError(settings.source, str(exc), key="backend.terminal_key_file") from None
 
 
-def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager):
+def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManager, embed_backend: Any = None):
     if not (settings.backend.embedded or settings.backend.url):
         status.publish(Availability("network", None, "status.network_not_configured"))
         return None
     from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
 
     try:
-        backend = build_backend(settings, health_source=health_from_devices(devices))
+        embedded = embed_backend(settings) if settings.backend.embedded and embed_backend else None
+        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded)
     except BackendConfigError as exc:
         devices.stop()
         raise ConfigError(settings.source, str(exc), key="backend") from None
@@ -184,3 +250,196 @@ def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManag
     attach_status(backend, status)
     backend.start()
     return backend
+
+
+# ---------------------------------------------------------------------------------------
+# Devices: real driver, simulator or none — decided here and nowhere else
+
+
+def device_plans(settings: Settings) -> list[DevicePlan]:
+    """One plan per ``[devices.<class>]`` section whose driver is not ``"none"``."""
+    plans = []
+    for name, builders in _BUILDERS.items():
+        section = getattr(settings.devices, name)
+        if section.driver == "none":
+            continue
+        port = getattr(section, "port", "") or getattr(section, "serial_port", "") or getattr(section, "device", "")
+        builder = builders.get(section.driver)
+        if builder is None:
+            known = ", ".join(sorted(builders))
+            plans.append(DevicePlan(name, section.driver, str(port), _unknown_driver(name, section.driver, known)))
+            continue
+        plans.append(DevicePlan(name, section.driver, str(port),
+                                lambda context, b=builder, n=name, sec=section: b(n, sec, context, settings)))
+    return plans
+
+
+def _unknown_driver(name: str, driver: str, known: str) -> Callable[[BuildContext], Built]:
+    def build(_context: BuildContext) -> Built:
+        raise ValueError(f"no driver {driver!r} for {name} (known: {known})")
+    return build
+
+
+def _faults(simulator: Any, text: str) -> None:
+    try:
+        simulator.apply_fault_list(text)
+    except Exception as exc:
+        simulator.stop()
+        raise ValueError(f"simulator_faults: {exc}") from None
+
+
+def _idcard_reader(port: str, section: Any, name: str):
+    from drivers.idcard.reader import Ga467Reader
+
+    return Ga467Reader(port, section.baud, name=name, timeout=section.timeout_seconds,
+                       poll_interval=section.poll_seconds, read_fingerprint=section.read_fingerprint)
+
+
+def _idcard_ga467(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    return Built(_idcard_reader(section.port, section, name))
+
+
+def _idcard_simulator(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    from drivers.idcard.simulator import Ga467Simulator
+    from drivers.sim.base import SimulatorError
+
+    try:
+        simulator = Ga467Simulator(name, link=context.sim_port(section, name), baud=section.baud,
+                                   deck=section.simulator_deck or None, card=section.simulator_card or None)
+    except SimulatorError as exc:
+        raise ValueError(str(exc)) from None
+    _faults(simulator, section.simulator_faults)
+    simulator.start()
+    return Built(_idcard_reader(simulator.path, section, name), simulator)
+
+
+def _serial_scanner(port: str, section: Any, name: str):
+    from drivers.scanner.serial_scanner import SerialScanner
+
+    return SerialScanner(port, section.baud, name=name, prefix=section.prefix, suffix=section.suffix,
+                         trigger=section.trigger)
+
+
+def _scanner_serial(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    return Built(_serial_scanner(section.port, section, name))
+
+
+def _scanner_hid(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    from drivers.scanner.hid import HidWedgeScanner
+
+    return Built(HidWedgeScanner(section.port, name=name, grab=section.grab))
+
+
+def _scanner_simulator(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    from drivers.scanner.simulator import ScannerSimulator
+
+    simulator = ScannerSimulator(name, link=context.sim_port(section, name), baud=section.baud,
+                                 trigger=section.trigger, prefix=section.prefix, suffix=section.suffix)
+    _faults(simulator, section.simulator_faults)
+    simulator.start()
+    return Built(_serial_scanner(simulator.path, section, name), simulator)
+
+
+def _locker_kwargs(section: Any) -> dict[str, Any]:
+    from drivers.locker.protocols import protocol_for
+
+    protocol = protocol_for(section.board)
+    address = None if section.address < 0 else section.address
+    low, high = protocol.board_range
+    if address is not None and not low <= address <= high:
+        raise ValueError(f"address {address} is not a {section.board} board address ({low}–{high})")
+    return {"address": address, "doors": section.doors, "baud": section.baud or None}
+
+
+def _locker_serial(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    from drivers.locker.locker import SerialLocker
+
+    return Built(SerialLocker(section.port, section.board, name=name, timeout=section.timeout_seconds,
+                              poll_interval=section.poll_seconds,
+                              door_open_alert_seconds=section.door_open_alert_seconds,
+                              latch_inverted=section.latch_inverted, **_locker_kwargs(section)))
+
+
+def _locker_simulator(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    from drivers.locker.locker import SerialLocker
+    from drivers.locker.simulator import LockerSimulator
+
+    kwargs = _locker_kwargs(section)
+    items = [int(part) for part in section.simulator_items.replace(" ", "").split(",") if part]
+    simulator = LockerSimulator(name, link=context.sim_port(section, name), board=section.board, items=items,
+                                auto_pickup_seconds=section.simulator_pickup_seconds, **kwargs)
+    _faults(simulator, section.simulator_faults)
+    try:
+        locker = SerialLocker(simulator.path, section.board, name=name, timeout=section.timeout_seconds,
+                              poll_interval=section.poll_seconds,
+                              door_open_alert_seconds=section.door_open_alert_seconds, **kwargs)
+    except ValueError:
+        simulator.stop()
+        raise
+    simulator.start()
+    return Built(locker, simulator)
+
+
+def build_printer(settings: Settings, name: str = "printer"):
+    """The configured receipt printer (not opened): real ESC/POS or the in-process simulator.
+
+    Its external health check prints the real test page. ``None`` when the driver is "none".
+    """
+    from drivers.base import DeviceError
+    from drivers.printer import create_printer, simulated_printer
+    from kiosk.receipts.printing import test_page_for
+
+    section = settings.devices.printer
+    if section.driver == "none":
+        return None
+    make = simulated_printer if section.driver == "simulator" else create_printer
+    terminal_id = settings.terminal.id
+    try:
+        return make(**dataclasses.asdict(section), name=name,
+                    test_page=lambda printer: test_page_for(printer, terminal_id, section.logo).data)
+    except DeviceError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _printer(name: str, section: Any, context: BuildContext, settings: Settings) -> Built:
+    from drivers.printer.simulator.controllable import ControllablePrinterSimulator
+
+    printer = build_printer(settings, name)
+    simulator = getattr(printer.link, "simulator", None)
+    return Built(printer, ControllablePrinterSimulator(simulator, name) if simulator is not None else None)
+
+
+def _camera(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:
+    """opencv or simulator; with ``scan_codes`` a code scanner on the same camera comes along."""
+    from drivers.camera.device import DocumentCamera
+
+    if section.driver == "simulator":
+        from drivers.camera.simulator import SimulatedSource
+
+        source = SimulatedSource(section.width, section.height, section.fps, scene=section.simulator_scene,
+                                 fault=section.simulator_fault, control_path=section.simulator_control or None)
+    else:
+        from drivers.camera.sources import OpenCVSource
+
+        source = OpenCVSource(section.device, section.width, section.height, section.fourcc, section.fps)
+    camera = DocumentCamera(source, name=name)
+    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time
+    built = Built(camera, enable_on_open=section.scan_codes)
+    if section.scan_codes:
+        from drivers.camera.scanner import CameraCodeScanner
+        from kiosk.vision.codes import read_codes
+
+        # refused codes too, so that a resident holding up an unreadable code is told so
+        scanner = CameraCodeScanner(camera, lambda image: read_codes(image, mode="frame", refused=True),
+                                    name=f"{name}_scanner")
+        built.companions.append((f"{name}_scanner", Built(scanner)))
+    return built
+
+
+_BUILDERS: dict[str, dict[str, Callable[[str, Any, BuildContext, Settings], Built]]] = {
+    "idcard": {"ga467": _idcard_ga467, "simulator": _idcard_simulator},
+    "scanner": {"serial": _scanner_serial, "hid": _scanner_hid, "simulator": _scanner_simulator},
+    "locker": {"serial": _locker_serial, "simulator": _locker_simulator},
+    "printer": {"escpos": _printer, "simulator": _printer},
+    "camera": {"opencv": _camera, "simulator": _camera},
+}

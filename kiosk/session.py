@@ -1,8 +1,9 @@
 """A resident's session: who they are and what they entered, and the wipe that ends it.
 
 One ``Session`` object owns every piece of personal data the kiosk holds for the
-resident in front of it: the identity read from a card or QR code, the form fields, and a
-private scratch folder for camera images and other files. ``end()`` — on finish, on
+resident in front of it: the identity read from a card or QR code (and, in 代办, the grid
+worker acting for them), the form fields, and a private scratch folder for camera images and
+other files. ``signed_in_banner()`` is what the top bar shows, masked. ``end()`` — on finish, on
 "返回首页", or when the inactivity countdown runs out — clears all of it from memory and
 deletes the scratch folder. Leftover folders from a crash are removed at start-up.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from drivers.events import Listeners, Subscription
+from kiosk.privacy import mask_name
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,39 @@ def default_scratch_root() -> Path:
     return base / "kiosk"
 
 
-@dataclass
+@dataclass(repr=False)
 class Identity:
     """Who the resident is, as far as the kiosk knows. Never logged unmasked."""
 
-    source: str  # "idcard" | "qr" | "manual"
+    source: str  # "idcard" | "code" (an e-ID code on a phone) | "manual" (typed in 代办)
     id_number: str = ""
     name: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the contract's id type: resident_id, hk_macao_permit, taiwan_permit, foreign_permanent, passport
+    id_type: str = "resident_id"
+    address: str = ""
+    phone: str = ""
+    birth_date: str = ""  # YYYY-MM-DD, when known
+    valid_to: str = ""  # YYYY-MM-DD or 长期, when read from a card
+
+    def __repr__(self) -> str:
+        return f"Identity(source={self.source!r}, id_type={self.id_type!r})"
+
+    def wipe(self) -> None:
+        self.extra.clear()
+        self.id_number = self.name = self.address = self.phone = self.birth_date = self.valid_to = ""
+
+
+@dataclass(repr=False)
+class Agent:
+    """A village grid worker (网格员) acting for the resident (代办), as the backend confirmed."""
+
+    worker_id: str
+    name: str
+    phone: str = ""
+
+    def __repr__(self) -> str:
+        return f"Agent(worker_id={self.worker_id!r})"
 
 
 class Session:
@@ -56,6 +83,7 @@ class Session:
         self.session_id: str | None = None
         self.started_at: float | None = None
         self.identity: Identity | None = None
+        self.agent: Agent | None = None
         self.values: dict[str, Any] = {}
         self._scratch: Path | None = None
 
@@ -77,14 +105,15 @@ class Session:
     def end(self, reason: str) -> None:
         """End the session and wipe everything it held. Safe to call when none is running."""
         with self._lock:
-            if self.session_id is None and self._scratch is None and not self.values and self.identity is None:
+            if (self.session_id is None and self._scratch is None and not self.values and self.identity is None
+                    and self.agent is None):
                 return
             sid = self.session_id
             duration = (self._clock() - self.started_at) if self.started_at is not None else 0.0
             scratch = self._scratch
             self.values.clear()
             if self.identity is not None:
-                self.identity.extra.clear()
+                self.identity.wipe()
             self._reset()
         if scratch is not None:
             _remove_tree(scratch)
@@ -93,10 +122,29 @@ class Session:
         self._notify("ended", reason)
 
     # -- data ------------------------------------------------------------------------------
-    def set_identity(self, identity: Identity) -> None:
+    def set_identity(self, identity: Identity, agent: Agent | None = None) -> None:
+        """Sign the resident in (with the grid worker acting for them, in 代办)."""
         with self._lock:
             self.start()
             self.identity = identity
+            self.agent = agent
+        log.info("resident signed in", extra={"fields": {"session": self.session_id, "source": identity.source,
+                                                         "agent": agent is not None}})
+        self._notify("identified", identity.source)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.identity is not None
+
+    def signed_in_banner(self) -> tuple[str, dict[str, str]] | None:
+        """(translation key, values) for the top bar: the masked name, and who acts for whom in 代办."""
+        with self._lock:
+            identity, agent = self.identity, self.agent
+            if identity is None:
+                return None
+            if agent is not None:
+                return "signin.banner_agent", {"agent": mask_name(agent.name), "name": mask_name(identity.name)}
+            return "signin.banner", {"name": mask_name(identity.name)}
 
     def put(self, key: str, value: Any) -> None:
         with self._lock:
@@ -119,7 +167,7 @@ class Session:
     def holds_personal_data(self) -> bool:
         with self._lock:
             scratch_has_files = self._scratch is not None and self._scratch.exists() and any(self._scratch.iterdir())
-            return bool(self.identity or self.values or scratch_has_files)
+            return bool(self.identity or self.agent or self.values or scratch_has_files)
 
     # -- events ----------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[str, str], None]) -> Subscription:

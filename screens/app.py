@@ -19,9 +19,10 @@ from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import (BooleanProperty, ListProperty, ObjectProperty,
                              StringProperty)
-from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from drivers.events import Subscription
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
@@ -29,7 +30,7 @@ from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv u
 from screens.registry import SCREENS, screen_class
 from screens.theme import Theme, theme_for
 from screens.ui_thread import kivy_deliver
-from screens.widgets import BottomBar, IdleOverlay, TopBar
+from screens.widgets import BottomBar, IdleOverlay, Toast, TopBar  # noqa: F401  (kv uses Toast)
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,8 @@ KV_DIR = Path(__file__).resolve().parent
 KEY_ESCAPE, KEY_F1, KEY_F4 = 27, 282, 285
 
 
-class KioskRoot(BoxLayout):
-    pass
+class KioskRoot(FloatLayout):
+    """The shell's frame (top bar, screens, keyboard, bottom bar) with the toast above it."""
 
 
 class KioskApp(App):
@@ -56,6 +57,9 @@ class KioskApp(App):
     network_colour = ListProperty([0.5, 0.5, 0.5, 1])
     devices_text = StringProperty("")
     devices_colour = ListProperty([0.5, 0.5, 0.5, 1])
+    signed_in = BooleanProperty(False)
+    banner_text = StringProperty("")  # "欧**娜，您好" / "代办：王* 为 欧**娜 办理"
+    staff_called = BooleanProperty(False)
 
     def __init__(self, kiosk: Kiosk, **kwargs):
         self.kiosk = kiosk
@@ -75,11 +79,14 @@ class KioskApp(App):
         self.overlay: IdleOverlay | None = None
         self.screens: ScreenManager | None = None
         self._events = []
+        self._subscriptions: list[Subscription] = []
+        self._toast_event = None
         self.after_first_frame: list[Callable[[], None]] = []
 
     # -- building ------------------------------------------------------------------------
     def build(self):
-        for kv in ("widgets.kv", "keyboard.kv", "home.kv", "help.kv", "search.kv", "app.kv"):
+        for kv in ("widgets.kv", "keyboard.kv", "home.kv", "help.kv", "search.kv", "identify.kv", "agent.kv",
+                   "app.kv"):
             if str(KV_DIR / kv) not in Builder.files:
                 Builder.load_file(str(KV_DIR / kv))
         root = KioskRoot()
@@ -95,14 +102,20 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         if self.kiosk.settings.display.hide_cursor:
             Window.show_cursor = False
-        self.kiosk.session.subscribe(lambda event, reason: kivy_deliver(lambda: self._on_session(event, reason)))
-        self.kiosk.status.subscribe(lambda item: kivy_deliver(self._update_status_lights))
+        kiosk = self.kiosk
+        self._subscriptions = [
+            kiosk.session.subscribe(lambda event, reason: kivy_deliver(lambda: self._on_session(event, reason))),
+            kiosk.status.subscribe(lambda item: kivy_deliver(self._update_status_lights)),
+            kiosk.identify.subscribe(lambda flow: kivy_deliver(self._on_identify)),
+            kiosk.staff_call.subscribe(lambda flow: kivy_deliver(self._on_staff_call)),
+        ]
         self._events = [
-            Clock.schedule_interval(lambda _dt: self._update_clock(), 1.0),
+            Clock.schedule_interval(lambda _dt: self._every_second(), 1.0),
             Clock.schedule_interval(lambda _dt: self._tick_idle(), 0.25),
         ]
         self._update_clock()
         self._update_status_lights()
+        self._update_banner()
         self.tasks.submit(self.kiosk.warm_up)  # catalogue index, jieba, pinyin lexicon
         Clock.schedule_once(self._first_frame, 0)
 
@@ -116,6 +129,8 @@ class KioskApp(App):
     def on_stop(self):
         for event in self._events:
             event.cancel()
+        for subscription in self._subscriptions:
+            subscription.cancel()
         self.tasks.shutdown()
         Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
@@ -159,13 +174,58 @@ class KioskApp(App):
         self.show_home_button = bool(getattr(screen, "shows_home_button", True))
 
     def _on_session(self, event: str, reason: str) -> None:
-        if event == "ended":
+        self._update_banner()
+        if event == "ended" and self.root is not None:
+            self.root.ids.toast.hide()  # the last resident's message is not for the next one
+        if event == "ended" and not self.kiosk.session.active:
+            # (a session already started again since the end was announced belongs to someone
+            # who is using the kiosk right now: leave their screen and settings alone)
             # the next resident starts with the terminal's own defaults
             display = self.kiosk.settings.display
             self.set_language(display.language)
             self.set_elderly(display.elderly_mode)
             if self.screens is not None and self.screens.current != "home":
                 self._show_home()
+
+    # -- signing in, 退出, staff call, toasts ----------------------------------------------
+    def sign_out(self) -> None:
+        """退出: ends the session (both the resident and, in 代办, the grid worker) and goes home."""
+        self.kiosk.session.end("sign_out")
+        self._show_home()
+
+    def _update_banner(self) -> None:
+        banner = self.kiosk.session.signed_in_banner()
+        self.signed_in = banner is not None
+        self.banner_text = self.tr(banner[0], **banner[1]) if banner else ""
+
+    def _on_identify(self) -> None:
+        """A sign-in problem outside the identify screen (a card placed on the home screen) is toasted."""
+        flow = self.kiosk.identify
+        if flow.problem and self.screens is not None and self.screens.current != "identify":
+            self.show_toast(self.tr(flow.problem, **flow.problem_values), kind="bad")
+
+    def call_staff(self) -> None:
+        current = self.screens.current if self.screens is not None else "home"
+        self.kiosk.staff_call.call(current)
+
+    def _on_staff_call(self) -> None:
+        flow = self.kiosk.staff_call
+        self.staff_called = flow.state in ("calling", "called", "queued")
+        if flow.problem:
+            self.show_toast(self.tr(flow.problem), kind="ok" if flow.state == "called" else "bad", seconds=8)
+
+    def show_toast(self, text: str, kind: str = "ok", seconds: float = 6.0) -> None:
+        toast = self.root.ids.toast if self.root is not None else None
+        if toast is None:
+            return
+        toast.show(text, kind)
+        if self._toast_event is not None:
+            self._toast_event.cancel()
+        self._toast_event = Clock.schedule_once(lambda _dt: toast.hide(), seconds)
+
+    def _every_second(self) -> None:
+        self._update_clock()
+        self.kiosk.staff_call.refresh()
 
     # -- language and elderly mode -------------------------------------------------------
     def _make_tr(self):
@@ -198,6 +258,7 @@ class KioskApp(App):
     def _update_texts(self) -> None:
         self._update_clock()
         self._update_status_lights()
+        self._update_banner()
         seconds = self.kiosk.settings.session.idle_seconds
         if seconds % 60 == 0:
             self.idle_minutes_text = self.tr("help.minutes", n=seconds // 60)

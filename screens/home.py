@@ -1,20 +1,42 @@
-"""The home screen: a welcome and one large tile per service the kiosk offers."""
+"""The home screen: a welcome, the sign-in card, and one large tile per journey the kiosk offers.
+
+The sign-in card (``home.identify``) invites the resident to place their ID card or show an
+identity code, and greets them by their masked name once they have. A tile whose journey
+cannot run now (``kiosk.flows.availability``) is disabled and says why.
+"""
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, StringProperty
 
+from kiosk.flows.availability import journey_state
 from screens.base import KioskScreen
 from screens.registry import HOME_TILES
+from screens.ui_thread import kivy_deliver
 from screens.widgets import Tile
 
 
 class HomeScreen(KioskScreen):
     shows_home_button = BooleanProperty(False)
+    identify_title = StringProperty("")
+    identify_sub = StringProperty("")
+    identify_reason = StringProperty("")  # why identification is unavailable, when it is
 
     def on_kv_post(self, base_widget):
+        app = App.get_running_app()
         self.build_tiles()
-        App.get_running_app().bind(tr=lambda *_: self.refresh_tiles())
+        app.bind(tr=lambda *_: self.refresh(), signed_in=lambda *_: self.refresh())
+        self._subscription = None
+
+    def on_pre_enter(self, *_args) -> None:
+        app = App.get_running_app()
+        self._subscription = app.kiosk.status.subscribe(lambda _item: kivy_deliver(self.refresh))
+        self.refresh()
+
+    def on_leave(self, *_args) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+            self._subscription = None
 
     def build_tiles(self) -> None:
         grid = self.ids.tiles
@@ -24,17 +46,38 @@ class HomeScreen(KioskScreen):
             tile.spec = spec
             tile.bind(on_release=self.open_tile)
             grid.add_widget(tile)
-        self.refresh_tiles()
+        self.refresh()
 
-    def refresh_tiles(self) -> None:
+    def refresh(self) -> None:
         app = App.get_running_app()
+        if app is None:
+            return
+        kiosk = app.kiosk
         for tile in self.ids.tiles.children:
             spec = tile.spec
+            state = journey_state(spec.screen, kiosk.status)
             tile.title = app.tr(spec.title_key)
             tile.subtitle = app.tr(spec.subtitle_key)
-            missing = [need for need in spec.needs if not app.kiosk.status.is_available(need)]
-            tile.disabled = bool(missing)
-            tile.disabled_reason = app.tr("home.unavailable") if missing else ""
+            tile.disabled = not state.available
+            tile.disabled_reason = app.tr(state.reason) if not state.available else ""
+        session = kiosk.session
+        if session.signed_in:
+            banner = session.signed_in_banner()
+            values = banner[1]
+            self.identify_title = app.tr("home.signed_in_title", name=values["name"])
+            self.identify_sub = (app.tr("home.signed_in_agent_sub", agent=values["agent"]) if "agent" in values
+                                 else app.tr("home.signed_in_sub"))
+            self.identify_reason = ""
+        else:
+            state = journey_state("identify", kiosk.status)
+            self.identify_title = app.tr("home.identify_title")
+            self.identify_sub = app.tr("home.identify_sub")
+            self.identify_reason = "" if state.available else app.tr(state.reason)
 
     def open_tile(self, tile: Tile) -> None:
         App.get_running_app().go(tile.screen)
+
+    def open_identify(self) -> None:
+        app = App.get_running_app()
+        if not app.signed_in:
+            app.go("identify")

@@ -192,7 +192,7 @@ class KioskKeyboard(BoxLayout):
         self.refresh_candidates()
 
     def page_size(self) -> int:
-        return 5 if App.get_running_app().elderly else 6
+        return 4 if App.get_running_app().elderly else 5  # each candidate at least 90 px wide
 
     def _theme_changed(self) -> None:
         self._pages.clear()  # sizes changed: keys are rebuilt for the new theme

@@ -47,7 +47,8 @@ def configure_kivy(width: int, height: int, fullscreen: bool, hide_cursor: bool)
         Config.remove_option("input", provider) if Config.has_option("input", provider) else None
 
 
-def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscreen: bool | None = None):
+def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscreen: bool | None = None,
+              embed_backend=None):
     width, height = window or (settings.display.width, settings.display.height)
     if window:
         from dataclasses import replace
@@ -59,12 +60,13 @@ def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscr
     register_default_font()
     from screens.app import KioskApp
 
-    return KioskApp(build_kiosk(settings, background=True))
+    return KioskApp(build_kiosk(settings, background=True, embed_backend=embed_backend))
 
 
 def run_kiosk(settings: Settings, window: tuple[int, int] | None = None,
-              exit_after_first_frame: bool = False) -> int:
-    app = _make_app(settings, window, fullscreen=False if window else None)
+              exit_after_first_frame: bool = False, embed_backend=None) -> int:
+    """``embed_backend(settings)`` starts the embedded backend when [backend] embedded = true."""
+    app = _make_app(settings, window, fullscreen=False if window else None, embed_backend=embed_backend)
     if exit_after_first_frame:
         def report() -> None:
             rss_kb = _rss_kb()
@@ -87,7 +89,7 @@ def _rss_kb() -> int:
 
 def take_screenshot(settings: Settings, screen: str, out: Path, language: str | None = None,
                     elderly: bool = False, size: tuple[int, int] | None = None, countdown: bool = False,
-                    shot_options: dict | None = None) -> Path:
+                    shot_options: dict | None = None, embed_backend=None) -> Path:
     """``shot_options`` (e.g. query, keys, open) go to the screen's ``prepare_shot``."""
     from screens.registry import SCREENS
 
@@ -97,7 +99,7 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with virtual_display(width, height):
-        app = _make_app(settings, (width, height), fullscreen=True)
+        app = _make_app(settings, (width, height), fullscreen=True, embed_backend=embed_backend)
         result: dict[str, Path] = {}
 
         def shoot() -> None:

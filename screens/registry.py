@@ -1,9 +1,10 @@
 """Which screens exist and which services the home screen offers.
 
 A screen is registered by name with the module and class that build it; a home tile
-names a screen, its title/subtitle translation keys and the components it needs (a tile
-whose device or network is unavailable is shown disabled with the reason). Only screens
-that are really built are listed here.
+names a screen (which is also the journey's name in ``kiosk.flows.availability``, where
+what it needs is decided) and its title/subtitle translation keys. Only screens that are
+really built are listed here. The names are part of the testers' scenario contract
+(docs/scenarios.md): renaming one is a breaking change.
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ class HomeTile:
     screen: str
     title_key: str
     subtitle_key: str
-    needs: tuple[str, ...] = ()
 
 
 SCREENS: dict[str, ScreenEntry] = {
@@ -33,12 +33,15 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("help", "screens.help", "HelpScreen"),
         ScreenEntry("search", "screens.search", "SearchScreen"),
         ScreenEntry("guide", "screens.search", "GuideScreen"),
+        ScreenEntry("identify", "screens.identify", "IdentifyScreen"),
+        ScreenEntry("agent", "screens.agent", "AgentScreen"),
     )
 }
 
-# In the order the resident sees them; the last one spans the full width.
+# In the order the resident sees them (below the sign-in card, ``home.identify``).
 HOME_TILES: tuple[HomeTile, ...] = (
     HomeTile("search", "home.tile.search", "home.tile.search_sub"),
+    HomeTile("agent", "home.tile.agent", "home.tile.agent_sub"),
     HomeTile("help", "home.tile.help", "home.tile.help_sub"),
 )
 

@@ -1,13 +1,14 @@
-"""Reusable kiosk widgets: buttons, tiles, the top and bottom bars, the idle countdown."""
+"""Reusable kiosk widgets: buttons, tiles, the top and bottom bars, toasts, the idle countdown."""
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.widget import Widget
 
 
 class KioskLabel(Label):
@@ -15,7 +16,10 @@ class KioskLabel(Label):
 
 
 class KioskButton(Button):
-    kind = StringProperty("primary")  # "primary" | "secondary" | "toggle_on"
+    #: "primary", "secondary", "toggle_on", "danger" (a red action), "call" (呼叫工作人员),
+    #: "signout" (退出 on the dark top bar): colours in ``Theme.button_colours``
+    kind = StringProperty("primary")
+    widget_id = StringProperty("")  # the scenario contract's name, e.g. "nav.home"
 
 
 class Tile(ButtonBehavior, BoxLayout):
@@ -26,6 +30,16 @@ class Tile(ButtonBehavior, BoxLayout):
     screen = StringProperty("")
     disabled_reason = StringProperty("")
     widget_id = StringProperty("")  # the scenario contract's name, e.g. "home.search"
+
+
+class CardIcon(Widget):
+    """A drawn ID card (photo and text lines); a green tick over it once ``tick`` is set."""
+
+    tick = BooleanProperty(False)
+
+
+class CodeIcon(Widget):
+    """A drawn phone showing a QR code."""
 
 
 class StatusPill(BoxLayout):
@@ -52,6 +66,20 @@ class BottomBar(BoxLayout):
             self.add_widget(button, index=len(self.children))
         elif not show and button.parent is self:
             self.remove_widget(button)
+
+
+class Toast(Label):
+    """A short message over the top of the screen ("已通知工作人员…"); it never takes a touch."""
+
+    kind = StringProperty("ok")  # "ok" | "bad"
+    shown = BooleanProperty(False)
+
+    def show(self, text: str, kind: str = "ok") -> None:
+        self.text, self.kind, self.shown = text, kind, True
+
+    def hide(self) -> None:
+        self.shown = False
+        self.text = ""
 
 
 class IdleOverlay(ModalView):

@@ -5,7 +5,9 @@
 - ``pick_item(...)``: an item with the wanted properties from that catalogue;
 - ``resident_id(...)``: a valid 18-character ID number (GB 11643 check character);
 - ``jpeg_page(size)``: a real JPEG of about ``size`` bytes (noise, so it barely compresses);
-- ``ReferenceBackend``: the reference backend on a loopback port with a registered terminal.
+- ``ReferenceBackend``: the reference backend on a loopback port with a registered terminal
+  (and the demo people: grid worker WG-0001, PIN 246810; identity codes HYBID:DEMO-…);
+- ``DEMO_WORKER`` and the ``DEMO_*`` codes: what ``refbackend/demo_people.json`` holds.
 """
 from __future__ import annotations
 
@@ -25,11 +27,19 @@ from PIL import Image
 from kiosk.backend import models as m
 from kiosk.backend.client import BackendClient
 from kiosk.backend.signing import generate_key, parse_key
-from kiosk.refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file
-from kiosk.refbackend.server import RunningBackend, start_embedded
-from kiosk.refbackend.store import ReferenceStore
+from refbackend.seed import DEMO_CATALOG_PATH, DEMO_PEOPLE_PATH, load_catalog_file, load_people_file, seed_people
+from refbackend.server import RunningBackend, start_embedded
+from refbackend.store import ReferenceStore
 
 TERMINAL_ID = "HK-TEST-001"
+
+DEMO_WORKER = m.GridWorker(worker_id="WG-0001", name="王晓梅", phone="13905460001")
+DEMO_PIN = "246810"
+DEMO_STAFF_CODE = "HYBSTAFF:WG0001DEMO2026"
+DEMO_STAFF_CARD = "370503198811230026"
+DEMO_IDENTITY = "HYBID:DEMO-OUYANG-NANA-0001"
+DEMO_IDENTITY_2 = "HYBID:DEMO-LI-JIANJUN-0001"
+DEMO_IDENTITY_EXPIRED = "HYBID:DEMO-EXPIRED-000001"
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -143,11 +153,15 @@ class ReferenceBackend:
 
 
 def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], float] | None = None,
-                            items: list[m.ServiceItem] | None = None) -> ReferenceBackend:
+                            items: list[m.ServiceItem] | None = None, people: bool = True) -> ReferenceBackend:
+    """With ``people`` the backend also knows the demo grid worker and identity codes
+    (``refbackend/demo_people.json``: WG-0001 with PIN 246810, HYBID:DEMO-…)."""
     import time
 
     store = ReferenceStore(db, clock=clock or time.time)
     store.seed_catalog(items if items is not None else list(catalog_items()))
+    if people:
+        seed_people(store, load_people_file(DEMO_PEOPLE_PATH))
     key_text = generate_key()
     store.register_terminal(TERMINAL_ID, key_text, "河口街道便民服务中心 测试终端", doors=12)
     running = start_embedded(store, clerk_password=secrets.token_urlsafe(12), clock=clock or time.time)

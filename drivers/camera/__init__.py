@@ -5,7 +5,8 @@
 - ``OpenCVSource`` talks to a real camera through ``cv2.VideoCapture`` (V4L2 on Linux).
 - ``SimulatedSource`` renders realistic frames (a page in perspective on a desk, a QR code
   held up) with faults on command, so the whole capture flow runs without a camera.
-- ``CameraCodeScanner`` turns frames into decoded code texts with an injected decoder.
+- ``CameraCodeScanner`` (in ``drivers.camera.scanner``) reads codes from frames with an injected
+  image decoder and publishes ``ScanEvent``s like every code scanner.
 """
 from drivers.camera.device import DocumentCamera, Frame
 from drivers.camera.sources import FrameSource, OpenCVSource

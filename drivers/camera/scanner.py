@@ -1,57 +1,54 @@
 """``CameraCodeScanner``: a code scanner that reads QR and bar codes from a camera's frames.
 
-It is the camera counterpart of the serial and HID scanners: it delivers decoded text to
-the same kind of callback (``on_code(text, format)``), which the composition root wires to
-the payload parser. The decoder is injected (``decode(image) -> [(format, text, corners)]``;
-the kiosk passes ``kiosk.vision.codes.read_codes`` in frame mode), because drivers do not
-import the core.
+It is a ``CodeScanner`` like the serial and HID scanners: it publishes a ``ScanEvent`` per code
+through ``subscribe_scans``, with the text found by the one code decoder
+(``drivers.codetext``), so a code reads the same whether it was scanned or photographed. The
+image decoder is injected, because drivers do not import the core: ``decode(image)`` returns the
+codes in a frame, each a ``(format, raw bytes)`` pair or an object with ``format`` and ``raw``
+(the kiosk passes ``kiosk.vision.codes.read_codes`` in frame mode). A code whose bytes hold no
+trustworthy text, when the decoder returns one, is published with ``error`` set, like a bad
+read on a serial scanner.
 
 It scans the camera's newest frame at most ``max_rate`` times a second on its own thread
-and reports a code once: the same text again within ``repeat_seconds`` (a resident holding
+and reports a code once: the same code again within ``repeat_seconds`` (a resident holding
 the phone up) is counted as a repeat, not delivered again.
 """
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable
 
-from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
+from drivers.base import (BackgroundLoop, ConnectionLost, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
                           NotOpenError, State)
+from drivers.scanner.base import CodeScanner, ScanEvent
 
 log = logging.getLogger(__name__)
 
-Decoded = tuple[str, str, Sequence[Sequence[float]]]  # (format, text, corners)
-Decoder = Callable[[Any], Iterable[Any]]
+Decoder = Callable[[Any], Iterable[Any]]  # image -> codes: (format, raw bytes) or objects with .format and .raw
 
 
-def _parts(code: Any) -> tuple[str, str]:
+def _parts(code: Any) -> tuple[str, bytes]:
     if isinstance(code, tuple):
-        return str(code[0]), str(code[1])
-    return str(code.format), str(code.text)
+        return str(code[0]), bytes(code[1])
+    return str(code.format), bytes(code.raw)
 
 
-class CameraCodeScanner(Device):
+class CameraCodeScanner(CodeScanner):
     device_class = "code_scanner"
 
-    def __init__(self, camera, decode: Decoder, on_code: Callable[[str, str], None] | None = None,
-                 name: str | None = None, *, max_rate: float = 8.0, repeat_seconds: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, camera, decode: Decoder, name: str | None = None, *, max_rate: float = 8.0,
+                 repeat_seconds: float = 3.0, clock: Callable[[], float] = time.monotonic):
         super().__init__(name or "camera_scanner")
         self.camera = camera
         self.decode = decode
-        self._callbacks: list[Callable[[str, str], None]] = [on_code] if on_code else []
         self.min_interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.repeat_seconds = repeat_seconds
         self._clock = clock
-        self._recent: dict[tuple[str, str], float] = {}
+        self._recent: dict[tuple[str, bytes], float] = {}
         self._loop = BackgroundLoop(f"{self.name}-scan", self._run, join_timeout=3.0)
         self._stop = self._loop.stop_event
         self._last_seq = 0
-
-    def add_callback(self, on_code: Callable[[str, str], None]) -> None:
-        """Another receiver of decoded text (e.g. ``payloads.parse`` once it lands)."""
-        self._callbacks.append(on_code)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _open(self) -> None:
@@ -73,36 +70,31 @@ class CameraCodeScanner(Device):
         self._recent.clear()
 
     # -- scanning --------------------------------------------------------------------------
-    def scan_once(self, timeout: float = 1.0) -> list[tuple[str, str]]:
-        """Decode the next frame and deliver what is new; returns the (format, text) delivered."""
+    def scan_once(self, timeout: float = 1.0) -> list[ScanEvent]:
+        """Decode the next frame and publish the codes that are new; returns the events published."""
         frame = self.camera.wait_frame(self._last_seq, timeout=timeout)
         self._last_seq = frame.seq
         self.count("frames_scanned")
         try:
-            codes = list(self.decode(frame.image))
+            codes = [_parts(code) for code in self.decode(frame.image)]
         except Exception as exc:
             self.count("decode_errors")
             log.warning("code decoder failed", extra={"fields": {"device": self.name, "error": type(exc).__name__}})
             return []
-        delivered = []
+        published = []
         now = self._clock()
         self._recent = {key: seen for key, seen in self._recent.items() if now - seen < self.repeat_seconds}
-        for code in codes:
-            fmt, text = _parts(code)
-            key = (fmt, text)
+        for key in codes:
             if key in self._recent:
                 self._recent[key] = now
                 self.count("repeats")
                 continue
             self._recent[key] = now
-            self.count("codes")
-            delivered.append(key)
-            for callback in list(self._callbacks):
-                try:
-                    callback(text, fmt)
-                except Exception:
-                    log.exception("code callback failed", extra={"fields": {"device": self.name}})
-        return delivered
+            fmt, raw = key
+            event = ScanEvent.from_bytes(raw, self.name, format=fmt)
+            published.append(event)
+            self._publish_scan(event)
+        return published
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -126,7 +126,7 @@ def parse_card_text(text: bytes, photo: bytes = b"", fingerprint: bytes = b"") -
         if not fields["chinese_name"]:
             raise CardDataError("the name is empty", raw=text)
         if not gb11643_valid(fields["number"]):
-            raise CardDataError("the card number fails the GB 11643 check digit", raw=text)
+            raise CardDataError("the card number is not a GB 11643 number (check character or birth date)", raw=text)
         nation_code, nation = "", ""
         if card_type is CardType.RESIDENT:
             nation_code = fields["nation"]
@@ -160,7 +160,7 @@ def parse_card_text(text: bytes, photo: bytes = b"", fingerprint: bytes = b"") -
     if not fields["chinese_name"] and not english:
         raise CardDataError("the card carries no name", raw=text)
     if not gb11643_valid(fields["number"]):
-        raise CardDataError("the card number fails the GB 11643 check digit", raw=text)
+        raise CardDataError("the card number is not a GB 11643 number (check character or birth date)", raw=text)
     return IdCard(card_type, chinese_name=fields["chinese_name"], english_name=english, gender_code=gender_code,
                   gender=gender, birth_date=birth, id_number=fields["number"].upper(), issuer=fields["issuer"],
                   valid_from=valid_from, valid_to=valid_to, nationality=fields["nationality"],

@@ -1,5 +1,14 @@
-"""Code tables and checks used on ID cards: nations (GB/T 3304), genders, GB 11643 check digits."""
+"""Code tables and checks used on ID cards: nations (GB/T 3304), genders, GB 11643 citizen numbers.
+
+``gb11643_valid`` is the one validator of 18-character citizen numbers in the project (ID card
+reader, backend models, anything else that checks one). It holds for the resident ID number and
+for the numbers that share its layout: the Hong Kong / Macao / Taiwan residence permit
+(810000 / 820000 / 830000…) and the 2023 foreign permanent residence card (starting with 9) —
+17 digits, a birth date at positions 7–14 and the ISO 7064 MOD 11-2 check character.
+"""
 from __future__ import annotations
+
+import datetime as dt
 
 #: GB/T 3304 nation codes as printed on resident ID cards (民族), plus 97 and 98.
 NATIONS: dict[str, str] = {
@@ -29,14 +38,19 @@ def gb11643_check_char(first17: str) -> str:
     return _CHECK_CHARS[total % 11]
 
 
-def gb11643_valid(number: str) -> bool:
-    """True when ``number`` is 18 characters whose last one is the right GB 11643 check digit."""
-    if len(number) != 18 or not number.isascii():
+def gb11643_valid(number: str, today: dt.date | None = None) -> bool:
+    """True for a citizen number: 17 digits then the right check character (0–9 or X, x accepted),
+    with positions 7–14 a real calendar date from 1900 on and not after ``today`` (default: today)."""
+    if not isinstance(number, str) or len(number) != 18 or not number.isascii():
         return False
     head, last = number[:17], number[17].upper()
-    if not head.isdigit():
+    if not head.isdigit() or gb11643_check_char(head) != last:
         return False
-    return gb11643_check_char(head) == last
+    try:
+        born = dt.date(int(head[6:10]), int(head[10:12]), int(head[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year and born <= (today or dt.date.today())
 
 
 def with_check_char(first17: str) -> str:

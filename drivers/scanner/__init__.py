@@ -1,5 +1,5 @@
 """Code scanners: serial/USB-CDC line scanners, HID keyboard wedges (evdev), and the scanner simulator."""
-from drivers.scanner.base import CodeScanner, ScanEvent, decode_payload
+from drivers.scanner.base import CodeScanner, ScanEvent
 from drivers.scanner.serial_scanner import SerialScanner
 
-__all__ = ["CodeScanner", "ScanEvent", "SerialScanner", "decode_payload"]
+__all__ = ["CodeScanner", "ScanEvent", "SerialScanner"]

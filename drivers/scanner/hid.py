@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Protocol
 
 from drivers.base import (BackgroundLoop, ConnectionLost, DeviceError, HealthLevel, HealthReport, NoDeviceError, State,
                           UnsupportedError)
-from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, make_event
+from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, ScanEvent
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class HidWedgeScanner(CodeScanner):
                     done = self.assembler.feed(ev_type, code, value)
                     if done is not None:
                         text, oversized = done
-                        self._publish_scan(make_event(text.encode("utf-8"), self.name, oversized))
+                        self._publish_scan(ScanEvent.from_bytes(text.encode("utf-8"), self.name, oversized=oversized))
             except Exception:
                 self.count("internal_errors")
                 log.exception("unexpected error in the HID scanner thread", extra={"fields": {"device": self.name}})

@@ -12,7 +12,7 @@ import logging
 import time
 
 from drivers.base import BackgroundLoop, ConnectionLost, DeviceError, HealthLevel, HealthReport, State
-from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, make_event
+from drivers.scanner.base import MAX_SCAN_BYTES, CodeScanner, ScanEvent
 from drivers.scanner.framing import LineFramer
 from drivers.serialio import SerialLink
 
@@ -92,7 +92,7 @@ class SerialScanner(CodeScanner):
                 if not data:
                     continue
                 for line in self.framer.feed(data):
-                    self._publish_scan(make_event(line.raw, self.name, line.oversized))
+                    self._publish_scan(ScanEvent.from_bytes(line.raw, self.name, oversized=line.oversized))
                     next_trigger = 0.0  # re-arm right after a code
             except ConnectionLost as exc:
                 self.last_error = exc

@@ -146,16 +146,16 @@ class BackendClient:
             if model is None or status == 304:
                 return response
             return self._parse(response, model, what)
-        code, message, fields = _error_of(response)
+        code, message, fields, detail = _error_of(response)
         text = f"{what}: {status} {code}: {message}"
         if status == 401:
             raise BackendAuthError(text, code=code, status=status)
         if status == 404:
             raise BackendNotFound(text, code=code, status=status)
         if status in (408, 429) or status >= 500:
-            raise BackendUnavailable(text, code=code or str(status), status=status)
+            raise BackendUnavailable(text, code=code or str(status), status=status, **detail)
         if 400 <= status < 500:
-            raise BackendRejected(text, code=code, status=status, fields=fields)
+            raise BackendRejected(text, code=code, status=status, fields=fields, **detail)
         raise BackendProtocolError(text, code=code or "unexpected_status", status=status)
 
     @staticmethod
@@ -182,6 +182,25 @@ class BackendClient:
 
     def catalog_item(self, code: str) -> m.ServiceItem:
         return self._request("GET", f"/catalog/items/{code}", model=m.ServiceItem, repeatable=True)
+
+    # -- identity and grid workers ---------------------------------------------------------
+    def resolve_identity(self, code: str) -> m.ResolvedIdentity:
+        """The person behind a personal identity code (``HYBID:…``). 404 ``identity_code_unknown``,
+        410 ``identity_code_expired``; a bad format raises pydantic's ValidationError before sending."""
+        return self._request("POST", "/identity/resolve", model=m.ResolvedIdentity,
+                             json_body=m.IdentityCodeQuery(code=code), repeatable=True, ok=(200,))
+
+    def staff_sign_in(self, kind: str, value: str, pin: str) -> m.GridWorker:
+        """A grid worker signs in with a staff code or staff card (ID number) and the PIN.
+
+        Never repeated: every attempt that reaches the server counts against the worker's five."""
+        request = m.StaffSignIn(credential=m.StaffCredential(kind=kind, value=value), pin=pin)
+        return self._request("POST", "/staff/sign-in", model=m.GridWorker, json_body=request, repeatable=False,
+                             ok=(200,))
+
+    def call_staff(self, request: m.StaffCallCreate, idempotency_key: str) -> m.StaffCallReceipt:
+        return self._request("POST", "/staff-calls", model=m.StaffCallReceipt, json_body=request,
+                             headers={"Idempotency-Key": idempotency_key}, repeatable=True)
 
     # -- applications ----------------------------------------------------------------------
     def create_application(self, request: m.ApplicationCreate, idempotency_key: str) -> m.Application:
@@ -261,12 +280,19 @@ def _reason(exc: Exception) -> str:
     return text
 
 
-def _error_of(response: requests.Response) -> tuple[str, str, list]:
+def _error_of(response: requests.Response) -> tuple[str, str, list, dict[str, int | None]]:
+    """Code, message, field problems, and attempts_left / retry_after_seconds of a refusal."""
+    retry_after = response.headers.get("Retry-After", "")
+    detail: dict[str, int | None] = {"attempts_left": None,
+                                     "retry_after_seconds": int(retry_after) if retry_after.isdigit() else None}
     try:
         body = m.ErrorBody.model_validate_json(response.content)
-        return body.error.code, body.error.message, [f.model_dump() for f in body.error.fields]
     except (ValidationError, ValueError):
-        return f"http_{response.status_code}", (response.reason or "no explanation given")[:100], []
+        return f"http_{response.status_code}", (response.reason or "no explanation given")[:100], [], detail
+    detail["attempts_left"] = body.error.attempts_left
+    if body.error.retry_after_seconds is not None:
+        detail["retry_after_seconds"] = body.error.retry_after_seconds
+    return body.error.code, body.error.message, [f.model_dump() for f in body.error.fields], detail
 
 
 __all__ = ["BackendClient", "BackendError", "BackendUnavailable", "BackendAuthError", "BackendRejected",

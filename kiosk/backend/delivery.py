@@ -5,6 +5,7 @@
   only the missing pages), then submit (key ``<item key>:submit``).
 - ``rating``: one POST with the item key.
 - ``pickup.confirm``: one POST with the item key.
+- ``staff.call``: one POST with the item key.
 
 Every step is safe to repeat, which is what makes a resend after a crash harmless.
 """
@@ -54,7 +55,7 @@ class Deliverer:
 
     def __call__(self, envelope: Envelope, progress: Progress | None) -> tuple[Any, dict[str, Any]]:
         handler = {"application": self._application, "rating": self._rating,
-                   "pickup.confirm": self._pickup}.get(envelope.kind)
+                   "pickup.confirm": self._pickup, "staff.call": self._staff_call}.get(envelope.kind)
         if handler is None:
             raise CorruptItem(f"no handler for kind {envelope.kind!r}")
         try:
@@ -106,3 +107,8 @@ class Deliverer:
         confirm = m.PickupConfirm.model_validate(envelope.payload["confirm"])
         record = self.client.confirm_pickup(str(envelope.payload["pickup_id"]), confirm, envelope.key)
         return record, {"pickup_id": record.pickup_id, "acceptance_number": record.acceptance_number}
+
+    def _staff_call(self, envelope: Envelope, progress: Progress | None) -> tuple[Any, dict[str, Any]]:
+        call = m.StaffCallCreate.model_validate(envelope.payload["call"])
+        receipt = self.client.call_staff(call, envelope.key)
+        return receipt, {"call_id": receipt.call_id}

@@ -7,14 +7,20 @@ them (``docs/api/openapi.json``). The catalogue models follow the shared catalog
 
 Every model forbids unknown keys and hides input values in validation errors, so that a
 rejected ID number or name never ends up in an exception message or a log line.
+
+``EmbeddedBackend`` (at the end) is the one plain dataclass here: what the entry layer hands
+the kiosk's backend services when it started a backend in-process for the demo.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+
+from drivers.idcard.codes import gb11643_valid
 
 # ---------------------------------------------------------------------------------------
 # Shared bits
@@ -55,6 +61,10 @@ class ErrorDetail(ContractModel):
     code: str = Field(description="stable machine-readable code, e.g. bad_signature, missing_materials")
     message: str = Field(description="one plain sentence for a technician; never contains personal data")
     fields: list[FieldProblem] = Field(default_factory=list)
+    attempts_left: Int | None = Field(None, ge=0, description="wrong_pin: PIN attempts left before the grid "
+                                                              "worker is locked")
+    retry_after_seconds: Int | None = Field(None, ge=0, description="pin_locked: seconds until the grid worker "
+                                                                    "may try again")
 
 
 class ErrorBody(ContractModel):
@@ -153,24 +163,6 @@ class CatalogPage(ContractModel):
 
 IdType = Literal["resident_id", "hk_macao_permit", "taiwan_permit", "foreign_permanent", "passport"]
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def resident_id_is_valid(number: str) -> bool:
-    """GB 11643 check: 17 digits, a check character, and a plausible birth date."""
-    if not re.fullmatch(r"\d{17}[\dX]", number):
-        return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
-    if _ID_CHECK[total % 11] != number[17]:
-        return False
-    try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    return True
-
-
 class Person(ContractModel):
     """The applicant (or holder) as read from an ID card or typed in."""
 
@@ -187,7 +179,7 @@ class Person(ContractModel):
 
     @model_validator(mode="after")
     def _check_id(self) -> "Person":
-        if self.id_type == "resident_id" and not resident_id_is_valid(self.id_number):
+        if self.id_type == "resident_id" and not gb11643_valid(self.id_number):
             raise ValueError("id_number is not a valid resident ID number (check digit or birth date)")
         if self.id_type != "resident_id" and not re.fullmatch(r"[A-Z0-9]{5,32}", self.id_number):
             raise ValueError("id_number may contain letters and digits only")
@@ -210,6 +202,89 @@ class HolderQuery(ContractModel):
     @classmethod
     def _normalise_id(cls, value: str) -> str:
         return value.strip().upper()
+
+
+IDENTITY_CODE_PATTERN = r"^HYBID:[A-Za-z0-9_-]{16,64}$"
+
+
+class IdentityCodeQuery(ContractModel):
+    """A personal identity code (电子身份码) shown on a resident's phone instead of the ID card."""
+
+    code: str = Field(pattern=IDENTITY_CODE_PATTERN, repr=False,
+                      description="the scanned text: HYBID: followed by 16–64 of A–Z a–z 0–9 _ -")
+
+
+class ResolvedIdentity(ContractModel):
+    person: Person = Field(description="the holder: id_type, id_number, name; phone and address when known")
+    expires_at: DateTime = Field(description="the code is refused (410 identity_code_expired) from this moment")
+
+
+# ---------------------------------------------------------------------------------------
+# Grid workers (网格员) signing in for 代办
+
+STAFF_CODE_PATTERN = r"^HYBSTAFF:[A-Za-z0-9_-]{8,64}$"
+STAFF_CARD_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+PIN_ATTEMPTS = 5
+PIN_LOCK_SECONDS = 15 * 60
+
+
+class StaffCredential(ContractModel):
+    kind: Literal["staff_code", "id_card"] = Field(
+        description="staff_code: the text of the worker's staff QR code; id_card: the ID number read from the "
+                    "worker's own ID card, which serves as the staff card")
+    value: str = Field(pattern=r"^(HYBSTAFF:[A-Za-z0-9_-]{8,64}|[0-9]{17}[0-9Xx])$", repr=False)
+
+    @model_validator(mode="after")
+    def _value_fits_kind(self) -> "StaffCredential":
+        if self.kind == "staff_code" and not re.fullmatch(STAFF_CODE_PATTERN, self.value):
+            raise ValueError("a staff code is HYBSTAFF: followed by 8–64 letters, digits, _ or -")
+        if self.kind == "id_card" and not re.fullmatch(STAFF_CARD_PATTERN, self.value):
+            raise ValueError("a staff card is given by its 18-character ID number")
+        return self
+
+
+class StaffSignIn(ContractModel):
+    """A grid worker's credential and PIN. The terminal never stores or logs either."""
+
+    credential: StaffCredential
+    pin: str = Field(pattern=r"^[0-9]{6}$", repr=False, description="the worker's 6-digit PIN")
+
+
+# ---------------------------------------------------------------------------------------
+# Staff calls (呼叫工作人员)
+
+ScreenName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$",
+                                  description="the screen the resident was on, e.g. apply.form")]
+
+
+class StaffCallCreate(ContractModel):
+    """A resident pressed 呼叫工作人员. No personal data: the terminal comes from the signature."""
+
+    screen: ScreenName
+    called_at: DateTime = Field(description="when the button was pressed, by the terminal's clock")
+
+
+class StaffCallReceipt(ContractModel):
+    call_id: str
+    screen: ScreenName
+    called_at: DateTime
+    recorded_at: DateTime
+
+
+class StaffCall(ContractModel):
+    """A staff call as the back office sees it."""
+
+    call_id: str
+    terminal_id: str
+    terminal_name: str
+    screen: ScreenName
+    called_at: DateTime
+    recorded_at: DateTime
+    handled_at: DateTime | None = None
+
+
+class StaffCallList(ContractModel):
+    calls: list[StaffCall]
 
 
 # ---------------------------------------------------------------------------------------
@@ -528,6 +603,7 @@ class ClerkCase(ContractModel):
     promised_date: Day | None
     applicant_masked: str = Field(description="the applicant's name and ID number, masked")
     agent_masked: str = ""
+    agent: GridWorker | None = Field(None, description="the grid worker who applied on the applicant's behalf (代办)")
     pages: Int
 
 
@@ -542,3 +618,21 @@ class TerminalInfo(ContractModel):
     last_heartbeat: Heartbeat | None
     doors: Int
     occupied_doors: list[int]
+
+
+# ---------------------------------------------------------------------------------------
+# Embedding: a backend running inside the kiosk process (the demo)
+
+
+@dataclass(frozen=True)
+class EmbeddedBackend:
+    """A backend the entry layer started in-process (``refbackend.embed.start_for_settings``).
+
+    ``build_backend(settings, embedded=...)`` talks to ``url`` with ``terminal_key`` and calls
+    ``stop()`` when the backend services stop. ``clerk_password`` opens the clerk's page.
+    """
+
+    url: str
+    terminal_key: bytes = dc_field(repr=False)
+    clerk_password: str = dc_field(repr=False)
+    stop: Callable[[], None] = dc_field(repr=False)

@@ -1,9 +1,9 @@
 """What the kiosk's flows call to reach the backend, and how it is assembled from config.
 
 ``BackendServices`` ties together the client, the outbox, the catalogue cache and a
-background sender. State-changing calls (submit an application, rate, confirm a pickup)
-always go through the outbox: written first, then sent at once on the caller's worker
-thread. The caller gets one of three outcomes:
+background sender. State-changing calls (submit an application, rate, confirm a pickup,
+call the staff) always go through the outbox: written first, then sent at once on the
+caller's worker thread. The caller gets one of three outcomes:
 
 - ``Delivered(result)``: the backend took it (an acceptance number, a rating receipt…);
 - ``Queued(key)``: stored, will be sent automatically — the UI says "已保存，网络恢复后自动提交"
@@ -11,11 +11,13 @@ thread. The caller gets one of three outcomes:
 - ``Refused(error)``: the backend refused it for good (e.g. a required material missing);
   the stored item is removed and the resident can correct it.
 
-Reads (case status, pickups waiting, verify pickup) go straight to the client; the
-catalogue is read from the cache, which a background sync keeps current.
+Reads (case status, pickups waiting, verify pickup, resolve an identity code) and a grid
+worker's sign-in go straight to the client; the catalogue is read from the cache, which a
+background sync keeps current.
 
-``build_backend(settings)`` is the composition root for this package; with
-``[backend] embedded = true`` it starts the reference backend in-process first.
+``build_backend(settings)`` is the composition root for this package. With
+``[backend] embedded = true`` it is handed an ``EmbeddedBackend`` that the entry layer started
+(``refbackend.embed.start_for_settings``); the core never imports the reference backend.
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ from kiosk.backend.crypto import RecordCipher, load_or_create_data_key
 from kiosk.backend.delivery import Deliverer, application_payload, create_key
 from kiosk.backend.errors import BackendError
 from kiosk.backend.outbox import Outbox
-from kiosk.backend.signing import TerminalKeyError, generate_key, parse_key, read_key_file
+from kiosk.backend.models import EmbeddedBackend
+from kiosk.backend.signing import TerminalKeyError, parse_key, read_key_file
 from kiosk.config import Settings
 
 if TYPE_CHECKING:
@@ -98,7 +101,7 @@ class BackendServices:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._cleanup: list[Callable[[], None]] = []
-        self.embedded: Any = None  # the RunningBackend when [backend] embedded = true (its url, clerk password)
+        self.embedded: EmbeddedBackend | None = None  # when [backend] embedded = true (url, clerk password)
 
     # -- state-changing calls (through the outbox) -----------------------------------------
     def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
@@ -123,6 +126,15 @@ class BackendServices:
     def confirm_pickup(self, pickup_id: str, confirm: m.PickupConfirm) -> Delivered[m.PickupRecord] | Queued | Refused:
         key = self.outbox.enqueue("pickup.confirm", {"pickup_id": pickup_id,
                                                      "confirm": confirm.model_dump(mode="json")})
+        return self._deliver_now(key)
+
+    def call_staff(self, screen: str) -> Delivered[m.StaffCallReceipt] | Queued | Refused:
+        """呼叫工作人员 from ``screen`` (e.g. ``apply.form``): stored, then sent; exactly once, even
+        if the network is down now (then ``Queued``: the call goes out when it is back).
+        No personal data: the terminal is known from the signature. A malformed screen name
+        raises ``ValueError`` and nothing is stored."""
+        call = m.StaffCallCreate(screen=screen, called_at=datetime.now(timezone.utc))
+        key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
         return self._deliver_now(key)
 
     def _deliver_now(self, key: str, progress: ProgressCallback | None = None) -> Any:
@@ -156,12 +168,33 @@ class BackendServices:
     def verify_pickup(self, request: m.PickupVerify) -> list[m.PickupSlot]:
         return self._online(self.client.verify_pickup, request)
 
+    def resolve_identity(self, code: str) -> m.ResolvedIdentity:
+        """The person behind a personal identity code (``HYBID:…``, e.g. from the scanner).
+
+        Raises ``BackendNotFound`` (code ``identity_code_unknown``), ``BackendRejected``
+        (``identity_code_expired``), ``BackendUnavailable``; ``ValueError`` for text that is not
+        an identity code (nothing is sent)."""
+        return self._online(self.client.resolve_identity, code)
+
+    def staff_sign_in(self, kind: str, value: str, pin: str) -> m.GridWorker:
+        """A grid worker signs in for 代办: ``kind`` ``"staff_code"`` (the scanned ``HYBSTAFF:…`` text)
+        or ``"id_card"`` (the ID number read from the worker's own card), and the 6-digit PIN.
+
+        Sent once, never retried (each wrong PIN counts). Raises ``BackendRejected`` with code
+        ``wrong_pin`` and ``attempts_left``, or ``pin_locked`` and ``retry_after_seconds``;
+        ``BackendNotFound`` with ``unknown_staff``; ``BackendUnavailable``; ``ValueError`` for a
+        malformed credential or PIN (nothing is sent). The PIN is neither stored nor logged."""
+        return self._online(self.client.staff_sign_in, kind, value, pin)
+
     def _online(self, call: Callable[..., T], *args: Any) -> T:
         try:
             result = call(*args)
         except BackendError as exc:
-            if exc.transient:
+            # 429 is the backend answering "not so fast": it is reachable.
+            if exc.transient and exc.status != 429:
                 self._note_online(False)
+            elif exc.status is not None:
+                self._note_online(True)
             raise
         self._note_online(True)
         return result
@@ -293,46 +326,46 @@ class BackendConfigError(Exception):
     """The [backend] section cannot be used as it is; the message says what to change."""
 
 
-def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceHealth]] | None = None
-                  ) -> BackendServices:
-    """Assemble the backend services from ``[backend]``; start the embedded backend if asked."""
+def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceHealth]] | None = None,
+                  embedded: EmbeddedBackend | None = None) -> BackendServices:
+    """Assemble the backend services from ``[backend]``.
+
+    With ``[backend] embedded = true`` the caller (the entry layer) has already started a backend
+    in-process and passes it as ``embedded``; the services then own it and stop it in ``stop()``
+    (or at once, when assembling fails). Without it, an embedded configuration is refused.
+    """
     cfg = settings.backend
     terminal_id = settings.terminal.id
     cleanup: list[Callable[[], None]] = []
-    state_dir = default_state_dir()
-    if cfg.embedded and not cfg.embedded_db:
-        # A throwaway demo: its outbox and cache go with it.
-        temp = Path(tempfile.mkdtemp(prefix="kiosk-demo-backend-"))
-        state_dir = temp
-        cleanup.append(lambda: shutil.rmtree(temp, ignore_errors=True))
-    if cfg.embedded:
-        from kiosk.refbackend.server import prepare_store, start_embedded
-
-        key_text = generate_key()
-        locker = getattr(getattr(settings, "devices", None), "locker", None)
-        store = prepare_store(cfg.embedded_db or ":memory:", terminals={terminal_id: key_text},
-                              terminal_names={terminal_id: settings.terminal.name},
-                              terminal_doors={terminal_id: getattr(locker, "doors", 24)})
-        running = start_embedded(store)
-        cleanup.insert(0, running.stop)
-        log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
-                    running.url, running.clerk_password)
-        url, key = running.url, parse_key(key_text)
-    else:
-        if not cfg.url:
-            raise BackendConfigError("[backend] url is empty: set the acceptance system's URL, or embedded = true "
-                                     "for the demo backend")
-        try:
-            if cfg.terminal_key_file:
-                key = read_key_file(cfg.terminal_key_file)
-            elif cfg.terminal_key:
-                key = parse_key(cfg.terminal_key, "[backend] terminal_key")
-            else:
-                raise BackendConfigError("[backend] needs terminal_key_file (the terminal's signing key)")
-        except TerminalKeyError as exc:
-            raise BackendConfigError(str(exc)) from None
-        url = cfg.url
+    if embedded is not None:
+        cleanup.append(embedded.stop)
     try:
+        if cfg.embedded and embedded is None:
+            raise BackendConfigError("[backend] embedded = true, but no embedded backend was started: run the "
+                                     "kiosk with `kiosk demo` or `kiosk run` (with heyiban-kiosk[refbackend] "
+                                     "installed), or set [backend] url")
+        state_dir = default_state_dir()
+        if cfg.embedded and not cfg.embedded_db:
+            # A throwaway demo: its outbox and cache go with it.
+            temp = Path(tempfile.mkdtemp(prefix="kiosk-demo-backend-"))
+            state_dir = temp
+            cleanup.append(lambda: shutil.rmtree(temp, ignore_errors=True))
+        if embedded is not None:
+            url, key = embedded.url, embedded.terminal_key
+        else:
+            if not cfg.url:
+                raise BackendConfigError("[backend] url is empty: set the acceptance system's URL, or embedded = "
+                                         "true for the demo backend")
+            try:
+                if cfg.terminal_key_file:
+                    key = read_key_file(cfg.terminal_key_file)
+                elif cfg.terminal_key:
+                    key = parse_key(cfg.terminal_key, "[backend] terminal_key")
+                else:
+                    raise BackendConfigError("[backend] needs terminal_key_file (the terminal's signing key)")
+            except TerminalKeyError as exc:
+                raise BackendConfigError(str(exc)) from None
+            url = cfg.url
         client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, connect_timeout=cfg.connect_timeout,
                                read_timeout=cfg.read_timeout, retries=cfg.retries)
         data_key = load_or_create_data_key(cfg.outbox_key_file or state_dir / "outbox.key")
@@ -345,6 +378,5 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
     services = BackendServices(client, outbox, catalog, heartbeat_seconds=cfg.heartbeat_seconds,
                                catalog_sync_seconds=cfg.catalog_sync_seconds, health_source=health_source)
     services._cleanup.extend(cleanup)
-    if cfg.embedded:
-        services.embedded = running
+    services.embedded = embedded
     return services

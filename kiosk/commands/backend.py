@@ -3,6 +3,8 @@
 Server side:
   kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE] [--catalog FILE] [--terminal ID=KEYFILE]
   kiosk backend add-terminal --db FILE --id ID --key-file FILE [--name NAME] [--doors N]
+  kiosk backend add-worker --db FILE --id WG-0002 --name NAME [--phone P] [--staff-code HYBSTAFF:…]
+                           [--id-number N] [--pin-file FILE]   (asks for the PIN without a file)
   kiosk backend keygen FILE
   kiosk backend openapi [--out FILE | --check FILE]
 
@@ -10,15 +12,21 @@ Terminal side (reads the kiosk configuration):
   kiosk backend check  [--config FILE]   reach the backend, signature and clock accepted?
   kiosk backend sync   [--config FILE]   bring the catalogue cache up to date
   kiosk backend outbox [--config FILE] [list | drain | retry KEY | discard KEY]
+
+The server side, and the terminal side with [backend] embedded = true, need the reference
+backend (pip install 'heyiban-kiosk[refbackend]'); it is imported only when needed.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import re
 import secrets
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 from kiosk.config import DEFAULT_CONFIG_PATH, load_settings
 from kiosk.logs import setup_logging
@@ -53,6 +61,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--doors", type=int, default=24, help="number of locker doors (default 24)")
     add.set_defaults(handler=_add_terminal)
 
+    worker = actions.add_parser("add-worker", help="add or update a grid worker (网格员) who may sign in for 代办")
+    worker.add_argument("--db", required=True)
+    worker.add_argument("--id", required=True, help="the worker's staff number, e.g. WG-0002")
+    worker.add_argument("--name", required=True)
+    worker.add_argument("--phone", default="")
+    worker.add_argument("--staff-code", help="the text of the worker's staff QR code: HYBSTAFF: and 8–64 of "
+                                             "A–Z a–z 0–9 _ -")
+    worker.add_argument("--id-number", help="the ID number of the worker's own ID card (the staff card)")
+    worker.add_argument("--pin-file", help="file holding the 6-digit PIN; without it the PIN is asked for twice")
+    worker.set_defaults(handler=_add_worker)
+
     keygen = actions.add_parser("keygen", help="write a new terminal signing key to a file (mode 0600)")
     keygen.add_argument("file")
     keygen.set_defaults(handler=_keygen)
@@ -77,12 +96,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # -- server side ---------------------------------------------------------------------------
 
+_EXTRA_MODULES = frozenset({"refbackend", "fastapi", "uvicorn", "starlette", "anyio"})
+
+
+def refbackend_module(name: str) -> ModuleType:
+    """``refbackend.<name>``, or one line saying how to install the reference backend (exit 2)."""
+    from kiosk.errors import UserFacingError
+
+    try:
+        return importlib.import_module(f"refbackend.{name}")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in _EXTRA_MODULES:
+            raise
+        raise UserFacingError("the reference backend is not installed (missing " + str(exc.name) + "): install "
+                              "it with `pip install 'heyiban-kiosk[refbackend]'`", 2) from None
+
+
 
 def _serve(args: argparse.Namespace) -> int:
     from kiosk.errors import UserFacingError
     from kiosk.backend.signing import TerminalKeyError, read_key_file
-    from kiosk.refbackend.seed import DEMO_CATALOG_PATH, CatalogFileError
-    from kiosk.refbackend.server import prepare_store, serve
+
+    seed = refbackend_module("seed")
+    server = refbackend_module("server")
+    DEMO_CATALOG_PATH, CatalogFileError = seed.DEMO_CATALOG_PATH, seed.CatalogFileError
 
     setup_logging("INFO", "text")
     terminals: dict[str, str] = {}
@@ -111,8 +148,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
               file=sys.stderr)
         catalog = None
+    # The demo catalogue comes with the demo people (a grid worker, identity codes): docs/backend.md.
+    people = seed.DEMO_PEOPLE_PATH if catalog == DEMO_CATALOG_PATH else None
     try:
-        store = prepare_store(args.db, catalog=catalog, terminals=terminals)
+        store = server.prepare_store(args.db, catalog=catalog, terminals=terminals, people=people)
     except CatalogFileError as exc:
         raise UserFacingError(str(exc), 2) from None
     except ValueError as exc:
@@ -127,12 +166,14 @@ def _serve(args: argparse.Namespace) -> int:
             args.port = probe.getsockname()[1]
     print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {args.db}, catalogue version "
           f"{store.catalog_version()}, {len(store.terminals())} terminal(s))")
+    if people is not None:
+        print("demo people: grid worker WG-0001 and identity codes HYBID:DEMO-… (see docs/backend.md)")
     print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
           f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
     sys.stdout.flush()
     try:
-        serve(store, args.host, args.port, password, access_log=not args.no_access_log, tls_cert=args.tls_cert,
-              tls_key=args.tls_key)
+        server.serve(store, args.host, args.port, password, access_log=not args.no_access_log,
+                     tls_cert=args.tls_cert, tls_key=args.tls_key)
     except OSError as exc:
         raise UserFacingError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1) from None
     finally:
@@ -143,7 +184,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _add_terminal(args: argparse.Namespace) -> int:
     from kiosk.errors import UserFacingError
     from kiosk.backend.signing import TerminalKeyError, read_key_file, write_key_file
-    from kiosk.refbackend.store import ReferenceStore
+
+    ReferenceStore = refbackend_module("store").ReferenceStore
 
     key_file = Path(args.key_file)
     created = not key_file.exists()
@@ -162,6 +204,48 @@ def _add_terminal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_worker(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from kiosk.backend import models as m
+    from kiosk.errors import UserFacingError
+
+    ReferenceStore = refbackend_module("store").ReferenceStore
+    if not args.staff_code and not args.id_number:
+        raise UserFacingError("a grid worker needs --staff-code or --id-number (or both) to sign in with", 2)
+    try:
+        worker = m.GridWorker(worker_id=args.id, name=args.name, phone=args.phone)
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise UserFacingError(f"--{where.replace('_', '-') if where != 'worker_id' else 'id'}: "
+                              f"{exc.errors()[0]['msg']}", 2) from None
+    if args.pin_file:
+        try:
+            pin = Path(args.pin_file).read_text("utf-8").strip()
+        except OSError as exc:
+            raise UserFacingError(f"cannot read {args.pin_file}: {exc.strerror}", 2) from None
+    else:
+        import getpass
+
+        pin = getpass.getpass("PIN (6 digits): ")
+        if getpass.getpass("the same PIN again: ") != pin:
+            raise UserFacingError("the two PINs differ; nothing was changed", 2)
+    if not re.fullmatch(r"[0-9]{6}", pin):
+        raise UserFacingError("the PIN must be exactly 6 digits; nothing was changed", 2)
+    store = ReferenceStore(args.db)
+    try:
+        store.register_grid_worker(worker, pin, args.staff_code, args.id_number)
+    except (ValueError, ValidationError) as exc:
+        problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise UserFacingError(f"{problem}; nothing was changed", 2) from None
+    finally:
+        store.close()
+    print(f"grid worker {args.id} saved in {args.db} (signs in with "
+          + " or ".join(w for w, v in (("the staff code", args.staff_code), ("the staff card", args.id_number)) if v)
+          + " and the PIN)")
+    return 0
+
+
 def _keygen(args: argparse.Namespace) -> int:
     from kiosk.errors import UserFacingError
     from kiosk.backend.signing import write_key_file
@@ -175,8 +259,7 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from kiosk.refbackend.app import openapi_document
-
+    openapi_document = refbackend_module("app").openapi_document
     text = json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     if args.check:
         try:
@@ -207,8 +290,9 @@ def _services(args: argparse.Namespace):
 
     settings = load_settings(args.config)
     setup_logging("WARNING", "text")
+    embedded = refbackend_module("embed").start_for_settings(settings) if settings.backend.embedded else None
     try:
-        return build_backend(settings)
+        return build_backend(settings, embedded=embedded)
     except (BackendConfigError, KeyFileError, ValueError) as exc:
         raise UserFacingError(f"{args.config}: {exc}", 2) from None
 

@@ -1,9 +1,12 @@
 """``kiosk codes scan IMAGE... [--json]``: read QR and bar codes from pictures.
 
 One line per picture; with ``--json`` each line is
-``{"image": PATH, "codes": [{"format", "text", "corners"}], "ms": N}`` (plus ``"error"`` for
-a file that is not a readable picture — the other files are still read). The exit code is
-0 when every file could be read, 1 otherwise; finding no code is not an error.
+``{"image": PATH, "codes": [{"format", "text", "corners"}], "ms": N}``, plus
+``"refused": [{"format", "problem", "corners"}]`` for codes found whose bytes hold no
+trustworthy text (``problem``: ``undecodable``, ``garbage`` or ``empty``, see
+``drivers.codetext``), and ``"error"`` for a file that is not a readable picture (the other
+files are still read). Without ``--json`` a line per code. The exit code is 0 when every
+file could be read, 1 otherwise; finding no code, or only refused ones, is not an error.
 """
 from __future__ import annotations
 
@@ -34,8 +37,11 @@ def _scan(args: argparse.Namespace) -> int:
         record: dict = {"image": path, "codes": []}
         try:
             image = load_image(path)
-            codes = read_codes(image, mode=args.mode)
-            record["codes"] = [code.as_json() for code in codes]
+            codes = read_codes(image, mode=args.mode, refused=True)
+            record["codes"] = [code.as_json() for code in codes if not code.problem]
+            refused = [code.as_json() for code in codes if code.problem]
+            if refused:
+                record["refused"] = refused
         except ImageLoadError as exc:
             failures += 1
             record["error"] = str(exc)
@@ -44,10 +50,13 @@ def _scan(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         elif "error" in record:
             print(f"{path}: {record['error']}", flush=True)
-        elif not record["codes"]:
+        elif not record["codes"] and not record.get("refused"):
             print(f"{path}: no code found ({record['ms']} ms)", flush=True)
         else:
             for code in record["codes"]:
                 print(f"{path}: {code['format']} {code['text']!r} at {code['corners']} ({record['ms']} ms)",
                       flush=True)
+            for code in record.get("refused", []):
+                print(f"{path}: {code['format']} at {code['corners']} holds no readable text "
+                      f"({code['problem']}; {record['ms']} ms)", flush=True)
     return 1 if failures else 0

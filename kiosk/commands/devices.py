@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.config import DEFAULT_CONFIG_PATH, load_settings
 from kiosk.devices import DeviceManager
+from kiosk.runtime import device_plans
 from kiosk.status import StatusBoard
 
 
@@ -31,11 +32,11 @@ def _status(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     board = StatusBoard()
     with tempfile.TemporaryDirectory(prefix="kiosk-check-") as private:
-        manager = DeviceManager(settings.devices, board, sim_dir=private,
+        manager = DeviceManager(settings.devices, board, device_plans(settings), sim_dir=private,
                                 control_socket=str(Path(private) / "sim.sock"))
         manager.start()
         try:
-            names = [name for name, section in manager.sections() if section.driver != "none"]
+            names = [plan.name for plan in manager.plans]
             if not names:
                 print("no devices configured")
                 return 0

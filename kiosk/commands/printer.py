@@ -45,13 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _open_printer(config: str):
     settings = load_settings(config)
     setup_logging("WARNING", "text")
-    from kiosk.receipts.printing import make_printer
+    from kiosk.runtime import build_printer
 
     if settings.devices.printer.driver == "none":
         raise UserFacingError(f"{config}: no printer configured ([devices.printer] driver = \"none\")", 3)
     try:
-        printer = make_printer(settings)
+        printer = build_printer(settings)
         printer.open()
+    except ValueError as exc:
+        raise UserFacingError(f"printer: {exc}", 3) from None
     except DeviceError as exc:
         raise UserFacingError(f"printer: {exc} ({exc.explanation})", 3) from None
     return settings, printer

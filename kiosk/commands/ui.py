@@ -1,7 +1,10 @@
 """``kiosk run``, ``kiosk demo`` and ``kiosk shot``: the commands that start the Kivy UI.
 
 The UI package is imported lazily here — the one place where the core reaches up into
-``screens`` — so that every other command works on a machine without a display.
+``screens`` — so that every other command works on a machine without a display. With
+``[backend] embedded = true`` these commands also hand the kiosk the reference backend's
+``refbackend.embed.start_for_settings`` (imported lazily; without the extra they say how to
+install it).
 """
 from __future__ import annotations
 
@@ -49,12 +52,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shot.set_defaults(handler=_shot)
 
 
+def _embed_backend(settings):
+    """``refbackend.embed.start_for_settings`` when [backend] embedded = true (imported here, lazily)."""
+    if not settings.backend.embedded:
+        return None
+    from kiosk.commands.backend import refbackend_module
+
+    return refbackend_module("embed").start_for_settings
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     setup_logging(settings.logging.level, settings.logging.format)
     from screens.launcher import run_kiosk
 
-    return run_kiosk(settings, window=args.window, exit_after_first_frame=args.exit_after_first_frame)
+    return run_kiosk(settings, window=args.window, exit_after_first_frame=args.exit_after_first_frame,
+                     embed_backend=_embed_backend(settings))
 
 
 def _shot(args: argparse.Namespace) -> int:
@@ -64,6 +77,7 @@ def _shot(args: argparse.Namespace) -> int:
 
     path = take_screenshot(settings, args.screen, Path(args.out), language=args.lang, elderly=args.elderly,
                            size=args.size, countdown=args.countdown,
-                           shot_options={"query": args.query, "keys": args.keys, "open_result": args.open})
+                           shot_options={"query": args.query, "keys": args.keys, "open_result": args.open},
+                           embed_backend=_embed_backend(settings))
     print(path)
     return 0

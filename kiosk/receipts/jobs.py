@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from drivers.base import DeviceError, StatusEvent
+from drivers.events import Listeners, Subscription
 from drivers.printer import CoverOpenError, PaperOutError, PrinterFault, PrinterOfflineError
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,9 @@ def _fault_of(error: DeviceError) -> str:
 class PrintQueue:
     def __init__(self, printer, on_change: Callable[[PrintJob], None] | None = None, keep_done: int = 20):
         self.printer = printer
-        self.on_change = on_change
+        self._listeners: Listeners[PrintJob] = Listeners("print job")
+        if on_change is not None:
+            self._listeners.add(on_change)
         self.keep_done = keep_done
         self._jobs: list[PrintJob] = []
         self._ids = itertools.count(1)
@@ -186,10 +189,10 @@ class PrintQueue:
         for job in done[:max(0, len(done) - self.keep_done)]:
             self._jobs.remove(job)
 
+    def subscribe(self, listener: Callable[[PrintJob], None]) -> Subscription:
+        """``listener(job)`` runs (on the printing thread) whenever a job changes state."""
+        return self._listeners.add(listener)
+
     def _changed(self, job: PrintJob) -> None:
-        if self.on_change is not None:
-            try:
-                self.on_change(job)
-            except Exception:
-                log.exception("print job listener failed")
+        self._listeners.publish(job)
 

@@ -1,16 +1,10 @@
-"""Wiring between settings, the printer driver and the slips (used by the CLI and the device manager).
-
-``make_printer(settings)`` builds the configured ``ReceiptPrinter`` (not opened) whose
-external health check prints the real test page; ``build_slip`` compiles any slip for a
-printer or for a paper width without one.
-"""
+"""Slips for a printer: the test page of a ``ReceiptPrinter``, and ``build_slip``, which compiles
+any slip for a printer or for a paper width without one (the CLI's ``kiosk receipt render``)."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
-from drivers.printer import ReceiptPrinter, create_printer
-from kiosk.config import PrinterSettings, Settings
+from drivers.printer import ReceiptPrinter
 from kiosk.receipts import samples
 from kiosk.receipts.layout import CompiledReceipt, Receipt, Target, compile_receipt
 from kiosk.receipts.templates import (PrinterTestData, acceptance_receipt, diagnostics_slip, pickup_slip,
@@ -39,13 +33,6 @@ def test_page_for(printer: ReceiptPrinter, terminal_id: str, logo: str = "") -> 
         status=printer_status_text(printer),
     )
     return compile_receipt(printer_test_page(data, logo), Target.for_printer(printer))
-
-
-def make_printer(settings: Settings, name: str = "printer") -> ReceiptPrinter:
-    config: PrinterSettings = settings.devices.printer
-    terminal_id = settings.terminal.id
-    return create_printer(**dataclasses.asdict(config), name=name,
-                          test_page=lambda printer: test_page_for(printer, terminal_id, config.logo).data)
 
 
 def sample_slip(kind: str, target: Target, logo: str = "") -> Receipt:

@@ -17,9 +17,12 @@ gives a trustworthy result:
 
 ``mode="frame"`` (live camera frames: residents hold up QR codes) runs zxing-cpp on the grey
 frame, zbar on a half-size copy and zxing-cpp on a CLAHE copy, QR codes only, to keep the
-frame rate; ``mode="still"`` runs the whole ladder. Every result's bytes go through
-``kiosk.vision.code_text.decode_payload``: UTF-8 first, GB18030 where the bytes say so,
-and mojibake is never returned. Corners are in the input image's pixels.
+frame rate; ``mode="still"`` runs the whole ladder. Every result's bytes go through the one
+code decoder, ``drivers.codetext.decode_code_text`` — the same as a serial scanner's bytes:
+UTF-8 first, GB18030 only where the bytes say so, zbar's Shift-JIS mojibake repaired, and a
+payload that would come out as mojibake is refused. The decoders' own text is never used.
+A code found but refused is skipped, or, with ``refused=True``, returned after the readable
+ones with ``text=""`` and the decoder's ``problem``. Corners are in the input image's pixels.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
-from kiosk.vision.code_text import decode_payload, repair_shift_jis
+from drivers.codetext import decode_code_text
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +44,18 @@ ZBAR_CFG_BINARY = 4  # zbar_config_e.ZBAR_CFG_BINARY (zbar ≥ 0.22): keep QR by
 @dataclass(frozen=True)
 class Code:
     format: str  # QR_CODE, EAN_13, CODE_128, DATA_MATRIX, PDF_417, …
-    text: str
+    text: str  # "" when the bytes hold no trustworthy text (see ``problem``)
     corners: tuple[tuple[float, float], ...]  # in the input image's pixels
-    encoding: str  # ascii | utf-8 | gb18030 | eci
+    encoding: str  # as drivers.codetext reports it: ascii | utf-8 | gb18030 | …; "" when refused
     decoder: str  # zxing | zbar
     raw: bytes = field(repr=False, default=b"")
+    problem: str = ""  # "" for a readable code; else empty | undecodable | garbage (drivers.codetext)
 
     def as_json(self) -> dict:
-        return {"format": self.format, "text": self.text,
-                "corners": [[round(x, 1), round(y, 1)] for x, y in self.corners]}
+        corners = [[round(x, 1), round(y, 1)] for x, y in self.corners]
+        if self.problem:
+            return {"format": self.format, "problem": self.problem, "corners": corners}
+        return {"format": self.format, "text": self.text, "corners": corners}
 
 
 @dataclass
@@ -61,17 +67,15 @@ class ReadStats:
 
 
 # ---------------------------------------------------------------------------------------
-# The two decoders, as raw symbols: (format, raw bytes, decoder text or None, corners, eci)
+# The two decoders, as raw symbols: (format, raw bytes, corners, decoder)
 
 
 @dataclass(frozen=True)
 class _Symbol:
     format: str
     raw: bytes
-    text_hint: str | None  # the decoder's own text, trusted only with an ECI marker
     corners: np.ndarray  # (n, 2) in the image the decoder saw
     decoder: str
-    eci: bool = False
 
 
 _ZXING_NAMES = {"QRCode": "QR_CODE", "MicroQRCode": "MICRO_QR_CODE", "RMQRCode": "RMQR_CODE",
@@ -103,10 +107,7 @@ def zxing_symbols(grey: np.ndarray, qr_only: bool = False) -> list[_Symbol]:
         corners = np.array([[pos.top_left.x, pos.top_left.y], [pos.top_right.x, pos.top_right.y],
                             [pos.bottom_right.x, pos.bottom_right.y], [pos.bottom_left.x, pos.bottom_left.y]],
                            np.float64)
-        identifier = getattr(result, "symbology_identifier", "") or ""
-        # ]Q2 / ]d2 …: "ECI protocol implemented": the decoder's text follows the marked charset
-        eci = identifier[-1:] in ("2", "4", "6") and identifier[:2] in ("]Q", "]d", "]z", "]L")
-        out.append(_Symbol(_zxing_format(result.format), bytes(result.bytes), result.text, corners, "zxing", eci))
+        out.append(_Symbol(_zxing_format(result.format), bytes(result.bytes), corners, "zxing"))
     return out
 
 
@@ -146,26 +147,16 @@ def _zbar_raw(grey: np.ndarray, binary: bool = True, qr_only: bool = False) -> l
 def zbar_symbols(grey: np.ndarray, qr_only: bool = False) -> list[_Symbol]:
     try:
         decoded = _zbar_raw(grey, binary=True, qr_only=qr_only)
-        binary = True
     except (AttributeError, ImportError):  # a pyzbar without the private helpers
         from pyzbar import pyzbar
 
         decoded = pyzbar.decode(grey, symbols=[pyzbar.ZBarSymbol.QRCODE] if qr_only else None)
-        binary = False
     out = []
     for item in decoded:
-        raw = bytes(item.data)
-        if not binary and item.type == "QRCODE":
-            # zbar converted the bytes with its own guess; undo a Shift-JIS guess
-            try:
-                text = raw.decode("utf-8")
-                repaired = repair_shift_jis(text)
-                if repaired is not None:
-                    raw = repaired.encode("utf-8")
-            except UnicodeDecodeError:
-                pass
+        # without binary mode zbar hands over its own conversion (UTF-8 of a Shift-JIS guess):
+        # the one decoder repairs that mojibake as it does for a scanner that sends it
         corners = np.array([[p.x, p.y] for p in item.polygon], np.float64).reshape(-1, 2)
-        out.append(_Symbol(_ZBAR_NAMES.get(item.type, str(item.type)), raw, None, corners, "zbar"))
+        out.append(_Symbol(_ZBAR_NAMES.get(item.type, str(item.type)), bytes(item.data), corners, "zbar"))
     return out
 
 
@@ -256,28 +247,28 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _trusted(symbol: _Symbol, back: np.ndarray | None) -> Code | None:
-    if symbol.eci and symbol.text_hint and "\ufffd" not in symbol.text_hint:
-        decoded: tuple[str, str] | None = (symbol.text_hint, "eci")
-    else:
-        decoded = decode_payload(symbol.raw)
-    if decoded is None:
-        return None
+def _code(symbol: _Symbol, back: np.ndarray | None) -> Code:
+    decoded = decode_code_text(symbol.raw)
     corners = symbol.corners
     if back is not None and len(corners):
         corners = np.hstack([corners, np.ones((len(corners), 1))]) @ back.T
-    return Code(symbol.format, decoded[0], tuple((float(x), float(y)) for x, y in corners), decoded[1],
-                symbol.decoder, symbol.raw)
+    return Code(symbol.format, decoded.text or "", tuple((float(x), float(y)) for x, y in corners),
+                decoded.encoding, symbol.decoder, symbol.raw, decoded.problem)
 
 
 def read_codes(image: np.ndarray, mode: str = "still", stats: ReadStats | None = None,
-               steps: Iterable[Step] | None = None) -> list[Code]:
-    """Every trustworthy code found by the first step of the ladder that finds any."""
+               steps: Iterable[Step] | None = None, refused: bool = False) -> list[Code]:
+    """Every trustworthy code found by the first step of the ladder that finds any.
+
+    With ``refused=True``, codes found but refused by the text decoder follow (``text=""``,
+    ``problem`` set), each once.
+    """
     started = time.perf_counter()
     stats = stats if stats is not None else ReadStats()
     grey = to_grey(image)
     ladder = steps if steps is not None else (FRAME_STEPS if mode == "frame" else STILL_STEPS)
     found: list[Code] = []
+    unreadable: list[Code] = []
     for name, prepare, decoders in ladder:
         prepared, back = prepare(grey)
         for decoder in decoders:
@@ -288,14 +279,16 @@ def read_codes(image: np.ndarray, mode: str = "still", stats: ReadStats | None =
                 log.warning("decoder failed", extra={"fields": {"decoder": decoder, "error": type(exc).__name__}})
                 continue
             for symbol in symbols:
-                code = _trusted(symbol, back)
-                if code is None:
+                code = _code(symbol, back)
+                if code.problem:
                     stats.rejected += 1
+                    if not any(c.raw == code.raw and c.format == code.format for c in unreadable):
+                        unreadable.append(code)
                 elif not any(c.text == code.text and c.format == code.format for c in found):
                     found.append(code)
             if found:
                 stats.stage = f"{name}/{decoder}"
                 stats.ms = (time.perf_counter() - started) * 1000
-                return found
+                return found + unreadable if refused else found
     stats.ms = (time.perf_counter() - started) * 1000
-    return found
+    return unreadable if refused else []

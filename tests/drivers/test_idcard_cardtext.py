@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from drivers.idcard.card import LONG_TERM, CardType
 from drivers.idcard.cardtext import CardDataError, encode_card_text, parse_card_text
-from drivers.idcard.codes import NATIONS, gb11643_check_char, gb11643_valid
+from drivers.idcard.codes import NATIONS, gb11643_check_char, gb11643_valid, with_check_char
 from drivers.idcard.deck import builtin_deck
 
 
@@ -99,9 +100,67 @@ def test_deck_covers_all_types_expired_and_rare_characters():
 
 def test_gb11643_check_digit_including_x():
     assert gb11643_valid("11010519491231002X")  # the standard's own example
+    assert gb11643_valid("11010519491231002x")
     assert gb11643_check_char("11010519491231002") == "X"
     assert not gb11643_valid("110105194912310021")
     assert not gb11643_valid("11010519491231002")
+    assert not gb11643_valid("11010519491231002XX") and not gb11643_valid("")
+    assert not gb11643_valid("１１０１０５１９４９１２３１００２X")  # full-width digits
+    assert not gb11643_valid(None)
+
+
+@pytest.mark.parametrize("number", [
+    "370503198503121231",  # resident cards of the deck
+    "370503194806152045",
+    "650102197803041510",
+    "810000199203150028",  # Hong Kong residence permit
+    "830000198709110014",  # Taiwan residence permit
+    "937840199003150021",  # 2023 foreign permanent residence card
+    with_check_char("82000020000229001"),  # Macao permit, born on a leap day
+    with_check_char("37050319000101001"),  # born on the first day allowed
+])
+def test_real_citizen_numbers_are_valid(number):
+    assert gb11643_valid(number)
+
+
+@pytest.mark.parametrize("birth", ["19850231", "19851301", "19850001", "19850100", "20230229", "19000229",
+                                   "18991231", "00000000", "99999999"])
+def test_impossible_birth_dates_are_refused_even_with_the_right_check_character(birth):
+    number = with_check_char(f"370503{birth}123")
+    assert gb11643_check_char(number[:17]) == number[17] and not gb11643_valid(number)
+
+
+def test_a_birth_date_after_today_is_refused():
+    today = dt.date(2026, 6, 12)
+    born_today = with_check_char("370503" + today.strftime("%Y%m%d") + "123")
+    born_tomorrow = with_check_char("370503" + (today + dt.timedelta(days=1)).strftime("%Y%m%d") + "123")
+    assert gb11643_valid(born_today, today=today) and not gb11643_valid(born_tomorrow, today=today)
+    next_year = dt.date.today() + dt.timedelta(days=366)
+    assert not gb11643_valid(with_check_char("370503" + next_year.strftime("%Y%m%d") + "123"))
+
+
+@pytest.mark.parametrize("key", sorted(builtin_deck()))
+def test_every_18_character_number_in_the_deck_is_valid(key):
+    card = builtin_deck()[key].card
+    assert gb11643_valid(card.id_number) == (card.card_type is not CardType.FOREIGN_PERMANENT_2017)
+
+
+@pytest.mark.parametrize("number,flag", [
+    (with_check_char("37050320300101123"), " "),  # born in 2030
+    (with_check_char("37050319850231123"), " "),  # born on 31 February
+    (with_check_char("81000020300101002"), "J"),
+    (with_check_char("93784019850231002"), "Y"),
+])
+def test_a_card_whose_number_has_an_impossible_birth_date_is_refused(number, flag):
+    if flag == " ":
+        text = layout(name=(0, "李建军"), gender=(30, "1"), nation=(32, "01"), birth=(36, "19850312"),
+                      number=(122, number), start=(188, "20190420"), end=(204, "20390420"))
+    else:
+        card = builtin_deck()["hk-permit" if flag == "J" else "foreign-2023"].card
+        text = encode_card_text(dataclasses.replace(card, id_number=number))
+    with pytest.raises(CardDataError) as caught:
+        parse_card_text(text)
+    assert "GB 11643" in str(caught.value) and number not in str(caught.value)
 
 
 def test_wrong_check_digit_is_refused_without_personal_data_in_the_message():

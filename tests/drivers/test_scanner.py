@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers.base import State, UnsupportedError
-from drivers.scanner.base import decode_payload
+from drivers.scanner.base import ScanEvent
 from drivers.scanner.framing import LineFramer
 from drivers.scanner.hid import EV_KEY, KEYMAP, EvdevSource, HidWedgeScanner, KeyAssembler
 from drivers.scanner.serial_scanner import NEWLAND_START, SerialScanner
@@ -51,11 +51,14 @@ def test_framer_never_raises_and_never_returns_a_line_longer_than_the_limit(chun
             assert len(line.raw) <= 64 and b"\r" not in line.raw and b"\n" not in line.raw
 
 
-def test_payload_decoding_utf8_then_gb18030():
-    assert decode_payload("河易办".encode("utf-8")) == ("河易办", "utf-8")
-    assert decode_payload("河易办".encode("gb18030")) == ("河易办", "gb18030")
-    assert decode_payload(b"\xef\xbb\xbfabc") == ("abc", "utf-8")
-    assert decode_payload(b"\xff\xfe\x80") == (None, "")
+def test_scan_events_carry_the_one_decoders_text_or_its_refusal():
+    read = ScanEvent.from_bytes("河易办".encode("gb18030"), "s")
+    assert (read.text, read.encoding, read.error, read.format) == ("河易办", "gb18030", "", "")
+    refused = ScanEvent.from_bytes(b"\xff\xfe\x80", "s")
+    assert (refused.text, refused.encoding, refused.error, refused.raw) == (None, "", "undecodable", b"\xff\xfe\x80")
+    oversized = ScanEvent.from_bytes(b"X" * 5000, "s", oversized=True)
+    assert oversized.error == "oversized" and len(oversized.raw) == 64
+    assert "河" not in repr(ScanEvent.from_bytes("河易办".encode(), "s"))
 
 
 # -- serial scanner against the simulator ------------------------------------------------------------

@@ -258,7 +258,7 @@ def test_an_old_request_is_refused_for_clock_skew(backend):
 def test_refusals_are_logged_without_personal_data(backend, caplog):
     applicant = person("欧阳娜娜")
     body = m.HolderQuery(id_number=applicant.id_number).model_dump_json().encode()
-    with caplog.at_level(logging.WARNING, logger="kiosk.refbackend.app"):
+    with caplog.at_level(logging.WARNING, logger="refbackend.app"):
         response = requests.post(f"{backend.url}/api/v1/cases/by-holder", data=body, timeout=10,
                                  headers={"Content-Type": "application/json"})
     assert response.status_code == 401

@@ -7,6 +7,7 @@ content types, bodies).
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,8 @@ def reference(tmp_path_factory):
     """The backend with real resources, whose ids are fixed in the generated paths.
 
     Random ids would only ever reach "404 not found"; with these, generated requests reach
-    the code behind: pages uploaded to a draft, a case decided and issued, a pickup confirmed.
+    the code behind: pages uploaded to a draft, a case decided and issued, a pickup confirmed,
+    a staff call handled. The demo people are there too (a grid worker, identity codes).
     """
     backend = start_reference_backend(tmp_path_factory.mktemp("schema") / "backend.sqlite3")
     client = backend.client()
@@ -75,9 +77,11 @@ def reference(tmp_path_factory):
                                      "schema-case-2")
     clerk_decide(backend, case.acceptance_number)
     pickup = clerk_issue(backend, case.acceptance_number, door=1)
+    call = client.call_staff(m.StaffCallCreate(screen="home", called_at=datetime.now(timezone.utc)), "schema-call-1")
     client.close()
     REAL_IDS.update(terminal_id=backend.terminal_id, application_id=draft.application_id,
-                    acceptance_number=case.acceptance_number, pickup_id=pickup.pickup_id, code=item.code)
+                    acceptance_number=case.acceptance_number, pickup_id=pickup.pickup_id, code=item.code,
+                    call_id=call.call_id)
     yield backend
     backend.stop()
 

@@ -12,7 +12,8 @@ from drivers.base import Device, HealthLevel, HealthReport
 from drivers.locker.locker import LockJammed
 from kiosk.cli import main as kiosk_main
 from kiosk.config import DEMO_CONFIG_PATH, load_settings, parse_settings
-from kiosk.devices import DeviceManager, card_problem_key, register_driver
+from kiosk.devices import DeviceManager, card_problem_key
+from kiosk.runtime import device_plans
 from kiosk.i18n import load_strings
 from kiosk.status import StatusBoard
 
@@ -47,7 +48,7 @@ def start_manager(short_dir):
         board = StatusBoard()
         changes = []
         board.subscribe(changes.append)
-        manager = DeviceManager(settings.devices, board, sim_dir=short_dir,
+        manager = DeviceManager(settings.devices, board, device_plans(settings), sim_dir=short_dir,
                                 control_socket=os.path.join(short_dir, "s.sock")).start()
         managers.append(manager)
         return manager, board, changes
@@ -224,12 +225,12 @@ class FakePrinter(Device):
         return HealthReport(self.name, level, True, "ok")
 
 
-def test_other_device_classes_plug_in_with_a_factory(short_dir):
-    from kiosk.devices import Built
+def test_the_manager_builds_whatever_the_composition_root_planned(short_dir):
+    from kiosk.devices import Built, DevicePlan
 
-    register_driver("printer", "fake", lambda name, section, context: Built(FakePrinter(name)))
+    plan = DevicePlan("printer", "fake", "", lambda context: Built(FakePrinter("printer")))
     board = StatusBoard()
-    manager = DeviceManager(DevicesWithPrinter(), board, sim_dir=short_dir).start()
+    manager = DeviceManager(DevicesWithPrinter(), board, [plan], sim_dir=short_dir).start()
     try:
         wait_for(lambda: board.is_available("printer"))
         assert isinstance(manager.device("printer"), FakePrinter)
@@ -257,12 +258,13 @@ def test_card_problems_map_to_what_the_resident_should_do():
 
 def test_the_demo_configuration_runs_every_device_simulated(short_dir):
     from kiosk.runtime import build_kiosk
+    from refbackend.embed import start_for_settings
 
     overrides = {"devices.sim_control": os.path.join(short_dir, "demo.sock")}
     for name in ("idcard", "scanner", "locker"):
         overrides[f"devices.{name}.port"] = os.path.join(short_dir, name)
     settings = load_settings(DEMO_CONFIG_PATH, overrides)
-    kiosk = build_kiosk(settings)
+    kiosk = build_kiosk(settings, embed_backend=start_for_settings)
     try:
         wait_for(lambda: all(kiosk.status.is_available(n) for n in ("idcard", "scanner", "locker")))
         assert {info.driver for info in kiosk.devices.describe()} == {"simulator"}
@@ -317,7 +319,7 @@ def test_camera_with_code_scanning_feeds_the_payload_parser(start_manager):
     manager.subscribe_payloads(payloads.append)
     wait_for(lambda: board.is_available("camera") and board.is_available("camera_scanner"), timeout=15)
     wait_for(lambda: payloads, timeout=15)
-    assert payloads[0].source == "camera"
+    assert payloads[0].source == "camera_scanner"  # the scanner device that read it, as for serial scanners
     assert manager.camera is manager.device("camera")
 
 

@@ -18,6 +18,7 @@ import pytest
 import screens  # noqa: F401  (prepares Kivy's environment)
 from kiosk.config import DEMO_CONFIG_PATH, load_settings
 from kiosk.runtime import build_kiosk
+from refbackend.embed import start_for_settings
 from screens.launcher import configure_kivy
 
 WIDTH, HEIGHT = 1080, 1920
@@ -138,7 +139,7 @@ def start_app(tmp_path):
         EventLoop.ensure_window()
         clear_window_and_touches()
         forget_app()
-        app = KioskApp(build_kiosk(make_settings(tmp_path, **overrides)))
+        app = KioskApp(build_kiosk(make_settings(tmp_path, **overrides), embed_backend=start_for_settings))
         app._run_prepare()
         driver = AppDriver(app)
         driver.pump(5)

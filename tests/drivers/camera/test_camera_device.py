@@ -132,32 +132,11 @@ def test_opencv_source_reads_an_mjpg_stream_and_end_of_stream_is_a_disconnect(tm
     camera.close()
 
 
-def test_camera_is_built_from_the_config_section():
-    from dataclasses import asdict
-
-    from drivers.camera.factory import build_camera
-    from kiosk.config import parse_settings
-
-    settings = parse_settings('[terminal]\nid = "HK-1"\nname = "x"\n[devices.camera]\ndriver = "simulator"\n'
-                              'width = 640\nheight = 360\nsimulator_scene = "qr"\n')
-    camera = build_camera(**asdict(settings.devices.camera))
-    assert isinstance(camera.source, SimulatedSource) and camera.source.scene == "qr"
-    with camera:
-        assert camera.format.width == 640
-    real = build_camera(**dict(asdict(settings.devices.camera), driver="opencv", device="/dev/video5"))
-    assert isinstance(real.source, OpenCVSource) and real.source.device == "/dev/video5"
-    assert build_camera("none") is None
-    with pytest.raises(ValueError):
-        build_camera("gphoto")
-
-
 def test_tester_drives_the_simulator_through_its_control_file(tmp_path):
     import json
 
-    from drivers.camera.factory import build_camera
-
     control = tmp_path / "camera-sim.json"
-    camera = build_camera("simulator", width=320, height=240, simulator_control=str(control))
+    camera = DocumentCamera(SimulatedSource(320, 240, 30, control_path=str(control)))
     source = camera.source
     control.write_text(json.dumps({"scene": "qr", "qr_text": "取件码 8841"}), encoding="utf-8")
     camera.open()

@@ -7,7 +7,8 @@ import pytest
 
 from drivers.base import (DeviceTimeout, HardwareError, HealthLevel, NoDeviceError, ProtocolError, State,
                           UnsupportedError)
-from drivers.printer import (CoverOpenError, PaperOutError, PrinterOfflineError, ReceiptPrinter, create_printer)
+from drivers.printer import (CoverOpenError, PaperOutError, PrinterOfflineError, ReceiptPrinter, create_printer,
+                             simulated_printer)
 from drivers.printer import commands as c
 from drivers.printer.simulator import PrinterSimulator
 from drivers.printer.simulator.server import PtyPrinterServer, TcpPrinterServer
@@ -82,7 +83,7 @@ def test_paper_out_half_way_is_noticed_during_the_job(pty_printer):
 
 @pytest.mark.parametrize("fault, error", [("cover", CoverOpenError), ("offline", PrinterOfflineError)])
 def test_cover_open_and_offline_refuse_the_job(fault, error):
-    with create_printer(driver="simulator") as printer:
+    with simulated_printer() as printer:
         simulator = printer.link.simulator
         if fault == "cover":
             simulator.set_cover(True)
@@ -94,7 +95,7 @@ def test_cover_open_and_offline_refuse_the_job(fault, error):
 
 
 def test_cutter_fault_is_a_hardware_error():
-    with create_printer(driver="simulator") as printer:
+    with simulated_printer() as printer:
         printer.link.simulator.set_cutter_error(True)
         with pytest.raises(HardwareError):
             printer.print_job(JOB)
@@ -102,7 +103,7 @@ def test_cutter_fault_is_a_hardware_error():
 
 
 def test_near_end_prints_and_tells_the_technician():
-    with create_printer(driver="simulator") as printer:
+    with simulated_printer() as printer:
         printer.link.simulator.set_paper("near_end")
         result = printer.print_job(JOB)
         assert result.confirmed and result.paper.value == "near_end"
@@ -168,7 +169,7 @@ def test_an_echo_is_not_taken_for_a_paper_ok_status():
 
 
 def test_unplugged_simulator_loses_the_connection():
-    with create_printer(driver="simulator") as printer:
+    with simulated_printer() as printer:
         printer.link.simulator.unplug()
         with pytest.raises(Exception) as caught:
             printer.print_job(JOB)
@@ -176,22 +177,22 @@ def test_unplugged_simulator_loses_the_connection():
 
 
 def test_profile_decides_qr_and_cut_commands():
-    native = create_printer(driver="simulator", profile="TM-T20II")
+    native = simulated_printer(profile="TM-T20II")
     assert native.native_qr and native.qr_bytes(b"x", 4).startswith(b"\x1d(k")
     assert native.cut_bytes() == b"\x1dVB\x00"
-    no_qr = create_printer(driver="simulator", profile="ZJ-5870", paper_width=58)
+    no_qr = simulated_printer(profile="ZJ-5870", paper_width=58)
     assert not no_qr.native_qr and no_qr.qr_bytes(b"x", 4).startswith(b"\x1dv0")
     assert no_qr.cut_bytes() == c.feed_lines(5)  # no cutter: feed past the tear bar
-    forced = create_printer(driver="simulator", profile="ZJ-5870", qr="native")
+    forced = simulated_printer(profile="ZJ-5870", qr="native")
     assert forced.native_qr
     with pytest.raises(UnsupportedError):
-        create_printer(driver="simulator", profile="no-such-printer")
+        simulated_printer(profile="no-such-printer")
     with pytest.raises(UnsupportedError):
         create_printer(transport="usb")
 
 
 def test_external_health_check_prints_a_slip():
-    with create_printer(driver="simulator") as printer:
+    with simulated_printer() as printer:
         report = printer.check_health(HealthLevel.EXTERNAL)
         assert report.ok and ("test slip", True, "printed and confirmed") in report.checks
         assert "打印机自检 PRINTER SELF-TEST" in printer.link.simulator.text_lines

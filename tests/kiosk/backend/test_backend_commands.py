@@ -84,7 +84,7 @@ def test_add_terminal_creates_a_key_and_registers_it(tmp_path):
     db, key_file = tmp_path / "b.sqlite3", tmp_path / "k" / "t.key"
     assert main(["backend", "add-terminal", "--db", str(db), "--id", "HK-LH-001", "--key-file", str(key_file),
                  "--name", "六合街道 1号机", "--doors", "16"]) == 0
-    from kiosk.refbackend.store import ReferenceStore
+    from refbackend.store import ReferenceStore
 
     store = ReferenceStore(db)
     assert store.terminal_key("HK-LH-001") == read_key_file(key_file)
@@ -131,3 +131,75 @@ def test_outbox_retry_and_discard_need_a_key(backend, tmp_path, op, capsys):
     config = write_config(backend, tmp_path)
     assert main(["backend", "outbox", "--config", str(config), op]) == 2
     assert "KEY" in capsys.readouterr().err
+
+
+def start_serve(tmp_path, *extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "backend", "serve", "--port", "0", "--db",
+                               str(tmp_path / "b.sqlite3"), "--no-access-log", *extra], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    lines = [server.stdout.readline() for _ in range(3)]
+    url = re.search(r"(http://127\.0\.0\.1:\d+)", lines[0]).group(1)
+    for _ in range(200):
+        try:
+            requests.get(url + "/healthz", timeout=1)
+            break
+        except requests.ConnectionError:
+            import time
+            time.sleep(0.05)
+    return server, url, lines
+
+
+def test_serve_with_the_demo_catalogue_knows_the_demo_people(tmp_path):
+    from backend_support import DEMO_IDENTITY, DEMO_PIN, DEMO_STAFF_CODE, DEMO_WORKER
+    from kiosk.backend.client import BackendClient
+
+    key_file = tmp_path / "t.key"
+    assert main(["backend", "keygen", str(key_file)]) == 0
+    server, url, lines = start_serve(tmp_path, "--terminal", f"HK-CLI-002={key_file}")
+    try:
+        assert "WG-0001" in "".join(lines) and "HYBID:DEMO" in "".join(lines)
+        client = BackendClient(url, "HK-CLI-002", read_key_file(key_file))
+        assert client.staff_sign_in("staff_code", DEMO_STAFF_CODE, DEMO_PIN) == DEMO_WORKER
+        assert client.resolve_identity(DEMO_IDENTITY).person.name == "欧阳娜娜"
+        client.close()
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(15)
+
+
+def test_add_worker_registers_a_grid_worker_who_can_then_sign_in(backend, tmp_path, capsys):
+    pin_file = tmp_path / "pin"
+    pin_file.write_text("975312\n", "utf-8")
+    db = str(tmp_path / "workers.sqlite3")
+    assert main(["backend", "add-worker", "--db", db, "--id", "WG-0002", "--name", "李网格", "--phone",
+                 "13905460002", "--staff-code", "HYBSTAFF:WG0002PILOT", "--pin-file", str(pin_file)]) == 0
+    assert "WG-0002" in capsys.readouterr().out
+    from refbackend.store import ReferenceStore
+    from kiosk.backend import models as m
+
+    store = ReferenceStore(db)
+    worker = store.staff_sign_in("HK-1", m.StaffSignIn(credential=m.StaffCredential(
+        kind="staff_code", value="HYBSTAFF:WG0002PILOT"), pin="975312"))
+    assert (worker.worker_id, worker.name) == ("WG-0002", "李网格")
+    store.close()
+
+
+@pytest.mark.parametrize("args,problem", [
+    (["--staff-code", "WG0002"], "HYBSTAFF:"),
+    (["--id-number", "12345"], "18-character"),
+    ([], "--staff-code or --id-number"),
+    (["--staff-code", "HYBSTAFF:WG0002PILOT", "--pin-file", "SHORT"], "6 digits"),
+], ids=["bad-code", "bad-card", "no-credential", "short-pin"])
+def test_add_worker_explains_bad_input_and_changes_nothing(tmp_path, args, problem):
+    short = tmp_path / "short"
+    short.write_text("1234", "utf-8")
+    args = [str(short) if a == "SHORT" else a for a in args]
+    if "--pin-file" not in args:
+        pin = tmp_path / "pin"
+        pin.write_text("975312", "utf-8")
+        args += ["--pin-file", str(pin)]
+    result = run_cli("backend", "add-worker", "--db", str(tmp_path / "w.sqlite3"), "--id", "WG-0002", "--name",
+                     "李网格", *args)
+    assert result.returncode == 2 and problem in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

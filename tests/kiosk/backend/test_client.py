@@ -17,7 +17,7 @@ from kiosk.backend.client import BackendClient
 from kiosk.backend.errors import (BackendAuthError, BackendNotFound, BackendProtocolError, BackendRejected,
                                   BackendUnavailable)
 from kiosk.backend.signing import generate_key, parse_key
-from kiosk.refbackend.server import start_embedded
+from refbackend.server import start_embedded
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import requests
 
-from kiosk.refbackend.app import openapi_document
+from refbackend.app import openapi_document
 
 COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "api" / "openapi.json"
 REGENERATE = "run `python -m kiosk.cli backend openapi --out docs/api/openapi.json` and commit the result"

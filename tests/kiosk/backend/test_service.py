@@ -6,20 +6,23 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from backend_support import FaultProxy, jpeg_page, person, pick_item, required_pages, settings_for
 from kiosk.backend import models as m
 from kiosk.backend.service import BackendConfigError, Delivered, Queued, build_backend
 from kiosk.config import DEMO_CONFIG_PATH, load_settings, parse_settings
+from refbackend.embed import start_for_settings
 
 
 def test_the_demo_config_starts_an_embedded_backend_and_leaves_nothing_behind(tmp_path, caplog):
     settings = load_settings(DEMO_CONFIG_PATH)
     assert settings.backend.embedded
     with caplog.at_level(logging.WARNING):
-        services = build_backend(settings)
+        services = build_backend(settings, embedded=start_for_settings(settings))
     try:
         assert services.client.base_url.startswith("http://127.0.0.1:")
+        assert services.embedded.url == services.client.base_url
         assert "/clerk" in caplog.text
         result = services.sync_catalog()
         assert result.ok and len(services.catalog) >= 150
@@ -28,9 +31,28 @@ def test_the_demo_config_starts_an_embedded_backend_and_leaves_nothing_behind(tm
                                               required_pages(item, jpeg_page(30 * 1024)))
         assert isinstance(outcome, Delivered)
         state_dir = Path(services.outbox.path).parent
+        url = services.embedded.url
     finally:
         services.stop()
     assert not state_dir.exists()
+    with pytest.raises(requests.ConnectionError):  # the embedded backend stopped with the services
+        requests.get(url + "/healthz", timeout=2)
+
+
+def test_an_embedded_configuration_without_an_embedded_backend_is_refused_plainly():
+    settings = load_settings(DEMO_CONFIG_PATH)
+    with pytest.raises(BackendConfigError, match=r"embedded = true, but no embedded backend was started"):
+        build_backend(settings)
+
+
+def test_the_embedded_backend_stops_when_assembling_fails(tmp_path):
+    settings = load_settings(DEMO_CONFIG_PATH, {"backend.embedded_db": str(tmp_path / "demo.sqlite3"),
+                                                "backend.outbox_key_file": str(tmp_path)})  # a folder: unusable
+    embedded = start_for_settings(settings)
+    with pytest.raises(Exception):
+        build_backend(settings, embedded=embedded)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(embedded.url + "/healthz", timeout=2)
 
 
 def test_a_kiosk_without_backend_settings_is_told_what_to_set():
@@ -99,15 +121,28 @@ def test_every_outcome_has_words_for_the_resident_in_both_languages():
     from kiosk.i18n import load_strings
 
     strings = load_strings()
-    outcomes = [Delivered("k", None), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
+    submitted = m.SubmitResult.model_construct(acceptance_number="370503-20260612-000123")
+    outcomes = [Delivered("k", submitted), Queued("k", "down"), Refused("k", "missing_materials", "x", []),
                 Refused("k", "whatever", "x", []), BackendUnavailable("x"), BackendAuthError("x", code="clock_skew"),
                 BackendNotFound("x", code="case_not_found"), BackendNotFound("x"),
-                BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused")]
+                BackendRejected("x", code="too_many_attempts"), BackendRejected("x", code="idempotency_key_reused"),
+                BackendNotFound("x", code="identity_code_unknown"), BackendRejected("x", code="identity_code_expired"),
+                BackendNotFound("x", code="unknown_staff"), BackendRejected("x", code="wrong_pin", attempts_left=3),
+                BackendRejected("x", code="pin_locked", retry_after_seconds=61)]
     keys = {message_key(outcome) for outcome in outcomes}
     assert "backend.queued" in keys and "backend.case_not_found" in keys
     for key in keys:
         assert strings[key]["zh"] and strings[key]["en"], key
     assert strings["backend.queued"]["zh"] == "已保存，网络恢复后自动提交"
+    from kiosk.backend.outcomes import message_values
+    from kiosk.i18n import Translator
+
+    for language in ("zh", "en"):
+        for outcome in outcomes:  # every text gets the values it needs
+            assert "{" not in Translator(language).tr(message_key(outcome), **message_values(outcome))
+    locked = BackendRejected("x", code="pin_locked", retry_after_seconds=61)
+    assert Translator("en").tr(message_key(locked), **message_values(locked)) == \
+        "Too many wrong PINs. Locked: please try again in 2 minutes"
 
 
 def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
@@ -131,12 +166,14 @@ def test_the_network_light_follows_the_backend_calls(backend, tmp_path):
 
 
 
-def test_the_embedded_backend_knows_the_lockers_doors():
+def test_the_embedded_backend_knows_the_terminal_and_its_lockers_doors():
     settings = load_settings(DEMO_CONFIG_PATH)
-    services = build_backend(settings)
+    services = build_backend(settings, embedded=start_for_settings(settings))
     try:
-        (terminal,) = services.embedded.store.terminals()
-        assert terminal.terminal_id == settings.terminal.id
+        answer = requests.get(services.embedded.url + "/api/v1/clerk/terminals", timeout=10,
+                              auth=("clerk", services.embedded.clerk_password))
+        (terminal,) = [m.TerminalInfo.model_validate(t) for t in answer.json()]
+        assert (terminal.terminal_id, terminal.name) == (settings.terminal.id, settings.terminal.name)
         assert terminal.doors == settings.devices.locker.doors
     finally:
         services.stop()

@@ -6,7 +6,7 @@ import threading
 import zxingcpp
 
 from drivers.base import State
-from drivers.printer import create_printer
+from drivers.printer import create_printer, simulated_printer
 from drivers.printer.simulator.server import PtyPrinterServer
 from drivers.printer.simulator import PrinterSimulator
 from kiosk.i18n import load_strings
@@ -64,7 +64,7 @@ def test_paper_out_mid_job_keeps_the_job_and_reprints_it_in_full_after_paper_is_
 
 
 def test_jobs_keep_their_order_behind_a_waiting_one():
-    printer = create_printer(driver="simulator", paper_width=58)
+    printer = simulated_printer(paper_width=58)
     simulator = printer.link.simulator
     queue = PrintQueue(printer)
     simulator.set_paper("out")
@@ -82,7 +82,7 @@ def test_jobs_keep_their_order_behind_a_waiting_one():
 
 
 def test_printer_back_online_retries_by_itself():
-    printer = create_printer(driver="simulator")
+    printer = simulated_printer()
     simulator = printer.link.simulator
     queue = PrintQueue(printer)
     printer.subscribe(queue.on_printer_status)
@@ -90,7 +90,7 @@ def test_printer_back_online_retries_by_itself():
     job = queue.submit("test", build_slip("test", Target(80)).data)
     assert job.message_key == "receipt.cover_open"
     done = threading.Event()
-    queue.on_change = lambda changed: done.set() if changed.state is JobState.PRINTED else None
+    queue.subscribe(lambda changed: done.set() if changed.state is JobState.PRINTED else None)
     simulator.set_cover(False)
     printer.refresh_status()  # the device manager's periodic poll
     assert done.wait(5)

@@ -1,5 +1,7 @@
 """QR reading: Chinese payloads round-trip exactly, GB18030 only where the bytes say so,
-mojibake is never returned, corners are where the code is, and garbage never crashes."""
+mojibake is never returned, corners are where the code is, and garbage never crashes.
+(The text rules themselves are tested in tests/drivers/test_codetext.py, the same bytes
+through every path in tests/kiosk/test_code_paths.py.)"""
 from __future__ import annotations
 
 import cv2
@@ -9,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers.camera import scene
-from kiosk.vision.code_text import decode_payload, looks_like_mojibake
+from drivers.codetext import decode_code_text, looks_like_mojibake
 from kiosk.vision.codes import ReadStats, read_codes
 from kiosk.vision.geometry import quad_iou
 from tests.vision_material import COMMON_HANZI, code_set
@@ -41,7 +43,26 @@ def test_zbar_alone_in_the_pipeline_also_reads_chinese_right():
     from kiosk.vision.codes import zbar_symbols
 
     symbols = zbar_symbols(_code_image("河易办 受理回执"))
-    assert decode_payload(symbols[0].raw) == ("河易办 受理回执", "utf-8")
+    decoded = decode_code_text(symbols[0].raw)
+    assert (decoded.text, decoded.encoding) == ("河易办 受理回执", "utf-8")
+
+
+def test_zbar_without_binary_mode_gives_mojibake_that_the_decoder_repairs(monkeypatch):
+    from pyzbar import pyzbar
+
+    from kiosk.vision import codes
+
+    image = next(image for image in (_code_image(text) for text in ("河易办", "受理回执", "取件码", "政务服务"))
+                 if looks_like_mojibake(pyzbar.decode(image)[0].data.decode("utf-8")))
+
+    def no_binary_mode(*args, **kwargs):
+        raise AttributeError("this pyzbar has no private helpers")
+
+    monkeypatch.setattr(codes, "_zbar_raw", no_binary_mode)
+    zbar_only = (("grey", codes._identity, ("zbar_qr",)),)
+    found = read_codes(image, steps=zbar_only)
+    assert len(found) == 1 and found[0].decoder == "zbar" and found[0].encoding == "utf-8 (shift-jis repaired)"
+    assert not looks_like_mojibake(found[0].text) and found[0].text in ("河易办", "受理回执", "取件码", "政务服务")
 
 
 def test_gb18030_payload_is_read_as_chinese():
@@ -52,30 +73,15 @@ def test_gb18030_payload_is_read_as_chinese():
 def test_binary_payload_is_not_passed_off_as_text():
     blob = bytes([0x80, 0x00, 0xFF, 0x81, 0x30, 0x81, 0x30, 0xFE, 0x01])
     assert read_codes(_code_image(blob)) == []
+    refused = read_codes(_code_image(blob), refused=True)
+    assert [(c.format, c.text, c.problem, c.raw) for c in refused] == [("QR_CODE", "", "undecodable", blob)]
+    assert refused[0].as_json()["problem"] == "undecodable" and "text" not in refused[0].as_json()
 
 
-def test_payload_text_rules():
-    assert decode_payload(b"HK-2024 ok") == ("HK-2024 ok", "ascii")
-    assert decode_payload("受理".encode()) == ("受理", "utf-8")
-    assert decode_payload("\ufeff受理".encode()) == ("受理", "utf-8")
-    assert decode_payload("受理".encode("gb18030")) == ("受理", "gb18030")
-    assert decode_payload(b"") is None
-    assert decode_payload(b"\x00\x01") is None
-    assert looks_like_mojibake("豐ｳ譏灘萱") and not looks_like_mojibake("河易办")
-
-
-@given(st.binary(min_size=1, max_size=64))
-@settings(max_examples=200, deadline=None)
-def test_any_bytes_decode_to_honest_text_or_nothing(raw):
-    result = decode_payload(raw)
-    if result is None:
-        return
-    text, encoding = result
-    assert text.encode("utf-8" if encoding in ("utf-8", "ascii") else "gb18030") in (raw, raw[3:])
-    assert "\ufffd" not in text
-    if encoding == "gb18030":
-        with pytest.raises(UnicodeDecodeError):
-            raw.decode("utf-8")
+def test_a_readable_code_comes_before_a_refused_one():
+    image = np.hstack([_code_image("河易办 HK1"), _code_image(b"\x80\xff\x81\x30\xfe")])
+    assert [(c.text, c.problem) for c in read_codes(image, refused=True)] == [("河易办 HK1", ""), ("", "undecodable")]
+    assert [c.text for c in read_codes(image)] == ["河易办 HK1"]
 
 
 def test_corners_are_where_the_code_is():

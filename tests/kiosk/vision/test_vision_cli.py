@@ -23,6 +23,11 @@ def pictures(tmp_path_factory):
     code = scene.code_scene(rng, 1920, 1080, "河易办受理回执|HK1", "河易办受理回执|HK1", carrier="receipt", effects=[])
     cv2.imwrite(str(folder / "receipt.png"), code.image)
     (folder / "garbage.png").write_bytes(b"\x89PNG not really")
+    binary = cv2.resize(scene.qr_matrix(b"\x80\xff\x81\x30\xfe\x01"), None, fx=6, fy=6,
+                        interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(folder / "binary.png"), binary)
+    mojibake = cv2.resize(scene.qr_matrix("豐ｳ譏灘萱"), None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(folder / "mojibake.png"), mojibake)
     return folder, page.quad
 
 
@@ -63,3 +68,14 @@ def test_codes_scan_prints_one_json_line_per_picture(pictures, capsys):
     assert len(receipt["codes"][0]["corners"]) == 4 and receipt["ms"] >= 0
     assert empty["codes"] == [] and "error" not in empty
     assert "error" in garbage and "error" in missing
+
+
+def test_codes_scan_reports_codes_it_cannot_read_and_repairs_zbar_mojibake(pictures, capsys):
+    folder, _ = pictures
+    assert main(["codes", "scan", str(folder / "binary.png"), str(folder / "mojibake.png"), "--json"]) == 0
+    binary, mojibake = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert binary["codes"] == [] and [(c["format"], c["problem"]) for c in binary["refused"]] == [
+        ("QR_CODE", "undecodable")]
+    assert [c["text"] for c in mojibake["codes"]] == ["河易办"] and "refused" not in mojibake
+    assert main(["codes", "scan", str(folder / "binary.png")]) == 0
+    assert "QR_CODE" in (out := capsys.readouterr().out) and "no readable text (undecodable" in out

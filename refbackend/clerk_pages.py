@@ -1,14 +1,19 @@
-"""The clerk's web page for the demo: see accepted cases, decide them, issue results to a locker.
+"""The clerk's web page for the demo: see accepted cases, decide them, issue results to a locker,
+and answer residents' staff calls (呼叫工作人员).
 
-Server-rendered HTML (no JavaScript), behind the same HTTP Basic login as the clerk API.
-Forms carry a per-server token so that another site cannot post decisions through the
-clerk's browser. Lists show applicants masked; a case's own page shows them in full,
-because deciding a case needs them.
+Server-rendered HTML behind the same HTTP Basic login as the clerk API. The one piece of
+script keeps the open staff calls on ``/clerk`` live: it asks ``/api/v1/clerk/staff-calls``
+every 3 seconds and redraws that table (without script, the page reloads itself every 10 s).
+Forms carry a per-server token so that another site cannot post decisions or mark calls
+handled through the clerk's browser. Lists show applicants masked; a case's own page shows
+them in full, because deciding a case needs them. A case made by a grid worker (代办) shows
+"代办：<name>（网格员 <worker_id>）" on the list and on its page.
 """
 from __future__ import annotations
 
 import html
 import hmac
+import json
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote
 
@@ -17,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from kiosk.backend import models as m
-from kiosk.refbackend.store import DEFAULT_REMEDIES, ApiError, ReferenceStore
+from refbackend.store import CHINA, DEFAULT_REMEDIES, ApiError, ReferenceStore
 
 _STYLE = """
 body{font-family:"Noto Sans SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}
@@ -37,6 +42,59 @@ textarea{width:100%;min-height:70px}
 img.page{max-width:220px;border:1px solid #d0d7de;margin:4px}
 button{font-size:15px;padding:6px 16px;margin-top:6px}
 .code{font-size:28px;letter-spacing:4px;font-weight:bold}
+#staff-calls-section{border:2px solid #cf222e}
+#staff-calls-section.quiet{border:1px solid #d0d7de}
+.muted{color:#57606a;font-size:13px}
+"""
+
+POLL_SECONDS = 3
+
+# Redraws the open staff calls from the clerk API; text goes in with textContent only.
+_STAFF_CALLS_SCRIPT = """
+(function () {
+  var csrf = %(csrf)s, every = %(every)d * 1000;
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function beijing(iso) {
+    var d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+    return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + pad(d.getUTCHours()) + ":" +
+      pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  }
+  function cell(row, text) {
+    var td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td;
+  }
+  function draw(calls) {
+    var body = document.getElementById("staff-calls-body");
+    while (body.firstChild) { body.removeChild(body.firstChild); }
+    if (!calls.length) { cell(body.insertRow(), "暂无呼叫").colSpan = 4; }
+    calls.forEach(function (call) {
+      var row = body.insertRow();
+      row.setAttribute("data-call", call.call_id);
+      cell(row, beijing(call.called_at));
+      cell(row, call.terminal_name + "（" + call.terminal_id + "）");
+      cell(row, call.screen);
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = "/clerk/staff-calls/" + encodeURIComponent(call.call_id) + "/handled";
+      var token = document.createElement("input");
+      token.type = "hidden"; token.name = "csrf"; token.value = csrf;
+      var button = document.createElement("button");
+      button.type = "submit"; button.textContent = "已处理";
+      form.appendChild(token); form.appendChild(button);
+      cell(row, "").appendChild(form);
+    });
+    document.getElementById("staff-calls-count").textContent = calls.length ? "（" + calls.length + "）" : "";
+    document.getElementById("staff-calls-section").className = calls.length ? "" : "quiet";
+    document.title = (calls.length ? "【" + calls.length + " 个呼叫】" : "") + "办件列表";
+  }
+  function poll() {
+    // location.origin: a page opened as http://clerk:…@host/clerk must not fetch with the password in the URL
+    fetch(location.origin + "/api/v1/clerk/staff-calls?state=open", {credentials: "same-origin", cache: "no-store"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) { draw(data.calls); } })
+      .catch(function () {});
+  }
+  setInterval(poll, every);
+})();
 """
 
 
@@ -44,9 +102,9 @@ def _e(value: Any) -> str:
     return html.escape(str(value if value is not None else ""))
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
     return HTMLResponse(
-        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>{head}"
         f"<style>{_STYLE}</style></head><body><header>河易办 · 综合受理后台（参考后端）</header>"
         f"<main>{body}</main></body></html>", status_code=status,
         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
@@ -75,7 +133,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             for s, t in m.CASE_STATE_TEXT.items())
         rows = "".join(
             f"<tr><td><a href='/clerk/cases/{quote(c.acceptance_number)}'>{_e(c.acceptance_number)}</a></td>"
-            f"<td>{_e(c.item_name)}</td><td>{_e(c.applicant_masked)}</td><td>{_e(c.agent_masked)}</td>"
+            f"<td>{_e(c.item_name)}</td><td>{_e(c.applicant_masked)}</td><td>{_e(agent_text(c.agent))}</td>"
             f"<td>{_e(c.accepted_at.strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(c.promised_date or '即办')}</td>"
             f"<td>{c.pages}</td><td class='state-{c.state}'>{_e(c.state_text)}</td></tr>" for c in cases)
         terminals = "".join(
@@ -84,13 +142,28 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             f"<td>{_e(_devices(t.last_heartbeat))}</td>"
             f"<td>{_e(t.last_heartbeat.outbox_pending if t.last_heartbeat else '')}</td>"
             f"<td>{_e(', '.join(map(str, t.occupied_doors)) or '无')}</td></tr>" for t in store.terminals())
-        body = (f"<h2>办件</h2><p class='tabs'><a href='/clerk'>{'<b>' if not wanted else ''}全部"
+        calls = store.staff_calls().calls
+        call_rows = "".join(
+            f"<tr data-call='{_e(call.call_id)}'><td>{_e(_beijing(call.called_at))}</td>"
+            f"<td>{_e(call.terminal_name)}（{_e(call.terminal_id)}）</td><td>{_e(call.screen)}</td>"
+            f"<td><form method='post' action='/clerk/staff-calls/{quote(call.call_id)}/handled'>"
+            f"<input type='hidden' name='csrf' value='{_e(csrf_token)}'><button type='submit'>已处理</button>"
+            "</form></td></tr>" for call in calls)
+        script = _STAFF_CALLS_SCRIPT % {"csrf": json.dumps(csrf_token), "every": POLL_SECONDS}
+        body = (f"<section id='staff-calls-section' class='{'' if calls else 'quiet'}'><h2>呼叫工作人员"
+                f"<span id='staff-calls-count'>{f'（{len(calls)}）' if calls else ''}</span></h2>"
+                "<table><thead><tr><th>呼叫时间</th><th>终端</th><th>居民所在页面</th><th></th></tr></thead>"
+                f"<tbody id='staff-calls-body'>{call_rows or '<tr><td colspan=4>暂无呼叫</td></tr>'}</tbody></table>"
+                f"<p class='muted'>本列表每 {POLL_SECONDS} 秒自动更新，无需刷新页面。</p></section>"
+                f"<script>{script}</script>"
+                f"<h2>办件</h2><p class='tabs'><a href='/clerk'>{'<b>' if not wanted else ''}全部"
                 f"{'</b>' if not wanted else ''}</a> {tabs}</p>"
-                "<table><tr><th>受理编号</th><th>事项</th><th>申请人</th><th>代办网格员</th><th>受理时间</th>"
+                "<table><tr><th>受理编号</th><th>事项</th><th>申请人</th><th>代办</th><th>受理时间</th>"
                 f"<th>承诺办结</th><th>材料页数</th><th>状态</th></tr>{rows or '<tr><td colspan=8>暂无办件</td></tr>'}"
                 "</table><h2>自助终端</h2><table><tr><th>编号</th><th>名称</th><th>最近心跳</th><th>设备</th>"
                 f"<th>待发送</th><th>有件柜门</th></tr>{terminals or '<tr><td colspan=6>暂无终端</td></tr>'}</table>")
-        return _page("办件列表", body)
+        title = (f"【{len(calls)} 个呼叫】" if calls else "") + "办件列表"
+        return _page(title, body, head="<noscript><meta http-equiv='refresh' content='10'></noscript>")
 
     def case_page(number: str, message: str = "", error: str = "", status: int = 200) -> HTMLResponse:
         detail = store.clerk_case_detail(number)
@@ -111,8 +184,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             f"<td>{_e(case.promised_date or '当场办结')}</td></tr>"
             f"<tr><th>申请人</th><td>{_e(person.name)}</td><th>证件号码</th><td>{_e(person.id_number)}</td></tr>"
             f"<tr><th>电话</th><td>{_e(person.phone)}</td><th>地址</th><td>{_e(person.address)}</td></tr>"
-            f"<tr><th>代办</th><td colspan=3>"
-            f"{_e(f'网格员 {agent.name}（工号 {agent.worker_id}）' if agent else '本人申请')}</td></tr>"
+            f"<tr><th>代办</th><td colspan=3>{_e(agent_text(agent) or '本人申请')}</td></tr>"
             "</table></section>")
         if detail["form"]:
             rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in detail["form"].items())
@@ -211,10 +283,29 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         return case_page(number, message=f"已放入 {_e(issued.terminal_id)} 的 {issued.door} 号柜门，取件码 "
                                          f"<span class='code'>{_e(issued.pickup_code)}</span>")
 
+    @app.post("/clerk/staff-calls/{call_id}/handled", include_in_schema=False)
+    async def clerk_call_handled(call_id: str, request: Request, _c: str = Clerk) -> Response:
+        await form_of(request)
+        try:
+            store.handle_staff_call(call_id)
+        except ApiError as exc:
+            return _page("呼叫工作人员", f"<p><a href='/clerk'>← 办件列表</a></p><div class='error'>{_e(exc.message)}"
+                                   "</div>", exc.status)
+        return RedirectResponse("/clerk", status_code=303)
+
     @app.get("/clerk/cases/{number}/pages/{material_index}/{page_no}", include_in_schema=False)
     def clerk_page_image(number: str, material_index: int, page_no: int, _c: str = Clerk) -> Response:
         content_type, data = store.page_data(number, material_index, page_no)
         return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def agent_text(agent: m.GridWorker | None) -> str:
+    """How a case made on a resident's behalf names the grid worker: 代办：王晓梅（网格员 WG-0001）."""
+    return f"代办：{agent.name}（网格员 {agent.worker_id}）" if agent else ""
+
+
+def _beijing(moment: Any) -> str:
+    return moment.astimezone(CHINA).strftime("%m-%d %H:%M:%S")
 
 
 def _devices(beat: m.Heartbeat | None) -> str:

@@ -3,8 +3,10 @@
 Everything the contract promises happens here: catalogue versions for incremental sync,
 idempotency keys honoured per terminal, applications and their pages, acceptance numbers
 and promised dates, the case timeline, clerk decisions and remedies, results issued into
-a terminal's locker door, pickups that close a case, ratings and heartbeats. The HTTP
-layer (``kiosk.refbackend.app``) only translates between HTTP and these methods.
+a terminal's locker door, pickups that close a case, ratings and heartbeats. Grid
+workers signing in with a staff code or staff card and a PIN (locked after 5 wrong PINs),
+personal identity codes resolved to a person, and staff calls from terminals are here too.
+The HTTP layer (``refbackend.app``) only translates between HTTP and these methods.
 
 One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
 district pilot (a few dozen terminals).
@@ -16,6 +18,8 @@ import hashlib
 import io
 import json
 import logging
+import math
+import re
 import secrets
 import sqlite3
 import threading
@@ -27,8 +31,8 @@ from typing import Any, Callable, Iterable
 
 from kiosk.backend import models as m
 from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
-from kiosk.privacy import mask_id_number, mask_name
-from kiosk.sqlite_tx import immediate_transaction
+from refbackend.masking import mask_id_number, mask_name
+from refbackend.db import immediate_transaction
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +91,31 @@ CREATE TABLE IF NOT EXISTS ratings (
 CREATE TABLE IF NOT EXISTS failed_attempts (
     terminal_id TEXT NOT NULL, kind TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS grid_workers (
+    worker_id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL, staff_code TEXT UNIQUE,
+    id_number TEXT UNIQUE, pin_hash TEXT NOT NULL, failed_pins INTEGER NOT NULL DEFAULT 0,
+    locked_until REAL NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS identity_codes (
+    code_hash TEXT PRIMARY KEY, person TEXT NOT NULL, expires_at TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS staff_calls (
+    call_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, terminal_name TEXT NOT NULL, screen TEXT NOT NULL,
+    called_at TEXT NOT NULL, recorded_at TEXT NOT NULL, handled_at TEXT);
+CREATE INDEX IF NOT EXISTS staff_calls_open ON staff_calls(handled_at, recorded_at);
 """
 
 
 class ApiError(Exception):
     """A refusal the HTTP layer turns into an ``ErrorBody`` with this status."""
 
-    def __init__(self, status: int, code: str, message: str, fields: list[m.FieldProblem] | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: list[m.FieldProblem] | None = None, *,
+                 attempts_left: int | None = None, retry_after_seconds: int | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or []
+        self.attempts_left = attempts_left
+        self.retry_after_seconds = retry_after_seconds
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -109,6 +126,33 @@ def add_working_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             days -= 1
     return current
+
+
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    """A salted scrypt hash of a PIN, with its parameters: ``scrypt$n$r$p$salt$hash`` (hex)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        actual = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+                                dklen=len(digest) // 2)
+    except (ValueError, TypeError):
+        return False
+    return secrets.compare_digest(actual.hex(), digest)
+
+
+def _code_hash(code: str) -> str:
+    """Identity codes are bearer credentials: only their SHA-256 is kept."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
 class ReferenceStore:
@@ -534,7 +578,7 @@ class ReferenceStore:
                 accepted_at=datetime.fromisoformat(r["accepted_at"]),
                 promised_date=date.fromisoformat(r["promised_date"]) if r["promised_date"] else None,
                 applicant_masked=f"{mask_name(applicant.name)} {mask_id_number(applicant.id_number)}",
-                agent_masked=f"{mask_name(agent.name)}（{agent.worker_id}）" if agent else "",
+                agent_masked=f"{mask_name(agent.name)}（{agent.worker_id}）" if agent else "", agent=agent,
                 pages=r["page_count"]))
         return m.ClerkCaseList(cases=cases)
 
@@ -740,9 +784,146 @@ class ReferenceStore:
             version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
         return m.HeartbeatAck(server_time=self.now(), catalog_version=version, pickups_waiting=waiting)
 
+    # -- identity codes (电子身份码) ---------------------------------------------------------
+    def register_identity_code(self, code: str, person: m.Person, expires_at: datetime) -> None:
+        """Make ``code`` resolve to ``person`` until ``expires_at`` (an existing code is replaced)."""
+        m.IdentityCodeQuery(code=code)  # the same format the terminals send
+        with self.tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO identity_codes(code_hash, person, expires_at, created_at) "
+                         "VALUES (?,?,?,?)", (_code_hash(code), person.model_dump_json(),
+                                              expires_at.isoformat(), self._stamp()))
+
+    def resolve_identity(self, terminal_id: str, query: m.IdentityCodeQuery) -> m.ResolvedIdentity:
+        with self.tx() as conn:
+            self._check_attempts(conn, terminal_id, "identity")
+            row = conn.execute("SELECT person, expires_at FROM identity_codes WHERE code_hash=?",
+                               (_code_hash(query.code),)).fetchone()
+        if row is None:
+            self._fail_attempt(terminal_id, "identity")
+            raise ApiError(404, "identity_code_unknown", "this identity code is not known")
+        expires_at = datetime.fromisoformat(row["expires_at"])
+        if expires_at <= self.now():
+            raise ApiError(410, "identity_code_expired", "this identity code has expired; the holder can show a "
+                                                         "fresh one")
+        log.info("identity code resolved", extra={"fields": {"terminal": terminal_id}})
+        return m.ResolvedIdentity(person=m.Person.model_validate_json(row["person"]), expires_at=expires_at)
+
+    # -- grid workers (网格员) ----------------------------------------------------------------
+    def register_grid_worker(self, worker: m.GridWorker, pin: str, staff_code: str | None = None,
+                             id_number: str | None = None) -> None:
+        """Add or update a grid worker with a new PIN (6 digits); unlocks the worker."""
+        if not (isinstance(pin, str) and re.fullmatch(r"[0-9]{6}", pin)):
+            raise ValueError("a grid worker's PIN is 6 digits")
+        if staff_code is not None and not re.fullmatch(m.STAFF_CODE_PATTERN, staff_code):
+            raise ValueError("a staff code is HYBSTAFF: followed by 8–64 letters, digits, _ or -")
+        if id_number is not None:
+            id_number = id_number.strip().upper()
+            if not re.fullmatch(m.STAFF_CARD_PATTERN, id_number):
+                raise ValueError("a staff card is given by its 18-character ID number")
+        pin_hash = hash_pin(pin)
+        try:
+            with self.tx() as conn:
+                conn.execute("INSERT INTO grid_workers(worker_id, name, phone, staff_code, id_number, pin_hash, "
+                             "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(worker_id) DO UPDATE SET "
+                             "name=excluded.name, phone=excluded.phone, staff_code=excluded.staff_code, "
+                             "id_number=excluded.id_number, pin_hash=excluded.pin_hash, failed_pins=0, "
+                             "locked_until=0", (worker.worker_id, worker.name, worker.phone, staff_code, id_number,
+                                                pin_hash, self._stamp()))
+        except sqlite3.IntegrityError:
+            raise ValueError("another grid worker already has this staff code or staff card") from None
+
+    def _locked(self, worker_id: str, locked_until: float, now: float) -> ApiError:
+        wait = max(1, math.ceil(locked_until - now))
+        return ApiError(423, "pin_locked", f"too many wrong PINs: this grid worker can sign in again in {wait} s",
+                        attempts_left=0, retry_after_seconds=wait)
+
+    def staff_sign_in(self, terminal_id: str, request: m.StaffSignIn) -> m.GridWorker:
+        """The grid worker for a credential and PIN; 5 wrong PINs in a row lock the worker for 15 minutes."""
+        credential = request.credential
+        column = "staff_code" if credential.kind == "staff_code" else "id_number"
+        value = credential.value if credential.kind == "staff_code" else credential.value.upper()
+        with self.tx() as conn:
+            self._check_attempts(conn, terminal_id, "staff")
+            row = conn.execute(f"SELECT * FROM grid_workers WHERE {column}=?", (value,)).fetchone()
+        if row is None:
+            self._fail_attempt(terminal_id, "staff")
+            raise ApiError(404, "unknown_staff", "no grid worker has this staff code or staff card")
+        worker_id = row["worker_id"]
+        if row["locked_until"] > self.clock():
+            raise self._locked(worker_id, row["locked_until"], self.clock())
+        right = pin_matches(request.pin, row["pin_hash"])  # slow on purpose: outside the lock
+        refusal: ApiError | None = None
+        with self.tx() as conn:
+            now = self.clock()
+            current = conn.execute("SELECT failed_pins, locked_until FROM grid_workers WHERE worker_id=?",
+                                   (worker_id,)).fetchone()
+            if current["locked_until"] > now:
+                refusal = self._locked(worker_id, current["locked_until"], now)
+            elif right:
+                conn.execute("UPDATE grid_workers SET failed_pins=0, locked_until=0 WHERE worker_id=?", (worker_id,))
+            else:
+                failed = current["failed_pins"] + 1
+                if failed >= m.PIN_ATTEMPTS:
+                    conn.execute("UPDATE grid_workers SET failed_pins=0, locked_until=? WHERE worker_id=?",
+                                 (now + m.PIN_LOCK_SECONDS, worker_id))
+                    refusal = self._locked(worker_id, now + m.PIN_LOCK_SECONDS, now)
+                    log.warning("grid worker locked after wrong PINs", extra={"fields": {
+                        "worker_id": worker_id, "terminal": terminal_id, "minutes": m.PIN_LOCK_SECONDS // 60}})
+                else:
+                    conn.execute("UPDATE grid_workers SET failed_pins=? WHERE worker_id=?", (failed, worker_id))
+                    left = m.PIN_ATTEMPTS - failed
+                    refusal = ApiError(403, "wrong_pin", f"wrong PIN; {left} attempt(s) left before the grid worker "
+                                                         f"is locked", attempts_left=left)
+        if refusal is not None:
+            raise refusal
+        log.info("grid worker signed in", extra={"fields": {"worker_id": worker_id, "terminal": terminal_id,
+                                                            "by": credential.kind}})
+        return m.GridWorker(worker_id=worker_id, name=row["name"], phone=row["phone"])
+
+    # -- staff calls (呼叫工作人员) -------------------------------------------------------------
+    def staff_call(self, conn: sqlite3.Connection, terminal_id: str,
+                   request: m.StaffCallCreate) -> tuple[int, m.StaffCallReceipt, str]:
+        terminal = self._terminal(conn, terminal_id)
+        call_id = "SC" + uuid.uuid4().hex[:20].upper()
+        now = self.now()
+        conn.execute("INSERT INTO staff_calls(call_id, terminal_id, terminal_name, screen, called_at, recorded_at) "
+                     "VALUES (?,?,?,?,?,?)", (call_id, terminal_id, terminal["name"], request.screen,
+                                              request.called_at.isoformat(), now.isoformat(timespec="seconds")))
+        log.warning("staff called to a terminal", extra={"fields": {"terminal": terminal_id,
+                                                                    "screen": request.screen}})
+        return 201, m.StaffCallReceipt(call_id=call_id, screen=request.screen, called_at=request.called_at,
+                                       recorded_at=now), call_id
+
+    @staticmethod
+    def _staff_call(row: sqlite3.Row) -> m.StaffCall:
+        return m.StaffCall(call_id=row["call_id"], terminal_id=row["terminal_id"],
+                           terminal_name=row["terminal_name"], screen=row["screen"],
+                           called_at=datetime.fromisoformat(row["called_at"]),
+                           recorded_at=datetime.fromisoformat(row["recorded_at"]),
+                           handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None)
+
+    def staff_calls(self, open_only: bool = True) -> m.StaffCallList:
+        """Open calls oldest first; with ``open_only=False`` the last 200 calls, newest first."""
+        query = ("SELECT * FROM staff_calls WHERE handled_at IS NULL ORDER BY recorded_at, call_id" if open_only
+                 else "SELECT * FROM staff_calls ORDER BY recorded_at DESC, call_id LIMIT 200")
+        with self._lock:
+            rows = self._conn.execute(query).fetchall()
+        return m.StaffCallList(calls=[self._staff_call(r) for r in rows])
+
+    def handle_staff_call(self, call_id: str) -> m.StaffCall:
+        """Mark a call handled (已处理); marking it again changes nothing."""
+        with self.tx() as conn:
+            conn.execute("UPDATE staff_calls SET handled_at=? WHERE call_id=? AND handled_at IS NULL",
+                         (self._stamp(), call_id))
+            row = conn.execute("SELECT * FROM staff_calls WHERE call_id=?", (call_id,)).fetchone()
+        if row is None:
+            raise ApiError(404, "staff_call_not_found", "no staff call with this id")
+        return self._staff_call(row)
+
     # -- counts for tests and the clerk page -----------------------------------------------
     def count(self, table: str, where: str = "", args: tuple = ()) -> int:
-        if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events"}:
+        if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events", "staff_calls",
+                         "grid_workers", "identity_codes"}:
             raise ValueError(table)
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),

@@ -17,9 +17,9 @@ from typing import Callable
 
 import uvicorn
 
-from kiosk.refbackend.app import create_app
-from kiosk.refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file
-from kiosk.refbackend.store import ReferenceStore
+from refbackend.app import create_app
+from refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file, load_people_file, seed_people
+from refbackend.store import ReferenceStore
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +68,29 @@ class RunningBackend:
 def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO_CATALOG_PATH,
                   terminals: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
                   terminal_names: dict[str, str] | None = None,
-                  terminal_doors: dict[str, int] | None = None) -> ReferenceStore:
-    """Open the database, seed the catalogue (when a file is given) and register terminals."""
+                  terminal_doors: dict[str, int] | None = None,
+                  people: Path | str | None = None) -> ReferenceStore:
+    """Open the database, seed the catalogue and the people (grid workers, identity codes) when
+    files are given, and register terminals. A bad file raises ``CatalogFileError`` and leaves
+    nothing open."""
+    catalog_items = load_catalog_file(catalog) if catalog is not None else None
+    demo_people = load_people_file(people) if people is not None else None
     store = ReferenceStore(db, clock=clock)
-    if catalog is not None:
-        changed, removed = store.seed_catalog(load_catalog_file(catalog))
-        log.info("catalogue seeded", extra={"fields": {"file": str(catalog), "changed": changed,
-                                                      "removed": removed, "version": store.catalog_version()}})
-    for terminal_id, key_text in (terminals or {}).items():
-        store.register_terminal(terminal_id, key_text, (terminal_names or {}).get(terminal_id, ""),
-                                (terminal_doors or {}).get(terminal_id, 24))
+    try:
+        if catalog_items is not None:
+            changed, removed = store.seed_catalog(catalog_items)
+            log.info("catalogue seeded", extra={"fields": {"file": str(catalog), "changed": changed,
+                                                          "removed": removed, "version": store.catalog_version()}})
+        if demo_people is not None:
+            seed_people(store, demo_people)
+            log.info("people seeded", extra={"fields": {"file": str(people), "grid_workers": len(demo_people.workers),
+                                                       "identity_codes": len(demo_people.identities)}})
+        for terminal_id, key_text in (terminals or {}).items():
+            store.register_terminal(terminal_id, key_text, (terminal_names or {}).get(terminal_id, ""),
+                                    (terminal_doors or {}).get(terminal_id, 24))
+    except Exception:
+        store.close()
+        raise
     return store
 
 

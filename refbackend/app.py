@@ -5,8 +5,9 @@ middleware reads the whole body, checks the signature (``kiosk.backend.signing``
 answers 401 before any route sees the request. Back-office endpoints under
 ``/api/v1/clerk`` and the clerk's web page under ``/clerk`` use HTTP Basic auth instead.
 
-Every refusal is an ``ErrorBody`` with a stable code and a message free of personal data;
-validation errors never echo the values that were sent.
+Every refusal is an ``ErrorBody`` with a stable code and a message free of personal data
+(a wrong PIN adds ``attempts_left``, a lock ``retry_after_seconds`` and a ``Retry-After``
+header); validation errors never echo the values that were sent.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kiosk import __version__
 from kiosk.backend import models as m
 from kiosk.backend.signing import AuthFailure, SCHEME, verify_request
-from kiosk.refbackend.store import MAX_PAGE_BYTES, ApiError, ReferenceStore
+from refbackend.store import MAX_PAGE_BYTES, ApiError, ReferenceStore
 
 log = logging.getLogger(__name__)
 
@@ -42,26 +43,33 @@ _ERROR_TEXT = {
     401: "missing or bad signature, clock skew over 5 minutes, or a replayed nonce",
     403: "the signed terminal may not act for another terminal",
     404: "not found",
+    410: "gone: it existed but is no longer valid",
     409: "conflicts with the current state (or an Idempotency-Key reused for another request)",
     413: "the body is too large",
     415: "unsupported media type",
     422: "the request does not fit the contract; fields name each problem",
+    423: "locked for a while; retry_after_seconds says how long",
     429: "too many wrong codes from this terminal; try again later",
 }
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def _errors(*codes: int, text: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for these error statuses; ``text`` overrides a status' description."""
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
-        out[code] = {"description": _ERROR_TEXT[code]} if code == 304 else \
-            {"model": m.ErrorBody, "description": _ERROR_TEXT[code]}
+        description = (text or {}).get(code, _ERROR_TEXT[code])
+        out[code] = {"description": description} if code == 304 else {"model": m.ErrorBody, "description": description}
     return out
 
 
 def error_response(status: int, code: str, message: str, fields: list[m.FieldProblem] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    body = m.ErrorBody(error=m.ErrorDetail(code=code, message=message, fields=fields or []))
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+                   headers: dict[str, str] | None = None, *, attempts_left: int | None = None,
+                   retry_after_seconds: int | None = None) -> JSONResponse:
+    body = m.ErrorBody(error=m.ErrorDetail(code=code, message=message, fields=fields or [],
+                                           attempts_left=attempts_left, retry_after_seconds=retry_after_seconds))
+    if retry_after_seconds is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after_seconds)}
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
 
 
 class TerminalSignatureMiddleware:
@@ -166,8 +174,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
             "\\n<timestamp>\\n<nonce>\\n<body sha256>\"). Missing or bad signatures, clock skew over 5 minutes "
             "and replayed nonces get 401. State-changing calls carry an Idempotency-Key; a repeat gets the "
             "original answer. Back-office (clerk) endpoints use HTTP Basic auth."),
-        openapi_tags=[{"name": t} for t in ("catalogue", "applications", "cases", "pickups", "ratings",
-                                             "terminals", "clerk")],
+        openapi_tags=[{"name": t} for t in ("catalogue", "identity", "staff", "applications", "cases", "pickups",
+                                             "ratings", "terminals", "clerk")],
     )
     app.state.store = store
     app.state.clerk_password = clerk_password
@@ -179,7 +187,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Basic realm="clerk"'} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, headers, attempts_left=exc.attempts_left,
+                              retry_after_seconds=exc.retry_after_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -234,6 +243,37 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
              responses=_errors(401, 404, 422), openapi_extra=signed, summary="One item with its whole guide")
     def catalog_item(code: Annotated[str, Path(pattern=r"^\d{6}-[A-Z][A-Z0-9]{0,9}-\d{4}$")], _t: Terminal) -> Any:
         return store.item(code)
+
+    # -- identity and grid workers ---------------------------------------------------------
+    @app.post(f"{API}/identity/resolve", tags=["identity"], response_model=m.ResolvedIdentity,
+              responses=_errors(401, 404, 410, 422, 429, text={
+                  404: "identity_code_unknown: no identity has this code",
+                  410: "identity_code_expired: the code is no longer valid; the holder shows a fresh one",
+                  429: "too many unknown codes from this terminal; try again later"}),
+              openapi_extra=signed, summary="The person behind a personal identity code (HYBID:…) shown on a phone")
+    def resolve_identity(body: m.IdentityCodeQuery, terminal_id: Terminal) -> Any:
+        return store.resolve_identity(terminal_id, body)
+
+    @app.post(f"{API}/staff/sign-in", tags=["staff"], response_model=m.GridWorker,
+              responses=_errors(401, 403, 404, 422, 423, 429, text={
+                  403: "wrong_pin: the PIN is wrong; attempts_left says how many tries remain",
+                  404: "unknown_staff: no grid worker has this staff code or staff card",
+                  423: "pin_locked: 5 wrong PINs in a row lock the worker for 15 minutes; retry_after_seconds "
+                       "says how long is left",
+                  429: "too many unknown credentials from this terminal; try again later"}),
+              openapi_extra=signed,
+              summary="A grid worker (网格员) signs in for 代办 with a staff code or staff card and a 6-digit PIN; "
+                      "never repeat it automatically (each wrong PIN counts)")
+    def staff_sign_in(body: m.StaffSignIn, terminal_id: Terminal) -> Any:
+        return store.staff_sign_in(terminal_id, body)
+
+    @app.post(f"{API}/staff-calls", tags=["staff"], status_code=201, response_model=m.StaffCallReceipt,
+              responses={200: {"model": m.StaffCallReceipt, "description": "a repeat of an earlier call"},
+                         **_errors(401, 404, 409, 422)}, openapi_extra=signed,
+              summary="呼叫工作人员: a resident asks for help at this terminal; shown on the clerk's page at once")
+    def staff_call(body: m.StaffCallCreate, key: Key, terminal_id: Terminal) -> Any:
+        return once(terminal_id, key, f"POST {API}/staff-calls", body,
+                    lambda conn: store.staff_call(conn, terminal_id, body))
 
     # -- applications ----------------------------------------------------------------------
     @app.post(f"{API}/applications", tags=["applications"], status_code=201, response_model=m.Application,
@@ -362,6 +402,18 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     def clerk_terminals(_c: Clerk) -> Any:
         return store.terminals()
 
+    @app.get(f"{CLERK_API}/staff-calls", tags=["clerk"], response_model=m.StaffCallList,
+             responses=_errors(401, 422), openapi_extra=clerk_only,
+             summary="Staff calls: the open ones oldest first (state=open), or the last 200 (state=all)")
+    def clerk_staff_calls(_c: Clerk, state: Literal["open", "all"] = "open") -> Any:
+        return store.staff_calls(open_only=state == "open")
+
+    @app.post(f"{CLERK_API}/staff-calls/{{call_id}}/handled", tags=["clerk"], response_model=m.StaffCall,
+              responses=_errors(401, 404, 422), openapi_extra=clerk_only,
+              summary="Mark a staff call handled (已处理); repeating it changes nothing")
+    def clerk_staff_call_handled(call_id: Annotated[str, Path(max_length=64)], _c: Clerk) -> Any:
+        return store.handle_staff_call(call_id)
+
     @app.put(f"{CLERK_API}/catalog/items/{{code}}", tags=["clerk"], response_model=m.CatalogPage,
              responses=_errors(401, 422), openapi_extra=clerk_only,
              summary="Add or change a catalogue item (terminals pick it up at their next sync)")
@@ -385,7 +437,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     def healthz() -> dict[str, Any]:
         return {"ok": True, "catalog_version": store.catalog_version()}
 
-    from kiosk.refbackend.clerk_pages import install_clerk_pages
+    from refbackend.clerk_pages import install_clerk_pages
 
     install_clerk_pages(app, store, require_clerk, csrf_token)
 

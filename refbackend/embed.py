@@ -1,0 +1,39 @@
+"""The demo's backend inside the kiosk process: ``start_for_settings(settings) -> EmbeddedBackend``.
+
+The entry layer (``kiosk demo`` / ``kiosk run`` with ``[backend] embedded = true``) calls this
+and hands the result to ``kiosk.backend.service.build_backend(settings, embedded=...)``, so the
+kiosk core never imports the reference backend. It opens a store (``[backend] embedded_db``,
+or in memory), seeds the demo catalogue and the demo people, registers the terminal with a
+fresh key, its name and its locker's door count, starts the server on a random loopback port
+and logs the clerk's page and password.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.backend.models import EmbeddedBackend
+from kiosk.backend.signing import generate_key, parse_key
+from refbackend.seed import DEMO_PEOPLE_PATH
+from refbackend.server import prepare_store, start_embedded
+
+log = logging.getLogger(__name__)
+
+
+def start_for_settings(settings: Any) -> EmbeddedBackend:
+    """Start the demo backend for this terminal (``settings`` is the kiosk's ``Settings``)."""
+    terminal = settings.terminal
+    locker = getattr(getattr(settings, "devices", None), "locker", None)
+    key_text = generate_key()
+    store = prepare_store(settings.backend.embedded_db or ":memory:", terminals={terminal.id: key_text},
+                          terminal_names={terminal.id: terminal.name},
+                          terminal_doors={terminal.id: getattr(locker, "doors", 24)}, people=DEMO_PEOPLE_PATH)
+    try:
+        running = start_embedded(store)
+    except Exception:
+        store.close()
+        raise
+    log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
+                running.url, running.clerk_password)
+    return EmbeddedBackend(url=running.url, terminal_key=parse_key(key_text), clerk_password=running.clerk_password,
+                           stop=running.stop)

@@ -1,0 +1,136 @@
+"""Every screen, in normal and elderly mode, meets the sizes and contrast an elderly resident needs.
+
+The figures are measured on the drawn window (``screens.accessibility``): text ≥ 32 px (42 in
+长辈模式), touch targets ≥ 90 × 90 px, primary buttons ≥ 120 px high in 长辈模式, text contrast
+≥ 4.5:1 against what is drawn behind it. With ``KIOSK_A11Y_REPORT=FILE`` the smallest value of
+each figure is written there as JSON (``benchmarks/accessibility.py`` prints them).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from drivers.idcard.reader import CardEvent, CardReadError
+from kiosk.session import Agent, Identity
+from kiosk.status import Availability
+from screens.accessibility import Pixels, audit
+from tests.kiosk.flows.conftest import FakeBackend, card
+from tests.screens.test_identify import by_id
+
+
+def _home(d):
+    d.app.go_home()
+
+
+def _home_signed_in(d):
+    d.app.go_home()
+    d.app.kiosk.session.set_identity(Identity("idcard", "370503194003050029", "欧阳娜娜"))
+
+
+def _home_agent(d):
+    d.app.go_home()
+    d.app.kiosk.session.set_identity(Identity("manual", "370503194003050029", "欧阳娜娜"),
+                                     agent=Agent("WG-0001", "王晓梅"))
+
+
+def _home_devices_down(d):
+    d.app.go_home()
+    for name in ("idcard", "scanner"):
+        d.app.kiosk.status.publish(Availability(name, False, f"device.{name}.unavailable"))
+    d.app.kiosk.status.publish(Availability("network", False, "status.network_unreachable"))
+
+
+def _search_results(d):
+    d.app.go("search")
+    d.app.screens.get_screen("search").set_query("sfz")
+
+
+def _search_keyboard(d):
+    d.app.go("search")
+    d.app.screens.get_screen("search").prepare_shot(keys="shenfenz")
+
+
+def _guide(d):
+    d.app.go("search")
+    d.app.screens.get_screen("search").prepare_shot(query="结婚", open_result=1)
+
+
+def _identify_problem(d):
+    d.app.go("identify")
+    d.app.kiosk.inputs.card(CardEvent("error", error=CardReadError("x")))
+
+
+def _identify_signed_in(d):
+    d.app.go("identify")
+    d.app.kiosk.inputs.card(card("senior"))
+
+
+def _agent(*steps):
+    def setup(d):
+        d.app.kiosk.backend_services = lambda: FakeBackend()
+        d.app.go("agent")
+        flow = d.app.screens.get_screen("agent").flow
+        for step in steps:
+            step(d, flow)
+    return setup
+
+
+def _worker_card(d, flow):
+    d.app.kiosk.inputs.card(card("grid-worker"))
+
+
+def _pin(d, flow):
+    flow.enter_pin("246810")
+
+
+def _resident_card(d, flow):
+    d.app.kiosk.inputs.card(card("senior"))
+
+
+STATES = {
+    "home": _home,
+    "home-signed-in": _home_signed_in,
+    "home-agent": _home_agent,
+    "help": lambda d: d.app.go("help"),
+    "search-browse": lambda d: d.app.go("search"),
+    "search-results": _search_results,
+    "search-keyboard": _search_keyboard,
+    "guide": _guide,
+    "identify": lambda d: d.app.go("identify"),
+    "identify-problem": _identify_problem,
+    "identify-signed-in": _identify_signed_in,
+    "agent-staff": _agent(),
+    "agent-pin": _agent(_worker_card),
+    "agent-resident": _agent(_worker_card, _pin),
+    "agent-typing": _agent(_worker_card, _pin, lambda d, flow: flow.type_resident()),
+    "agent-confirm": _agent(_worker_card, _pin, _resident_card),
+    "countdown": lambda d: (d.app.go("help"), d.app.start_countdown()),
+    "toast": lambda d: (d.app.go("help"), d.app.show_toast("已通知工作人员，请在原地稍候")),
+    "home-devices-down": _home_devices_down,  # last: the devices stay "down" for this app
+}
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly):
+    minima: dict[str, float] = {}
+    problems: list[str] = []
+    driver = start_app()
+    driver.app.kiosk.warm_up()
+    for name, setup in STATES.items():
+        driver.app.go_home()
+        driver.pump(2)  # the end of the last session resets the mode: let that happen first
+        driver.app.set_elderly(elderly)
+        setup(driver)
+        driver.wait(0.3)
+        report = audit(elderly, Pixels.capture(tmp_path / f"{name}.png"), where=name)
+        problems += report.problems
+        for figure, value in report.minima.items():
+            minima[figure] = min(value, minima.get(figure, value))
+        assert report.counts["text_px"] >= 3 and report.counts["touch_px"] >= 1, name  # the walk saw the screen
+    target = os.environ.get("KIOSK_A11Y_REPORT")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"elderly": elderly, "minima": minima, "states": len(STATES)}) + "\n")
+    assert not problems, f"{len(problems)} shortfalls:\n" + "\n".join(problems)
