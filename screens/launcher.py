@@ -166,7 +166,7 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False, private_displ
             reporter.file_started(plan.scenario, plan.config)
             with isolated(plan.settings) as work:
                 try:
-                    app = start_app(work.settings)
+                    app = start_app(work.settings, plan.embed_backend)
                 except Exception as exc:  # a configuration that cannot run, a device that cannot be built
                     result = FileResult(plan.scenario, error=f"the kiosk did not start: {exc}")
                 else:

@@ -47,8 +47,9 @@ class StepFailed(Exception):
 
 # -- the app -------------------------------------------------------------------------------
 
-def start_app(settings: Settings):
-    """A started ``KioskApp`` on the (shared) window, built like ``kiosk demo`` builds it."""
+def start_app(settings: Settings, embed_backend: Callable[[Settings], Any] | None = None):
+    """A started ``KioskApp`` on the (shared) window, built like ``kiosk demo`` builds it
+    (``embed_backend`` starts the reference backend inside it, as ``kiosk demo`` does)."""
     from screens.launcher import configure_kivy
 
     width, height = settings.display.width, settings.display.height
@@ -64,7 +65,7 @@ def start_app(settings: Settings):
     EventLoop.ensure_window()
     if tuple(Window.size) != (width, height):
         Window.size = (width, height)
-    app = KioskApp(build_kiosk(settings, background=True))
+    app = KioskApp(build_kiosk(settings, background=True, embed_backend=embed_backend))
     app._run_prepare()  # build, put the root on the window, on_start (what App.run does before its loop)
     return app
 

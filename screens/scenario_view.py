@@ -6,7 +6,8 @@ person could see it: not transparent (its own and its parents' opacity), not zer
 inside the window and not scrolled out of a ScrollView's viewport (any StencilView
 clips). For the visible ones it keeps the part that shows, in window coordinates, and
 the text as read: Kivy markup removed and its escapes (``&amp;``, ``&bl;``, ``&br;``)
-resolved, so a highlighted search result reads as its plain name.
+resolved, so a highlighted search result reads as its plain name; a password field reads
+as its dots.
 
 ``View`` answers the questions a scenario asks: the visible texts top to bottom, the
 widgets with a ``widget_id``, the actionable widget whose text contains some words.
@@ -121,6 +122,8 @@ def _own_text(widget: Widget) -> str:
             return ""
         return plain_text(widget.text, bool(widget.markup))
     if isinstance(widget, TextInput):
+        if widget.text and widget.password:
+            return widget.password_mask * len(widget.text)  # a PIN shows as dots, so it reads as dots
         return widget.text or widget.hint_text or ""
     return ""
 

@@ -96,6 +96,14 @@ def _load_config(path: Path):
     return settings
 
 
+def _embed_backend(settings):
+    """What starts the embedded reference backend, as ``kiosk demo`` gets it (exit 2 without
+    the refbackend extra)."""
+    from kiosk.commands.ui import _embed_backend as for_settings
+
+    return for_settings(settings)
+
+
 def _shots_dirs(scenarios: list[Scenario], shots: str | None) -> list[Path]:
     """Where each scenario's pictures go: DIR/<stem>/, by default <scenario folder>/shots/<stem>/."""
     out, used = [], set()
@@ -149,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
     shots = _shots_dirs([scenario for scenario, _c, _s in read], args.shots)
     first_settings = read[0][2]
     setup_logging(first_settings.logging.level if args.verbose else "ERROR", "text")
-    plans = [Plan(scenario, settings, config, folder)
+    plans = [Plan(scenario, settings, config, folder, embed_backend=_embed_backend(settings))
              for (scenario, config, settings), folder in zip(read, shots)]
     reporter = Reporter(sys.stderr if args.json else sys.stdout)
     from screens.launcher import play_scenarios

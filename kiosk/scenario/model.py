@@ -69,3 +69,5 @@ class Plan:
     settings: Settings
     config: Path
     shots_dir: Path
+    #: starts the reference backend inside the kiosk ([backend] embedded = true); from the entry layer
+    embed_backend: Any = None

@@ -46,7 +46,7 @@ def suite(tmp_path_factory):
 def test_the_suite_ships_scenarios_for_what_exists():
     names = {path.stem for path in SCENARIOS}
     assert {"search-initials", "browse-life-event", "help-screen", "elderly-and-english", "device-unplugged",
-            "idle-countdown"} <= names
+            "idle-countdown", "identify-id-card", "agent-grid-worker", "call-staff"} <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
