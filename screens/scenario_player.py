@@ -74,7 +74,8 @@ def stop_app(app) -> None:
     """Stop ``app`` (its kiosk shuts down) and leave the window empty for the next one.
 
     The app's last deliveries (the session's end, the devices going away) run while it is
-    still the running app, so nothing of it reaches the next scenario's app."""
+    still the running app, and what it had scheduled for later is cancelled, so nothing of it
+    reaches the next scenario's app."""
     from kivy.app import App
     from kivy.base import EventLoop
     from kivy.core.window import Window
@@ -88,6 +89,7 @@ def stop_app(app) -> None:
         frame(2)
         app.dispatch("on_stop")
         frame(3)
+        _cancel_leftovers()
     finally:
         for child in Window.children[:]:
             Window.remove_widget(child)
@@ -98,6 +100,19 @@ def stop_app(app) -> None:
                     getattr(post_processor, attribute).clear()
         App._running_app = None
         object.__setattr__(global_idmap["app"], "_obj", None)  # kv's `app` proxy caches the app
+
+
+def _cancel_leftovers() -> None:
+    """Cancel what the stopped app still had scheduled to run once (a toast to hide in a few
+    seconds, a list to lay out): it would run under the next scenario's app, on widgets that
+    are gone. Repeating events (Kivy's own caches) and the window's own stay."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    for event in Clock.get_events():
+        owner = getattr(event.get_callback(), "__self__", None)
+        if not event.loop and owner is not Window:
+            event.cancel()
 
 
 def frame(count: int = 1, draw: bool = False) -> None:
