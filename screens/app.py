@@ -131,6 +131,8 @@ class KioskApp(App):
             event.cancel()
         for subscription in self._subscriptions:
             subscription.cancel()
+        if self._toast_event is not None:
+            self._toast_event.cancel()
         self.tasks.shutdown()
         Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
@@ -215,9 +217,9 @@ class KioskApp(App):
             self.show_toast(self.tr(flow.problem), kind="ok" if flow.state == "called" else "bad", seconds=8)
 
     def show_toast(self, text: str, kind: str = "ok", seconds: float = 6.0) -> None:
-        toast = self.root.ids.toast if self.root is not None else None
-        if toast is None:
+        if self.root is None:
             return
+        toast = self.root.ids.toast.__self__  # ids are weak references
         toast.show(text, kind)
         if self._toast_event is not None:
             self._toast_event.cancel()
