@@ -79,6 +79,7 @@ class AgentScreen(KioskScreen):
         holder = self.ids.panel_holder
         holder.clear_widgets()
         self.panel = getattr(Factory, panel_name)() if panel_name else None
+        self.ids.scroller.scroll_y = 1  # each step starts at its top
         if self.panel is not None:
             self.panel.screen = self
             holder.add_widget(self.panel)

@@ -124,8 +124,25 @@ class KioskTextInput(TextInput):
             return
         if focused:
             dock.attach(self)
+            # the keyboard takes the lower half: keep the field being typed into in sight
+            Clock.schedule_once(lambda _dt: self._scroll_into_view(), 0.05)
         else:
             Clock.schedule_once(lambda _dt: dock.detach_if_unfocused(self), 0)
+
+    def _scroll_into_view(self) -> None:
+        from kivy.uix.scrollview import ScrollView
+
+        node = self.parent
+        while node is not None and node is not node.parent:
+            if isinstance(node, ScrollView):
+                _x, bottom = node.to_window(node.x, node.y)
+                _x, top = node.to_window(node.right, node.top)
+                _x, field_bottom = self.to_window(self.x, self.y)
+                _x, field_top = self.to_window(self.right, self.top)
+                if self.focus and (field_bottom < bottom or field_top > top):
+                    node.scroll_to(self, padding=App.get_running_app().theme.px(24), animate=False)
+                return
+            node = node.parent
 
 
 def key_widget_id(spec: KeySpec) -> str:
@@ -436,7 +453,13 @@ class KeyboardDock(BoxLayout):
     def hide(self) -> None:
         keyboard = self._keyboard
         if keyboard.composer.active:
+            # the letters typed but not turned into characters stay in the field as letters:
+            # what the resident typed is never lost (a search for "gljt" still finds 高龄津贴)
+            letters = keyboard.composer.letters.replace("'", "")
             keyboard.composer.reset()
+            if keyboard.target is not None and letters:
+                keyboard.target.composition = ""
+                keyboard.target.insert_text(letters)
         target, keyboard.target = keyboard.target, None
         if target is not None:
             target.composition = ""
