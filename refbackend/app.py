@@ -162,7 +162,9 @@ Key = Annotated[str, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9][A-Za
                             description="client-generated; a repeat returns the original answer")]
 
 
-def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], float] = time.time) -> FastAPI:
+def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], float] = time.time,
+               clerk_fonts: bool = True) -> FastAPI:
+    """``clerk_fonts``: the clerk's pages serve the bundled Chinese font (off only to compare renders)."""
     app = FastAPI(
         title="河易办 acceptance system API (reference backend)",
         version=__version__,
@@ -336,6 +338,13 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     def cases_by_holder(body: m.HolderQuery, _t: Terminal) -> Any:
         return store.cases_by_holder(body)
 
+    # -- electronic licences (issue 11) ------------------------------------------------------
+    @app.post(f"{API}/licences/lookup", tags=["applications"], response_model=m.LicenceList,
+              responses=_errors(401, 422), openapi_extra=signed,
+              summary="The holder's electronic licences (电子证照) of the given kinds, which replace materials")
+    def licences_lookup(body: m.LicenceQuery, terminal_id: Terminal) -> Any:
+        return store.find_licences(terminal_id, body)
+
     # -- pickups ---------------------------------------------------------------------------
     @app.get(f"{API}/terminals/{{terminal_id}}/pickups", tags=["pickups"], response_model=m.PickupList,
              responses=_errors(401, 403, 422), openapi_extra=signed,
@@ -376,9 +385,11 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
     # -- back office -----------------------------------------------------------------------
     @app.get(f"{CLERK_API}/cases", tags=["clerk"], response_model=m.ClerkCaseList, responses=_errors(401, 422),
-             openapi_extra=clerk_only, summary="Cases, newest first, optionally in one state")
-    def clerk_cases(_c: Clerk, state: m.CaseState | None = None) -> Any:
-        return store.clerk_cases(state)
+             openapi_extra=clerk_only,
+             summary="Cases, newest first, with their holder; optionally in one state or of one holder")
+    def clerk_cases(_c: Clerk, state: m.CaseState | None = None,
+                    holder_id_number: Annotated[str | None, Query(min_length=5, max_length=32)] = None) -> Any:
+        return store.clerk_cases(state, holder_id_number)
 
     @app.get(f"{CLERK_API}/cases/{{acceptance_number}}", tags=["clerk"], response_model=m.CaseStatus,
              responses=_errors(401, 404, 422), openapi_extra=clerk_only, summary="One case")
@@ -387,7 +398,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
     @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/decision", tags=["clerk"], response_model=m.CaseStatus,
               responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
-              summary="Approve, or reject with reasons and the remedies (行政复议/行政诉讼)")
+              summary="Approve, ask for 补正 (corrections, all at once), or reject with reasons and the remedies "
+                      "(行政复议/行政诉讼)")
     def clerk_decide(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkDecision, _c: Clerk) -> Any:
         return store.decide(acceptance_number, body)
 
@@ -437,9 +449,9 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     def healthz() -> dict[str, Any]:
         return {"ok": True, "catalog_version": store.catalog_version()}
 
-    from refbackend.clerk_pages import install_clerk_pages
+    from refbackend.clerk_pages import FONT_DIR, install_clerk_pages
 
-    install_clerk_pages(app, store, require_clerk, csrf_token)
+    install_clerk_pages(app, store, require_clerk, csrf_token, font_dir=FONT_DIR if clerk_fonts else None)
 
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -14,18 +14,28 @@ from __future__ import annotations
 import html
 import hmac
 import json
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from kiosk.backend import models as m
 from refbackend.store import CHINA, DEFAULT_REMEDIES, ApiError, ReferenceStore
 
+FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+FONT_ROUTE = "/clerk-static/fonts"
+
+# The bundled font, served with the page: Chinese renders on a computer without CJK fonts.
+_FONT_FACE = """
+@font-face{font-family:"KioskSans";font-weight:400;font-display:block;src:url("%(route)s/NotoSansSC-Regular.otf") format("opentype")}
+@font-face{font-family:"KioskSans";font-weight:700;font-display:block;src:url("%(route)s/NotoSansSC-Bold.otf") format("opentype")}
+""" % {"route": FONT_ROUTE}
+
 _STYLE = """
-body{font-family:"Noto Sans SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}
+body{font-family:"KioskSans","Noto Sans SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f8;color:#1b1f23}
 header{background:#0b5cad;color:#fff;padding:12px 24px;font-size:20px}
 main{padding:16px 24px;max-width:1200px}
 table{border-collapse:collapse;width:100%;background:#fff}
@@ -45,6 +55,10 @@ button{font-size:15px;padding:6px 16px;margin-top:6px}
 #staff-calls-section{border:2px solid #cf222e}
 #staff-calls-section.quiet{border:1px solid #d0d7de}
 .muted{color:#57606a;font-size:13px}
+.material{display:inline-block;vertical-align:top;margin:6px 12px 6px 0;max-width:460px}
+.how{display:inline-block;background:#eef2f6;border-radius:4px;padding:1px 6px;font-size:13px}
+img.signature{max-width:460px;border:1px solid #d0d7de}
+fieldset{border:1px solid #d0d7de;margin:8px 0;padding:8px 12px}
 """
 
 POLL_SECONDS = 3
@@ -102,16 +116,33 @@ def _e(value: Any) -> str:
     return html.escape(str(value if value is not None else ""))
 
 
-def _page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
+def _page_html(title: str, body: str, status: int = 200, head: str = "", fonts: bool = True) -> HTMLResponse:
+    style = (_FONT_FACE if fonts else "") + _STYLE
     return HTMLResponse(
         f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>{head}"
-        f"<style>{_STYLE}</style></head><body><header>河易办 · 综合受理后台（参考后端）</header>"
+        f"<style>{style}</style></head><body><header>河易办 · 综合受理后台（参考后端）</header>"
         f"<main>{body}</main></body></html>", status_code=status,
         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
 
 
-def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[..., str], csrf_token: str) -> None:
+def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[..., str], csrf_token: str,
+                        font_dir: Path | None = FONT_DIR) -> None:
+    """``font_dir``: where the bundled fonts are served from (None: the pages rely on the
+    computer's own fonts)."""
     Clerk = Depends(clerk)
+    fonts = font_dir is not None and (Path(font_dir) / "NotoSansSC-Regular.otf").is_file()
+
+    def _page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
+        return _page_html(title, body, status, head, fonts)
+
+    if fonts:
+        @app.get(FONT_ROUTE + "/{name}", include_in_schema=False)
+        def clerk_font(name: str) -> Response:
+            if name not in ("NotoSansSC-Regular.otf", "NotoSansSC-Bold.otf"):
+                return Response(status_code=404)
+            # the font is public (SIL OFL): no login, cached for a day
+            return FileResponse(Path(font_dir) / name, media_type="font/otf",
+                                headers={"Cache-Control": "public, max-age=86400"})
 
     async def form_of(request: Request) -> dict[str, list[str]]:
         raw = (await request.body()).decode("utf-8", errors="replace")
@@ -186,42 +217,32 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             f"<tr><th>电话</th><td>{_e(person.phone)}</td><th>地址</th><td>{_e(person.address)}</td></tr>"
             f"<tr><th>代办</th><td colspan=3>{_e(agent_text(agent) or '本人申请')}</td></tr>"
             "</table></section>")
-        if detail["form"]:
-            rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in detail["form"].items())
-            parts.append(f"<section><h3>申请表</h3><table>{rows}</table></section>")
-        pages = []
         try:
-            material_names = [x.name for x in store.item(case.item_code).materials]
+            item = store.item(case.item_code)
         except ApiError:
-            material_names = []
-        for page in detail["pages"]:
-            url = f"/clerk/cases/{quote(number)}/pages/{page['material_index']}/{page['page_no']}"
-            index = page["material_index"]
-            name = material_names[index] if index < len(material_names) else f"材料{index + 1}"
-            label = _e(f"{name} 第{page['page_no']}页")
-            if page["content_type"] == "image/jpeg":
-                pages.append(f"<figure style='display:inline-block;margin:4px'><a href='{url}' target='_blank'>"
-                             f"<img class='page' src='{url}' alt='{label}'></a><figcaption>{label}</figcaption>"
-                             "</figure>")
-            else:
-                pages.append(f"<a href='{url}' target='_blank'>{label}（PDF）</a>")
-        parts.append(f"<section><h3>材料（{len(detail['pages'])} 页）</h3>{''.join(pages) or '无'}</section>")
+            item = None
+        parts.append(application_sections(number, item, detail))
         events = "".join(f"<tr><td>{_e(e.at.strftime('%Y-%m-%d %H:%M'))}</td><td>{_e(e.title)}</td>"
                          f"<td>{_e(e.detail)}</td></tr>" for e in case.timeline)
         parts.append(f"<section><h3>办理过程</h3><table>{events}</table></section>")
         token = f"<input type='hidden' name='csrf' value='{_e(csrf_token)}'>"
         action = f"/clerk/cases/{quote(number)}"
-        if case.state == "accepted":
+        if case.state in ("accepted", "supplement"):
             remedies = "".join(
                 f"<label><input type='checkbox' name='remedy' value='{i}' checked> {_e(r.kind)}：{_e(r.time_limit)}"
                 f"向{_e(r.authority)}提出</label><br>" for i, r in enumerate(DEFAULT_REMEDIES))
             parts.append(
                 f"<section><h3>审核决定</h3><form method='post' action='{action}/decide'>{token}"
                 "<p><label><input type='radio' name='action' value='approve' checked> 准予办理</label> "
+                "<label><input type='radio' name='action' value='correct'> 需要补正</label> "
                 "<label><input type='radio' name='action' value='reject'> 不予批准</label></p>"
-                f"<p>办理结果（准予时）：<input name='result_name' value='{_e(_item_result(store, case.item_code))}'"
-                " size=40></p><p>不予批准的理由（每行一条）：<textarea name='reasons'></textarea></p>"
-                f"<p>告知的救济途径：<br>{remedies}</p><p>备注：<input name='note' size=60></p>"
+                f"<fieldset><legend>准予办理</legend>办理结果：<input name='result_name' "
+                f"value='{_e(_item_result(store, case.item_code))}' size=40></fieldset>"
+                "<fieldset><legend>需要补正</legend>一次性告知申请人还需补正的全部材料或事项（每行一条）："
+                "<textarea name='corrections'></textarea></fieldset>"
+                "<fieldset><legend>不予批准</legend>理由（每行一条）：<textarea name='reasons'></textarea>"
+                f"<p>告知的行政救济途径：<br>{remedies}</p></fieldset>"
+                "<p>备注：<input name='note' size=60></p>"
                 "<button type='submit'>提交决定</button></form></section>")
         elif case.state == "approved":
             options = "".join(f"<option value='{_e(t.terminal_id)}'>{_e(t.terminal_id)} {_e(t.name)}"
@@ -232,7 +253,10 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
                 f"<p>终端：<select name='terminal_id'>{options}</select></p>"
                 "<p>柜门号：<input name='door' type='number' min='1' max='999' value='1'></p>"
                 "<button type='submit'>放入柜门并生成取件码</button></form></section>")
-        if case.decision and not case.decision.approved:
+        if case.decision and case.decision.corrections:
+            items = "".join(f"<li>{_e(c)}</li>" for c in case.decision.corrections)
+            parts.append(f"<section><h3>需要补正（已一次性告知）</h3><ol>{items}</ol></section>")
+        elif case.decision and not case.decision.approved:
             told = "".join(f"<li>{_e(r.kind)}：{_e(r.time_limit)}向{_e(r.authority)}提出</li>"
                            for r in case.decision.remedies)
             parts.append(f"<section><h3>不予批准</h3><p>理由：{_e('；'.join(case.decision.reasons))}</p>"
@@ -252,15 +276,22 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
     @app.post("/clerk/cases/{number}/decide", include_in_schema=False)
     async def clerk_decide(number: str, request: Request, _c: str = Clerk) -> Response:
         fields = await form_of(request)
-        approve = fields.get("action", ["approve"])[0] == "approve"
+        action = fields.get("action", ["approve"])[0]
+        approve = action == "approve"
         chosen = {int(v) for v in fields.get("remedy", []) if v.isdigit()}
         remedies = [r for i, r in enumerate(DEFAULT_REMEDIES) if i in chosen]
         reasons = [line.strip() for line in fields.get("reasons", [""])[0].splitlines() if line.strip()]
+        corrections = [line.strip()[:2000] for line in fields.get("corrections", [""])[0].splitlines()
+                       if line.strip()][:20]
+        if action == "correct" and not corrections:
+            return case_page(number, error="需要补正时请写明要补正的材料或事项（每行一条）", status=422)
         try:
             decision = m.ClerkDecision(approve=approve, result_name=fields.get("result_name", [""])[0][:200],
-                                       reasons=reasons, remedies=remedies if not approve else None,
+                                       reasons=reasons if action == "reject" else [],
+                                       remedies=remedies if action == "reject" else None,
+                                       corrections=corrections if action == "correct" else [],
                                        note=fields.get("note", [""])[0][:2000])
-            if not approve and not remedies:
+            if action == "reject" and not remedies:
                 return case_page(number, error="不予批准时须告知至少一种救济途径（行政复议或行政诉讼）", status=422)
             store.decide(number, decision)
         except ValidationError:
@@ -297,6 +328,69 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
     def clerk_page_image(number: str, material_index: int, page_no: int, _c: str = Clerk) -> Response:
         content_type, data = store.page_data(number, material_index, page_no)
         return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+# -- issue 11: what a kiosk application carries, on the case page ---------------------------
+
+_HOW = {"pages": "拍照", "id_card": "已读取身份证核验", "e_licence": "已调取电子证照", "commitment": "告知承诺（已签名）"}
+_DELIVERY = {"window": "窗口领取", "post": "免费邮寄", "locker": "自助终端柜取件"}
+
+
+def application_sections(number: str, item: m.ServiceItem | None, detail: dict[str, Any]) -> str:
+    """The form by its labels, the materials (pages, how each was provided, the signed
+    commitment), the consent record and the delivery choice."""
+    spec = item.application if item is not None else None
+    labels = {f.key: f.label for f in spec.fields} if spec else {}
+    out = []
+    form = detail["form"]
+    if form:
+        rows = "".join(f"<tr><th>{_e(labels.get(k, k))}</th><td>{_e(v)}</td></tr>" for k, v in form.items())
+        out.append(f"<section><h3>申请表</h3><table>{rows}</table></section>")
+    names = [x.name for x in item.materials] if item is not None else []
+    provisions = {p.index: p for p in detail.get("provisions", [])}
+    pages_by_material: dict[int, list[dict]] = {}
+    for page in detail["pages"]:
+        pages_by_material.setdefault(page["material_index"], []).append(page)
+    blocks = []
+    for index in sorted(set(pages_by_material) | set(provisions)):
+        name = names[index] if index < len(names) else f"材料{index + 1}"
+        provision = provisions.get(index)
+        how = _HOW[provision.how if provision else "pages"]
+        extra = ""
+        if provision is not None and provision.licence_id:
+            licence = detail.get("licences", {}).get(provision.licence_id)
+            extra = (f"：{_e(licence.name)}，{_e(licence.issuer)}，{_e(licence.issued_on)}，编号 "
+                     f"{_e(licence.number_masked)}" if licence else f"：{_e(provision.licence_id)}")
+        figures = []
+        for page in pages_by_material.get(index, []):
+            url = f"/clerk/cases/{quote(number)}/pages/{page['material_index']}/{page['page_no']}"
+            label = _e(f"{name} 第{page['page_no']}页")
+            css = "signature" if provision is not None and provision.how == "commitment" else "page"
+            if page["content_type"] == "image/jpeg":
+                figures.append(f"<figure style='display:inline-block;margin:4px'><a href='{url}' target='_blank'>"
+                               f"<img class='{css}' src='{url}' alt='{label}'></a><figcaption>{label}</figcaption>"
+                               "</figure>")
+            else:
+                figures.append(f"<a href='{url}' target='_blank'>{label}（PDF）</a>")
+        blocks.append(f"<div class='material'><b>{index + 1}. {_e(name)}</b> <span class='how'>{how}</span>{extra}"
+                      f"<br>{''.join(figures)}</div>")
+    out.append(f"<section><h3>材料（{len(detail['pages'])} 页）</h3>{''.join(blocks) or '无'}</section>")
+    consent = detail.get("consent")
+    if consent is not None:
+        sensitive = ("已单独同意处理敏感个人信息" if consent.sensitive else "") if consent.sensitive is not None \
+            else "未采集敏感个人信息图片"
+        out.append("<section><h3>同意记录</h3><table>"
+                   f"<tr><th>同意时间</th><td>{_e(consent.agreed_at.astimezone(CHINA).strftime('%Y-%m-%d %H:%M:%S'))}"
+                   "</td></tr>"
+                   f"<tr><th>个人信息处理</th><td>{'已同意' if consent.terms else '未同意'}</td></tr>"
+                   f"<tr><th>敏感个人信息</th><td>{_e(sensitive)}</td></tr>"
+                   f"<tr><th>告知内容</th><td>{_e(consent.text)}</td></tr></table></section>")
+    delivery = detail.get("delivery")
+    if delivery is not None:
+        where = {"window": delivery.centre, "post": f"{delivery.address}（电话 {delivery.phone}）",
+                 "locker": f"自助终端 {delivery.terminal_id}"}[delivery.method]
+        out.append(f"<section><h3>领取方式</h3><p>{_DELIVERY[delivery.method]}：{_e(where)}</p></section>")
+    return "".join(out)
 
 
 def agent_text(agent: m.GridWorker | None) -> str:

@@ -2,7 +2,8 @@
 
 - ``load_catalog_file`` reads ``assets/catalog/hekou_items.json`` into contract models;
 - ``load_people_file`` reads ``demo_people.json`` (next to this file): the demo grid worker
-  (staff code, staff card, PIN) and the demo personal identity codes (one already expired);
+  (staff code, staff card, PIN), the demo personal identity codes (one already expired) and
+  the demo electronic licences (电子证照) that replace materials when applying;
   ``seed_people`` puts them into a store.
 
 A bad entry is reported by its position, its code and the field at fault, so the person
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from kiosk.backend.models import GridWorker, IdentityCodeQuery, Person, ServiceItem, StaffCredential
+from kiosk.backend.models import GridWorker, IdentityCodeQuery, Licence, Person, ServiceItem, StaffCredential
 
 if TYPE_CHECKING:
     from refbackend.store import ReferenceStore
@@ -83,9 +84,17 @@ class SeedIdentity:
 
 
 @dataclass(frozen=True)
+class SeedLicence:
+    holder_id: str
+    licence: "Licence"
+    number: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class DemoPeople:
     workers: list[SeedWorker]
     identities: list[SeedIdentity]
+    licences: list[SeedLicence] = field(default_factory=list)
 
 
 def _problem(exc: ValidationError) -> str:
@@ -134,7 +143,20 @@ def load_people_file(path: Path | str = DEMO_PEOPLE_PATH) -> DemoPeople:
         if not isinstance(days, int) or isinstance(days, bool):
             raise PeopleFileError(f"{where}: valid_days must be a whole number of days")
         identities.append(SeedIdentity(code, person, days))
-    return DemoPeople(workers, identities)
+    licences: list[SeedLicence] = []
+    for position, entry in enumerate(_entries(data, "licences", path)):
+        where = f"{path}: licences #{position + 1}"
+        try:
+            holder = Person.model_validate({"id_number": entry.get("holder_id_number", ""), "name": "持证人"}).id_number
+            licence = Licence.model_validate({k: v for k, v in entry.items() if k not in ("holder_id_number", "number")}
+                                             | {"number_masked": ""})
+        except ValidationError as exc:
+            raise PeopleFileError(f"{where}: {_problem(exc)}") from None
+        number = entry.get("number")
+        if not isinstance(number, str) or not number.strip():
+            raise PeopleFileError(f"{where}: number must be the licence's number, as text")
+        licences.append(SeedLicence(holder, licence, number))
+    return DemoPeople(workers, identities, licences)
 
 
 def _entries(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
@@ -151,3 +173,5 @@ def seed_people(store: "ReferenceStore", people: DemoPeople) -> None:
         store.register_grid_worker(entry.worker, entry.pin, entry.staff_code, entry.id_number)
     for identity in people.identities:
         store.register_identity_code(identity.code, identity.person, now + timedelta(days=identity.valid_days))
+    for entry in people.licences:
+        store.register_licence(entry.holder_id, entry.licence, entry.number)

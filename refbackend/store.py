@@ -101,6 +101,12 @@ CREATE TABLE IF NOT EXISTS staff_calls (
     call_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, terminal_name TEXT NOT NULL, screen TEXT NOT NULL,
     called_at TEXT NOT NULL, recorded_at TEXT NOT NULL, handled_at TEXT);
 CREATE INDEX IF NOT EXISTS staff_calls_open ON staff_calls(handled_at, recorded_at);
+CREATE TABLE IF NOT EXISTS application_extras (
+    application_id TEXT PRIMARY KEY, materials TEXT NOT NULL, consent TEXT, delivery TEXT);
+CREATE TABLE IF NOT EXISTS licences (
+    licence_id TEXT PRIMARY KEY, holder_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+    issuer TEXT NOT NULL, number TEXT NOT NULL, issued_on TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS licences_holder ON licences(holder_id, kind);
 """
 
 
@@ -353,13 +359,80 @@ class ReferenceStore:
                                                 "where to go")
         if "自然人" not in item.service_objects:
             raise ApiError(409, "not_for_persons", "this item is for organisations, not for a person")
+        self._check_provisions(conn, item, request)
         application_id = "AP" + uuid.uuid4().hex[:20].upper()
         conn.execute("INSERT INTO applications(application_id, terminal_id, item_code, item_name, applicant, "
                      "holder_id, agent, form, status, created_at) VALUES (?,?,?,?,?,?,?,?, 'draft', ?)",
                      (application_id, terminal_id, item.code, item.name, request.applicant.model_dump_json(),
                       request.applicant.id_number, request.agent.model_dump_json() if request.agent else None,
                       json.dumps(request.form, ensure_ascii=False), self._stamp()))
+        if request.materials or request.consent or request.delivery:
+            conn.execute("INSERT INTO application_extras(application_id, materials, consent, delivery) VALUES (?,?,?,?)",
+                         (application_id, json.dumps([p.model_dump(mode="json") for p in request.materials]),
+                          request.consent.model_dump_json() if request.consent else None,
+                          request.delivery.model_dump_json() if request.delivery else None))
         return 201, self._application(conn, application_id, terminal_id), application_id
+
+    # -- issue 11: materials provided otherwise than by pages, consent, delivery ------------
+    def _check_provisions(self, conn: sqlite3.Connection, item: m.ServiceItem, request: m.ApplicationCreate) -> None:
+        """Refuse provisions that do not fit the item (422 with the field at fault)."""
+        spec = item.application
+        by_index = {mat.index: mat for mat in spec.materials} if spec else {}
+        seen: set[int] = set()
+        for position, provision in enumerate(request.materials):
+            where = f"body.materials[{position}]"
+            if provision.index >= len(item.materials) or provision.index in seen:
+                raise ApiError(422, "bad_material", "a material is unknown or given twice",
+                               [m.FieldProblem(field=where, problem="unknown or repeated material index")])
+            seen.add(provision.index)
+            mat = by_index.get(provision.index)
+            if provision.how == "e_licence":
+                row = conn.execute("SELECT kind FROM licences WHERE licence_id=? AND holder_id=?",
+                                   (provision.licence_id, request.applicant.id_number)).fetchone()
+                if row is None or (mat is not None and mat.licence != row["kind"]):
+                    raise ApiError(422, "licence_not_found", "no such electronic licence of this applicant for "
+                                                             "this material",
+                                   [m.FieldProblem(field=where, problem="licence not found")])
+            elif spec is not None and provision.how == "commitment" and not (mat and mat.commitment):
+                raise ApiError(422, "commitment_not_allowed", "this material cannot be replaced by a commitment",
+                               [m.FieldProblem(field=where, problem="commitment not allowed")])
+            elif spec is not None and provision.how == "id_card" and not (mat and mat.satisfied_by_card):
+                raise ApiError(422, "id_card_not_enough", "the ID card does not provide this material",
+                               [m.FieldProblem(field=where, problem="not satisfied by the ID card")])
+        if spec is not None and request.delivery is not None and request.delivery.method not in spec.delivery:
+            raise ApiError(422, "delivery_not_offered", "this item is not delivered that way",
+                           [m.FieldProblem(field="body.delivery.method", problem="not offered for this item")])
+
+    def _provisions(self, conn: sqlite3.Connection, application_id: str) -> dict[int, m.MaterialProvision]:
+        row = conn.execute("SELECT materials FROM application_extras WHERE application_id=?",
+                           (application_id,)).fetchone()
+        if row is None:
+            return {}
+        return {p.index: p for p in (m.MaterialProvision.model_validate(x) for x in json.loads(row["materials"]))}
+
+    def register_licence(self, holder_id: str, licence: m.Licence, number: str) -> None:
+        """Hold an electronic licence for a person (the demo seed; a real platform asks the licence library)."""
+        with self.tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO licences(licence_id, holder_id, kind, name, issuer, number, issued_on) "
+                         "VALUES (?,?,?,?,?,?,?)", (licence.licence_id, holder_id.strip().upper(), licence.kind,
+                                                    licence.name, licence.issuer, number,
+                                                    licence.issued_on.isoformat()))
+
+    def find_licences(self, terminal_id: str, query: m.LicenceQuery) -> m.LicenceList:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT * FROM licences WHERE holder_id=? AND kind IN ({','.join('?' * len(query.kinds))}) "
+                "ORDER BY kind, issued_on DESC", (query.holder.id_number, *query.kinds)).fetchall()
+        log.info("electronic licences looked up", extra={"fields": {"terminal": terminal_id, "kinds": len(query.kinds),
+                                                                    "found": len(rows)}})
+        return m.LicenceList(licences=[self._licence(r) for r in rows])
+
+    @staticmethod
+    def _licence(row: sqlite3.Row) -> m.Licence:
+        number = row["number"]
+        masked = number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
+        return m.Licence(licence_id=row["licence_id"], kind=row["kind"], name=row["name"], issuer=row["issuer"],
+                         issued_on=date.fromisoformat(row["issued_on"]), number_masked=masked)
 
     def _application_row(self, conn: sqlite3.Connection, application_id: str, terminal_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM applications WHERE application_id=? AND terminal_id=?",
@@ -443,8 +516,20 @@ class ReferenceStore:
         item = self.item(row["item_code"])
         have = {r[0] for r in conn.execute("SELECT DISTINCT material_index FROM pages WHERE application_id=?",
                                            (application_id,))}
-        missing = [m.FieldProblem(field=f"materials[{i}]", problem=f"required material missing: {mat.name}")
-                   for i, mat in enumerate(item.materials) if mat.required and mat.kiosk_capture and i not in have]
+        provided = self._provisions(conn, application_id)
+        spec = {mat.index: mat for mat in item.application.materials} if item.application else {}
+        missing = []
+        for i, mat in enumerate(item.materials):
+            wanted = mat.required or (i in spec and spec[i].agent_only and row["agent"] is not None)
+            checked = mat.kiosk_capture or i in spec
+            how = provided[i].how if i in provided else "pages"
+            if not wanted or not checked:
+                continue
+            if how in ("id_card", "e_licence"):
+                continue
+            if i not in have:
+                problem = "commitment not signed" if how == "commitment" else f"required material missing: {mat.name}"
+                missing.append(m.FieldProblem(field=f"materials[{i}]", problem=problem))
         if missing:
             raise ApiError(422, "missing_materials", f"{len(missing)} required material(s) have no pages", missing)
         now = self.now()
@@ -558,13 +643,18 @@ class ReferenceStore:
                                                accepted_at=datetime.fromisoformat(r["accepted_at"])) for r in rows])
 
     # -- back office -----------------------------------------------------------------------
-    def clerk_cases(self, state: str | None = None) -> m.ClerkCaseList:
+    def clerk_cases(self, state: str | None = None, holder_id_number: str | None = None) -> m.ClerkCaseList:
         query = ("SELECT c.*, a.applicant, a.agent, (SELECT COUNT(*) FROM pages p WHERE p.application_id = "
                  "c.application_id) AS page_count FROM cases c JOIN applications a USING (application_id)")
-        args: tuple = ()
+        where, args = [], []
         if state:
-            query += " WHERE c.state=?"
-            args = (state,)
+            where.append("c.state=?")
+            args.append(state)
+        if holder_id_number:
+            where.append("c.holder_id=?")
+            args.append(holder_id_number.strip().upper())
+        if where:
+            query += " WHERE " + " AND ".join(where)
         with self._lock:
             rows = self._conn.execute(query + " ORDER BY c.accepted_at DESC, c.acceptance_number DESC LIMIT 500",
                                       args).fetchall()
@@ -579,7 +669,8 @@ class ReferenceStore:
                 promised_date=date.fromisoformat(r["promised_date"]) if r["promised_date"] else None,
                 applicant_masked=f"{mask_name(applicant.name)} {mask_id_number(applicant.id_number)}",
                 agent_masked=f"{mask_name(agent.name)}（{agent.worker_id}）" if agent else "", agent=agent,
-                pages=r["page_count"]))
+                pages=r["page_count"], holder=m.Holder(id_type=applicant.id_type, id_number=applicant.id_number,
+                                                       name=applicant.name)))
         return m.ClerkCaseList(cases=cases)
 
     def clerk_case(self, number: str) -> m.CaseStatus:
@@ -597,22 +688,50 @@ class ReferenceStore:
                                        (row["application_id"],)).fetchall()
             pickup = self._conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
                                         "acceptance_number=? ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
+            extras = self._conn.execute("SELECT * FROM application_extras WHERE application_id=?",
+                                        (row["application_id"],)).fetchone()
+            licences = {}
+            if extras is not None:
+                for provision in json.loads(extras["materials"]):
+                    if provision.get("licence_id"):
+                        found = self._conn.execute("SELECT * FROM licences WHERE licence_id=?",
+                                                   (provision["licence_id"],)).fetchone()
+                        if found is not None:
+                            licences[provision["licence_id"]] = self._licence(found)
         return {"case": case, "applicant": m.Person.model_validate_json(row["applicant"]),
                 "agent": m.GridWorker.model_validate_json(row["agent"]) if row["agent"] else None,
                 "form": json.loads(row["form"]), "pages": [dict(p) for p in pages],
-                "pickup": dict(pickup) if pickup else None}
+                "pickup": dict(pickup) if pickup else None,
+                "provisions": [m.MaterialProvision.model_validate(x) for x in json.loads(extras["materials"])]
+                if extras is not None else [],
+                "consent": m.ConsentRecord.model_validate_json(extras["consent"])
+                if extras is not None and extras["consent"] else None,
+                "delivery": m.DeliveryChoice.model_validate_json(extras["delivery"])
+                if extras is not None and extras["delivery"] else None,
+                "licences": licences}
 
     def decide(self, number: str, decision: m.ClerkDecision) -> m.CaseStatus:
         with self.tx() as conn:
             case = self._case(conn, number)
-            if case.state != "accepted":
-                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 cases are decided")
+            if case.state not in ("accepted", "supplement"):
+                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 and 待补正 cases "
+                                                       "are decided")
             now = self.now()
             item_result = ""
             try:
                 item_result = self.item(case.item_code).result
             except ApiError:
                 pass
+            corrections = [c.strip() for c in decision.corrections if c.strip()]
+            if corrections:
+                record = m.Decision(approved=False, decided_at=now, corrections=corrections, note=decision.note)
+                conn.execute("UPDATE cases SET state='supplement', decision=? WHERE acceptance_number=?",
+                             (record.model_dump_json(), number))
+                self._event(conn, number, "supplement", "需要补正材料",
+                            "请一次补齐：" + "；".join(f"{i}. {c}" for i, c in enumerate(corrections, start=1)))
+                log.info("case needs corrections", extra={"fields": {"acceptance_number": number,
+                                                                     "corrections": len(corrections)}})
+                return self._case(conn, number)
             if decision.approve:
                 record = m.Decision(approved=True, decided_at=now, result_name=decision.result_name or item_result,
                                     note=decision.note)
@@ -923,7 +1042,7 @@ class ReferenceStore:
     # -- counts for tests and the clerk page -----------------------------------------------
     def count(self, table: str, where: str = "", args: tuple = ()) -> int:
         if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events", "staff_calls",
-                         "grid_workers", "identity_codes"}:
+                         "grid_workers", "identity_codes", "licences", "application_extras"}:
             raise ValueError(table)
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),

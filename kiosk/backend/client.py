@@ -244,6 +244,14 @@ class BackendClient:
                                ok=(200,))
         return list(result.cases)
 
+    # -- electronic licences (issue 11) ------------------------------------------------------
+    def find_licences(self, id_number: str, kinds: list[str], id_type: str = "resident_id") -> list[m.Licence]:
+        """The holder's electronic licences (电子证照) of these kinds; the ID number goes in the body."""
+        query = m.LicenceQuery(holder=m.HolderQuery(id_type=id_type, id_number=id_number), kinds=kinds)
+        result = self._request("POST", "/licences/lookup", model=m.LicenceList, json_body=query, repeatable=True,
+                               ok=(200,))
+        return list(result.licences)
+
     # -- pickups ---------------------------------------------------------------------------
     def pickups_waiting(self) -> list[m.PickupSlot]:
         result = self._request("GET", f"/terminals/{self.terminal_id}/pickups", model=m.PickupList, repeatable=True)

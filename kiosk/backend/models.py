@@ -122,6 +122,145 @@ class KioskAbility(ContractModel):
     can_pickup: Bool
 
 
+# -- Applications at the kiosk (issue 11): the application definition an item carries -------
+#
+# An item that can be applied for at a terminal (``kiosk.can_apply``) carries, as data, what
+# the kiosk asks for: the form's fields (type, validation, where the value comes from), how
+# each material is provided (photographed with its kind and page count, satisfied by the ID
+# card just read, replaced by an electronic licence or by signing a 告知承诺), the conditions
+# the card can prove, how the result may be delivered, and the consent texts. 即办件 or 承诺件
+# (with its promised working days) is the item's own ``time_limit``.
+
+FieldType = Literal["text", "phone", "id_number", "digits", "date", "choice"]
+FieldSource = Literal["typed", "id.name", "id.id_number", "id.address", "id.birth_date", "id.gender", "id.phone"]
+MaterialKind = Literal["a4", "card", "photo"]
+LicenceKind = Literal["hukou", "marriage", "disability", "social_security", "birth", "driving"]
+DeliveryMethod = Literal["window", "post", "locker"]
+FieldKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+LICENCE_TEXT: dict[str, str] = {
+    "hukou": "居民户口簿", "marriage": "结婚证", "disability": "残疾人证", "social_security": "社会保障卡",
+    "birth": "出生医学证明", "driving": "机动车驾驶证",
+}
+#: sources whose value the resident cannot change on the form (they come from the card)
+READ_ONLY_SOURCES = frozenset({"id.name", "id.id_number", "id.birth_date", "id.gender"})
+
+
+class FormFieldSpec(ContractModel):
+    key: FieldKey = Field(description="the key in ApplicationCreate.form")
+    label: str = Field(min_length=1, max_length=40, description="what the resident and the clerk read")
+    type: FieldType = "text"
+    source: FieldSource = Field("typed", description="typed, or pre-filled from the identity (ID card or code)")
+    required: Bool = True
+    editable: Bool | None = Field(None, description="default: false for the card's name, number, birth date and "
+                                                    "gender, true otherwise")
+    min_length: Int = Field(0, ge=0, le=2000)
+    max_length: Int = Field(100, ge=1, le=2000)
+    pattern: str = Field("", max_length=200, description="a regular expression the whole value must match")
+    pattern_hint: str = Field("", max_length=100, description="what the pattern asks for, in plain words")
+    options: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(default_factory=list, max_length=12)
+    hint: str = Field("", max_length=60, description="shown in the empty field")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FormFieldSpec":
+        if self.type == "choice" and len(self.options) < 2:
+            raise ValueError(f"field {self.key}: a choice needs at least two options")
+        if self.type != "choice" and self.options:
+            raise ValueError(f"field {self.key}: options are only for type choice")
+        if self.min_length > self.max_length:
+            raise ValueError(f"field {self.key}: min_length is above max_length")
+        if self.pattern:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"field {self.key}: pattern is not a regular expression ({exc})") from None
+        wanted = {"id.id_number": "id_number", "id.phone": "phone", "id.birth_date": "date"}.get(self.source)
+        if wanted and self.type != wanted:
+            raise ValueError(f"field {self.key}: source {self.source} needs type {wanted}")
+        return self
+
+    @property
+    def is_editable(self) -> bool:
+        return self.editable if self.editable is not None else self.source not in READ_ONLY_SOURCES
+
+
+class MaterialSpec(ContractModel):
+    index: Int = Field(ge=0, le=99, description="the material's position in the item's materials")
+    kind: MaterialKind = Field(description="a4: a page; card: a card (ID-1 size); photo: a portrait or a scene")
+    pages: Int = Field(1, ge=1, le=10, description="pages expected (both sides of a card are two pages)")
+    satisfied_by_card: Bool = Field(False, description="the ID card the applicant identified with is this material")
+    agent_only: Bool = Field(False, description="asked for only when a grid worker applies for the resident (代办)")
+    licence: LicenceKind | None = Field(None, description="an electronic licence (电子证照) of this kind replaces it")
+    commitment: str = Field("", max_length=1000, description="告知承诺: signing this text replaces the material")
+    sensitive: Bool = Field(False, description="its image holds sensitive personal information (PIPL Arts. 28–29)")
+    example: str = Field("", pattern=r"^[a-z0-9_]{0,40}$", description="example picture (assets/apply/examples)")
+    where_to_get: str = Field("", max_length=200, description="for the 一次性告知单: where a resident gets it")
+
+
+class ConditionSpec(ContractModel):
+    kind: Literal["min_age", "max_age"]
+    years: Int = Field(ge=0, le=150)
+    from_month_start: Bool = Field(False, description="min_age: may apply from the first day of the birthday's "
+                                                      "month (当月可申请)")
+    text: str = Field(min_length=1, max_length=200, description="the condition in plain words")
+
+
+class ApplicationSpec(ContractModel):
+    """What the kiosk asks for when a resident applies for this item (data, not code)."""
+
+    fields: list[FormFieldSpec] = Field(max_length=30)
+    materials: list[MaterialSpec] = Field(default_factory=list, max_length=30)
+    conditions: list[ConditionSpec] = Field(default_factory=list, max_length=10)
+    delivery: list[DeliveryMethod] = Field(default_factory=lambda: ["window"], min_length=1, max_length=3)
+    purpose: str = Field(min_length=1, max_length=500, description="consent: what the data is used for")
+    collected: str = Field(min_length=1, max_length=500, description="consent: what is collected")
+    retention: str = Field(min_length=1, max_length=300, description="consent: how long it is kept")
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ApplicationSpec":
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a form field key is used twice")
+        indexes = [mat.index for mat in self.materials]
+        if len(set(indexes)) != len(indexes):
+            raise ValueError("a material index is used twice")
+        if len(set(self.delivery)) != len(self.delivery):
+            raise ValueError("a delivery method is listed twice")
+        return self
+
+
+def application_problems(spec: ApplicationSpec, materials: list, can_apply: bool,
+                         service_objects: list[str]) -> list[str]:
+    """What does not fit between an item and its application definition (``materials`` are the
+    item's materials, as models or dicts)."""
+    problems = []
+    if not can_apply:
+        problems.append("an application definition on an item that cannot be applied for at a kiosk")
+    if "自然人" not in service_objects:
+        problems.append("an application definition on an item that is not for persons (自然人)")
+
+    def attr(material, key):
+        return material.get(key) if isinstance(material, dict) else getattr(material, key, None)
+
+    covered = set()
+    for mat in spec.materials:
+        if mat.index >= len(materials):
+            problems.append(f"material index {mat.index}: the item lists only {len(materials)} materials")
+            continue
+        covered.add(mat.index)
+        if mat.satisfied_by_card and mat.agent_only:
+            problems.append(f"material {mat.index}: satisfied by the applicant's card, so it cannot be agent_only")
+        if not attr(materials[mat.index], "kiosk_capture") and not (mat.commitment or mat.satisfied_by_card
+                                                                    or mat.licence):
+            problems.append(f"material {mat.index}: the camera cannot capture it (kiosk_capture false) and "
+                            "nothing else provides it")
+    for index, material in enumerate(materials):
+        if attr(material, "required") and index not in covered:
+            problems.append(f"required material {index} ({attr(material, 'name')}) is not in the definition")
+    return problems
+
+
+
 class ServiceItem(ContractModel):
     """One 事项 with every element of its 办事指南, exactly as in the shared catalogue schema."""
 
@@ -144,6 +283,17 @@ class ServiceItem(ContractModel):
     life_events: list[LifeEvent]
     keywords: list[Annotated[str, Field(max_length=50)]]
     popularity: Int = Field(ge=0, le=100)
+    application: ApplicationSpec | None = Field(None, description="what the kiosk asks for when a resident "
+                                                                  "applies here (issue 11)")
+
+    @model_validator(mode="after")
+    def _application_fits(self) -> "ServiceItem":
+        if self.application is not None:
+            problems = application_problems(self.application, list(self.materials), self.kiosk.can_apply,
+                                            list(self.service_objects))
+            if problems:
+                raise ValueError("application: " + problems[0])
+        return self
 
 
 class CatalogPage(ContractModel):
@@ -293,12 +443,71 @@ class StaffCallList(ContractModel):
 FormValue = Annotated[str, Field(max_length=2000)]
 
 
+# -- issue 11: how each material was provided, the consent record, the delivery choice -------
+
+class MaterialProvision(ContractModel):
+    """How one material of the item was provided at the kiosk."""
+
+    index: Int = Field(ge=0, le=99, description="the material's position in the item's materials")
+    how: Literal["pages", "id_card", "e_licence", "commitment"] = Field(
+        description="pages: photographed (its pages are uploaded); id_card: the ID card the applicant identified "
+                    "with; e_licence: an electronic licence the backend holds (licence_id); commitment: the "
+                    "applicant signed the item's 告知承诺 (the signed text is uploaded as the material's page)")
+    licence_id: str | None = Field(None, pattern=r"^[A-Z0-9-]{4,40}$")
+
+    @model_validator(mode="after")
+    def _licence(self) -> "MaterialProvision":
+        if (self.how == "e_licence") != (self.licence_id is not None):
+            raise ValueError("licence_id is given exactly when how is e_licence")
+        return self
+
+
+class ConsentRecord(ContractModel):
+    """What the applicant agreed to on the terminal, and when."""
+
+    terms: Bool = Field(description="consent to processing this application's personal data")
+    sensitive: Bool | None = Field(None, description="separate consent for sensitive personal information in the "
+                                                     "images (PIPL Arts. 28–29); null when none was captured")
+    agreed_at: DateTime
+    text: LongText = Field(description="the purpose, what is collected and how long it is kept, as shown")
+
+    @model_validator(mode="after")
+    def _agreed(self) -> "ConsentRecord":
+        if not self.terms or self.sensitive is False:
+            raise ValueError("an application is only made with every consent given")
+        return self
+
+
+class DeliveryChoice(ContractModel):
+    """How the applicant receives the result: at a centre's window, free by post, or from this terminal's locker."""
+
+    method: DeliveryMethod
+    centre: ShortText = Field("", description="window: the service centre")
+    address: ShortText = Field("", description="post: the address")
+    phone: str = Field("", pattern=r"^(|1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", description="post: a phone number")
+    terminal_id: str = Field("", max_length=64, description="locker: the terminal")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "DeliveryChoice":
+        if self.method == "window" and not self.centre.strip():
+            raise ValueError("window delivery names the centre")
+        if self.method == "post" and not (self.address.strip() and self.phone):
+            raise ValueError("post delivery needs an address and a phone number")
+        if self.method == "locker" and not self.terminal_id:
+            raise ValueError("locker delivery names the terminal")
+        return self
+
+
 class ApplicationCreate(ContractModel):
     item_code: ItemCode
     applicant: Person
     agent: GridWorker | None = Field(None, description="set when a grid worker applies on the applicant's behalf (代办)")
     form: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")], FormValue] = Field(
         default_factory=dict, max_length=60, description="the form's fields, by field name")
+    materials: list[MaterialProvision] = Field(default_factory=list, max_length=30,
+                                               description="how materials were provided other than by pages")
+    consent: ConsentRecord | None = Field(None, description="the consents given on the terminal")
+    delivery: DeliveryChoice | None = Field(None, description="how the result is delivered")
 
 
 PageContentType = Literal["image/jpeg", "application/pdf"]
@@ -358,10 +567,11 @@ class SubmitResult(ContractModel):
 # ---------------------------------------------------------------------------------------
 # Cases
 
-CaseState = Literal["accepted", "approved", "rejected", "ready_for_pickup", "closed"]
+CaseState = Literal["accepted", "supplement", "approved", "rejected", "ready_for_pickup", "closed"]
 
 CASE_STATE_TEXT: dict[str, str] = {
     "accepted": "已受理",
+    "supplement": "待补正",
     "approved": "已办结（准予）",
     "rejected": "已办结（不予）",
     "ready_for_pickup": "待取件",
@@ -382,6 +592,7 @@ class Decision(ContractModel):
     reasons: list[LongText] = Field(default_factory=list)
     remedies: list[Remedy] = Field(default_factory=list)
     note: str = Field("", max_length=2000)
+    corrections: list[LongText] = Field(default_factory=list, description="补正: everything still needed, at once")
 
 
 class CaseEvent(ContractModel):
@@ -561,6 +772,30 @@ class HeartbeatAck(ContractModel):
 
 
 # ---------------------------------------------------------------------------------------
+# Electronic licences (电子证照, issue 11): materials the backend already holds for a person
+
+
+class LicenceQuery(ContractModel):
+    """Which licences of these kinds the holder has (the ID number travels in the body, never in a URL)."""
+
+    holder: HolderQuery
+    kinds: list[LicenceKind] = Field(min_length=1, max_length=10)
+
+
+class Licence(ContractModel):
+    licence_id: str = Field(pattern=r"^[A-Z0-9-]{4,40}$")
+    kind: LicenceKind
+    name: str = Field(description="e.g. 居民户口簿（电子证照）")
+    issuer: str
+    issued_on: Day
+    number_masked: str = Field(description="the licence's number, masked")
+
+
+class LicenceList(ContractModel):
+    licences: list[Licence]
+
+
+# ---------------------------------------------------------------------------------------
 # Back office (clerk)
 
 
@@ -571,10 +806,17 @@ class ClerkDecision(ContractModel):
     remedies: list[Remedy] | None = Field(
         None, description="remedies told to the applicant on a rejection; the district's defaults when omitted")
     note: str = Field("", max_length=2000)
+    corrections: list[LongText] = Field(
+        default_factory=list, max_length=20,
+        description="补正 (with approve false): everything the applicant must still bring, told at once; the "
+                    "case waits as supplement and is decided again later")
 
     @model_validator(mode="after")
     def _reasons_for_rejection(self) -> "ClerkDecision":
-        if not self.approve and not any(reason.strip() for reason in self.reasons):
+        corrections = [c for c in self.corrections if c.strip()]
+        if self.approve and corrections:
+            raise ValueError("a 补正 request (corrections) does not approve")
+        if not self.approve and not corrections and not any(reason.strip() for reason in self.reasons):
             raise ValueError("a rejection states at least one reason")
         return self
 
@@ -593,6 +835,14 @@ class IssuedPickup(ContractModel):
     issued_at: DateTime
 
 
+class Holder(ContractModel):
+    """Whose case it is (the applicant), for the back office."""
+
+    id_type: IdType = "resident_id"
+    id_number: str
+    name: str
+
+
 class ClerkCase(ContractModel):
     acceptance_number: AcceptanceNumber
     item_code: ItemCode
@@ -605,6 +855,7 @@ class ClerkCase(ContractModel):
     agent_masked: str = ""
     agent: GridWorker | None = Field(None, description="the grid worker who applied on the applicant's behalf (代办)")
     pages: Int
+    holder: Holder | None = Field(None, description="the applicant (whose case it is)")
 
 
 class ClerkCaseList(ContractModel):

@@ -106,17 +106,23 @@ class BackendServices:
     # -- state-changing calls (through the outbox) -----------------------------------------
     def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
                            submit: m.SubmitRequest | None = None,
-                           progress: ProgressCallback | None = None) -> Delivered[m.SubmitResult] | Queued | Refused:
+                           progress: ProgressCallback | None = None,
+                           on_stored: Callable[[Queued], None] | None = None
+                           ) -> Delivered[m.SubmitResult] | Queued | Refused:
         """Store the application with its pages (material index, page no, content type, bytes), then send it.
 
         Blocking: call it on a worker thread (``TaskRunner``). ``progress(sent, total)`` counts the
         bytes of all pages and runs on that worker thread, so a screen hops to the UI thread first.
+        ``on_stored(Queued)`` runs as soon as the application is safely in the outbox, before it is
+        sent: a caller that stops waiting for a slow backend already holds its local reference.
         """
         submit = submit or m.SubmitRequest(declaration_accepted=True)
         payload, parts = application_payload(create, submit, pages)
         key = self.outbox.enqueue("application", payload, parts)
         payload.clear()
         parts.clear()
+        if on_stored is not None:
+            on_stored(Queued(key, "stored, not sent yet"))
         return self._deliver_now(key, progress)
 
     def rate(self, rating: m.RatingCreate) -> Delivered[m.RatingReceipt] | Queued | Refused:
@@ -167,6 +173,10 @@ class BackendServices:
 
     def verify_pickup(self, request: m.PickupVerify) -> list[m.PickupSlot]:
         return self._online(self.client.verify_pickup, request)
+
+    def find_licences(self, id_number: str, kinds: list[str], id_type: str = "resident_id") -> list[m.Licence]:
+        """The holder's electronic licences (电子证照) of these kinds (issue 11); a read, never queued."""
+        return self._online(self.client.find_licences, id_number, kinds, id_type)
 
     def resolve_identity(self, code: str) -> m.ResolvedIdentity:
         """The person behind a personal identity code (``HYBID:…``, e.g. from the scanner).

@@ -42,6 +42,13 @@ class CatalogItem:
     can_pickup: bool = False
     #: the record as received, for the guide (conditions, materials, fees, …)
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: what the kiosk asks for when applying here (a ``kiosk.backend.models.ApplicationSpec``), or None
+    application: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def can_apply_here(self) -> bool:
+        """The item may be applied for at a terminal *and* carries a valid application definition."""
+        return self.can_apply and self.application is not None
 
     @property
     def for_persons(self) -> bool:
@@ -122,7 +129,38 @@ def item_from_dict(record: Any, where: str, problems: list[str]) -> CatalogItem 
         can_apply=kiosk.get("can_apply") is True,
         can_pickup=kiosk.get("can_pickup") is True,
         data=record,
+        application=_application(record, where, problems),
     )
+
+
+def _application(record: dict, where: str, problems: list[str]) -> Any:
+    """The item's application definition, checked against the item; None (with the problem
+    noted) when it does not hold together — the item then stays window-only."""
+    raw = record.get("application")
+    if raw is None:
+        return None
+    from pydantic import ValidationError
+
+    from kiosk.backend.models import ApplicationSpec, application_problems
+
+    try:
+        spec = ApplicationSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "(the definition)"
+        problems.append(f"{where}: application.{location}: {first['msg']}; the item is not offered for applying "
+                        "at the kiosk")
+        return None
+    materials = record.get("materials") if isinstance(record.get("materials"), list) else []
+    objects = record.get("service_objects") if isinstance(record.get("service_objects"), list) else []
+    kiosk = record.get("kiosk") if isinstance(record.get("kiosk"), dict) else {}
+    found = application_problems(spec, [m for m in materials if isinstance(m, dict)], kiosk.get("can_apply") is True,
+                                 [o for o in objects if isinstance(o, str)])
+    if found:
+        problems.extend(f"{where}: application: {problem}; the item is not offered for applying at the kiosk"
+                        for problem in found)
+        return None
+    return spec
 
 
 def items_from_dicts(records: Iterable[Any], label: str = "item") -> LoadReport:

@@ -120,4 +120,28 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{args.synonyms}: {len(table.groups)} synonym groups, {len(idle)} match no item of this catalogue")
     for group in idle:
         print(f"  {'/'.join(group.everyday[:3])} → {'/'.join(group.official or group.events)}: no item")
-    return 1 if report.problems else 0
+    missing_pictures = _check_applications(report.items)
+    return 1 if report.problems or missing_pictures else 0
+
+
+def _check_applications(items) -> list[str]:
+    """Print which items can be applied for at the kiosk (a valid application definition, issue 11)
+    and what is still missing; returns the problems (example pictures that do not exist)."""
+    from kiosk.apply.examples import example_path
+
+    here = [item for item in items if item.can_apply_here]
+    undefined = [item for item in items if item.can_apply and item.application is None]
+    print(f"applications: {len(here)} items can be applied for at the kiosk"
+          + (f" ({', '.join(item.name for item in here)})" if here else ""))
+    if undefined:
+        print(f"  {len(undefined)} more allow kiosk applications but carry no application definition; "
+              "the kiosk shows them as window-only until one is added")
+    problems = []
+    for item in here:
+        for material in item.application.materials:
+            if material.example and example_path(material.example) is None:
+                problems.append(f"{item.code}: material {material.index}: example picture "
+                                f"{material.example!r} not found")
+    for problem in problems:
+        print(f"  {problem}")
+    return problems

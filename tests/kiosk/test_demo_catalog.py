@@ -72,7 +72,8 @@ def test_one_department_per_code_prefix(items):
 
 def test_every_item_has_every_key_with_the_right_type(items):
     for item in items:
-        assert set(item) == set(ITEM_KEYS), _label(item)
+        # "application": the optional application definition (issue 11), checked in test_apply_definitions
+        assert set(item) - {"application"} == set(ITEM_KEYS), _label(item)
         for key, expected in ITEM_KEYS.items():
             value = item[key]
             assert isinstance(value, expected) and not isinstance(value, bool), (_label(item), key)

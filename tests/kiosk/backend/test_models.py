@@ -21,7 +21,8 @@ def test_catalogue_item_has_exactly_the_shared_schema_keys():
     expected = {"code", "name", "type", "department", "level", "service_objects", "legal_basis", "conditions",
                 "materials", "time_limit", "fees", "process", "locations", "phone", "kiosk", "result",
                 "life_events", "keywords", "popularity"}
-    assert set(m.ServiceItem.model_fields) == expected
+    # plus the optional application definition of items that can be applied for at a kiosk (issue 11)
+    assert set(m.ServiceItem.model_fields) == expected | {"application"}
     assert set(m.Material.model_fields) == {"name", "copies", "format", "required", "sample", "note",
                                             "kiosk_capture"}
 
