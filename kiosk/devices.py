@@ -270,6 +270,11 @@ class DeviceManager:
         self._failed[name] = DeviceInfo(name, name, driver, port, "not built", False, message)
         self.status.publish(Availability(name, False, self._reason(name, "unavailable")))
 
+    def register_control(self, name: str, controllable: Any) -> None:
+        """Make something that is not a device answer ``kiosk sim`` too (the embedded backend's
+        fault switch, issue 11); it goes away with the control socket when the manager stops."""
+        self._control_server().register(name, controllable)
+
     def _control_server(self):
         if self.control is None:
             from drivers.sim.control import SimControlServer

@@ -39,6 +39,7 @@ from kiosk.status import Availability, StatusBoard
 from kiosk.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from kiosk.flows.apply import ApplyFlow
     from kiosk.receipts.jobs import PrintQueue
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class Kiosk:
     #: runs the flows' slow work (backend calls) off the device and UI threads
     tasks: TaskRunner | None = None
     today: Callable[[], dt.date] = dt.date.today
+    #: the application being made (issue 11), from ``guide.apply`` until the next one or the session's end
+    apply: Any | None = None
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -79,6 +82,7 @@ class Kiosk:
             if start_backend:
                 self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
+                self._attach_backend_switch()
         finally:
             self.services_ready.set()
 
@@ -119,6 +123,51 @@ class Kiosk:
     def new_agent_flow(self) -> AgentFlow:
         """A 代办 journey, started: it holds the card reader and the codes until it ends."""
         return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
+
+    # -- issue 11: applying at the kiosk --------------------------------------------------------
+    def _attach_backend_switch(self) -> None:
+        """The embedded backend's fault switch answers ``kiosk sim backend down|up|slow|error``."""
+        embedded = getattr(self.backend, "embedded", None) if self.backend is not None else None
+        control = getattr(embedded, "control", None)
+        if control is not None and self.devices is not None:
+            self.devices.register_control("backend", control)
+
+    def new_apply_flow(self, code: str) -> "ApplyFlow":
+        """An application for item ``code``, started (it waits for a sign-in when nobody is signed in).
+
+        Raises ``ValueError`` for an item that cannot be applied for here. The flow is kept as
+        ``apply`` until the next one starts; it ends with the session."""
+        from kiosk.apply.camera import CameraAccess
+        from kiosk.flows.apply import ApplyFlow, Terminal
+        from kiosk.vision.capture import CaptureOptions
+
+        item = self.catalog.item(code) if self.catalog is not None else None
+        if item is None or not item.can_apply_here:
+            raise ValueError(f"{code} cannot be applied for at this kiosk")
+        if self.apply is not None:
+            self.apply.end()
+        settings = self.settings
+        camera_section = settings.devices.camera
+
+        def printing():
+            queue = self.print_queue
+            if queue is None:
+                return None
+            from kiosk.receipts.layout import Target
+
+            return queue, Target.for_printer(queue.printer)
+
+        def has_locker() -> bool:
+            return self.devices is not None and self.devices.locker is not None
+
+        terminal = Terminal(settings.terminal.id, settings.terminal.name, settings.terminal.service_phone,
+                            settings.devices.printer.logo)
+        self.apply = ApplyFlow(item, self.session, self.backend_services, self.background, terminal=terminal,
+                               camera=CameraAccess(self.devices, self.status) if camera_section.driver != "none"
+                               else None,
+                               capture_options=lambda aspect: CaptureOptions.from_settings(camera_section, aspect),
+                               printing=printing, has_locker=has_locker, today=self.today).start()
+        return self.apply
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
@@ -167,7 +216,7 @@ class Kiosk:
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
-        for flow in (self.identify, self.staff_call):
+        for flow in (self.identify, self.staff_call, self.apply):
             if flow is not None:
                 flow.end()
         if self.inputs is not None:
@@ -423,8 +472,10 @@ def _camera(name: str, section: Any, context: BuildContext, _settings: Settings)
 
         source = OpenCVSource(section.device, section.width, section.height, section.fourcc, section.fps)
     camera = DocumentCamera(source, name=name)
-    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time
-    built = Built(camera, enable_on_open=section.scan_codes)
+    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time;
+    # the simulated source answers the simulator control interface (kiosk sim camera show FILE …)
+    built = Built(camera, simulator=source if section.driver == "simulator" else None,
+                  enable_on_open=section.scan_codes)
     if section.scan_codes:
         from drivers.camera.scanner import CameraCodeScanner
         from kiosk.vision.codes import read_codes

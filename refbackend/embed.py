@@ -5,7 +5,8 @@ and hands the result to ``kiosk.backend.service.build_backend(settings, embedded
 kiosk core never imports the reference backend. It opens a store (``[backend] embedded_db``,
 or in memory), seeds the demo catalogue and the demo people, registers the terminal with a
 fresh key, its name and its locker's door count, starts the server on a random loopback port
-and logs the clerk's page and password.
+and logs the clerk's page and password. The kiosk reaches it through a ``FaultProxy`` (the
+``control`` of the ``EmbeddedBackend``), which ``kiosk sim backend down|up|slow|error`` switches.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from kiosk.backend.models import EmbeddedBackend
 from kiosk.backend.signing import generate_key, parse_key
+from refbackend.faults import FaultProxy
 from refbackend.seed import DEMO_PEOPLE_PATH
 from refbackend.server import prepare_store, start_embedded
 
@@ -33,7 +35,15 @@ def start_for_settings(settings: Any) -> EmbeddedBackend:
     except Exception:
         store.close()
         raise
+    # the kiosk talks through a fault switch (kiosk sim backend down|up|slow|error); the clerk's
+    # page is reached directly
+    proxy = FaultProxy(running.port).start()
+
+    def stop() -> None:
+        proxy.stop()
+        running.stop()
+
     log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
                 running.url, running.clerk_password)
-    return EmbeddedBackend(url=running.url, terminal_key=parse_key(key_text), clerk_password=running.clerk_password,
-                           stop=running.stop)
+    return EmbeddedBackend(url=proxy.url, terminal_key=parse_key(key_text), clerk_password=running.clerk_password,
+                           stop=stop, control=proxy, direct_url=running.url)

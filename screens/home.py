@@ -75,7 +75,12 @@ class HomeScreen(KioskScreen):
             self.identify_reason = "" if state.available else app.tr(state.reason)
 
     def open_tile(self, tile: Tile) -> None:
-        App.get_running_app().go(tile.screen)
+        app = App.get_running_app()
+        target = tile.spec.opens or tile.screen
+        app.go(target)
+        screen = app.screens.get_screen(target)
+        if hasattr(screen, "open_for"):
+            screen.open_for(tile.screen)
 
     def open_identify(self) -> None:
         app = App.get_running_app()

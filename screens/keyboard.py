@@ -107,6 +107,7 @@ class KioskTextInput(TextInput):
     ime_context = OptionProperty("general", options=CONTEXTS)
     max_length = NumericProperty(0)
     enter_label = StringProperty("")  # e.g. "搜索"; empty for "确定"
+    widget_id = StringProperty("")  # the scenario contract's name, e.g. "form.phone"
     #: what is being composed on the keyboard and not yet in ``text`` ("sfz", "证明cailiao"):
     #: a search field searches for text + composition while the resident types
     composition = StringProperty("")

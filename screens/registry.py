@@ -21,9 +21,12 @@ class ScreenEntry:
 
 @dataclass(frozen=True)
 class HomeTile:
-    screen: str
+    screen: str  # the journey (and the tile's id: home.<screen>)
     title_key: str
     subtitle_key: str
+    #: the screen the tile opens when it is not the journey's own (``home.apply`` opens ``search``);
+    #: that screen's ``open_for(journey)`` is told which journey it serves
+    opens: str = ""
 
 
 SCREENS: dict[str, ScreenEntry] = {
@@ -35,11 +38,19 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("guide", "screens.search", "GuideScreen"),
         ScreenEntry("identify", "screens.identify", "IdentifyScreen"),
         ScreenEntry("agent", "screens.agent", "AgentScreen"),
+        # -- issue 11: applying at the kiosk --
+        ScreenEntry("apply.form", "screens.apply", "ApplyFormScreen"),
+        ScreenEntry("apply.materials", "screens.apply", "ApplyMaterialsScreen"),
+        ScreenEntry("apply.consent", "screens.apply", "ApplyConsentScreen"),
+        ScreenEntry("apply.delivery", "screens.apply", "ApplyDeliveryScreen"),
+        ScreenEntry("apply.review", "screens.apply", "ApplyReviewScreen"),
+        ScreenEntry("apply.done", "screens.apply", "ApplyDoneScreen"),
     )
 }
 
 # In the order the resident sees them (below the sign-in card, ``home.identify``).
 HOME_TILES: tuple[HomeTile, ...] = (
+    HomeTile("apply", "home.tile.apply", "home.tile.apply_sub", opens="search"),  # issue 11
     HomeTile("search", "home.tile.search", "home.tile.search_sub"),
     HomeTile("agent", "home.tile.agent", "home.tile.agent_sub"),
     HomeTile("help", "home.tile.help", "home.tile.help_sub"),
@@ -52,5 +63,7 @@ def screen_class(name: str):
 
 
 def terminal_offers() -> frozenset[str]:
-    """The resident services this build of the kiosk really has (guides only promise these)."""
-    return frozenset(name for name in ("apply", "pickup", "follow", "rate") if name in SCREENS)
+    """The resident services this build of the kiosk really has (guides only promise these): a
+    service counts when a screen of its name, or of its family (``apply.form``), exists."""
+    return frozenset(name for name in ("apply", "pickup", "follow", "rate")
+                     if any(screen == name or screen.startswith(name + ".") for screen in SCREENS))

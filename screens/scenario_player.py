@@ -318,6 +318,34 @@ class ScenarioPlayer:
         self.tap_seen(self.reach(lambda timeout: self.find_by_id(step.value, timeout), step.wait_seconds))
         return ""
 
+    def do_draw(self, step: Step) -> str:
+        """A finger writes a short signature (three strokes) across the widget's visible part."""
+        seen = self.reach(lambda timeout: self.find_by_id(step.value, timeout), step.wait_seconds)
+        x0, y0, x1, y1 = seen.visible or seen.box
+        width, height = x1 - x0, y1 - y0
+        strokes = [
+            [(0.15 + 0.02 * i, 0.35 + 0.30 * (i % 2)) for i in range(12)],      # a zig-zag
+            [(0.40 + 0.025 * i, 0.55 - 0.012 * i) for i in range(14)],          # a line up to the right
+            [(0.75, 0.30 + 0.035 * i) for i in range(12)],                      # a downstroke
+        ]
+        for stroke in strokes:
+            self.stroke([(x0 + fx * width, y0 + fy * height) for fx, fy in stroke])
+        return f"drew on {seen.description()}"
+
+    def stroke(self, points: list[tuple[float, float]]) -> None:
+        from kivy.base import EventLoop
+
+        window = EventLoop.window
+        finger = _finger(*points[0])
+        EventLoop.post_dispatch_input("begin", finger)
+        self.pump(1)
+        for x, y in points[1:]:
+            finger.move({"x": x / (window.width - 1.0), "y": y / (window.height - 1.0)})
+            EventLoop.post_dispatch_input("update", finger)
+            self.pump(1)
+        EventLoop.post_dispatch_input("end", finger)
+        self.pump(2)
+
     def do_tap_text(self, step: Step) -> str:
         from screens.scenario_view import View
 

@@ -79,6 +79,8 @@ class TabButton(KioskButton):
 
 class SearchScreen(KioskScreen):
     mode = OptionProperty("browse", options=("browse", "results"))
+    #: "apply" when opened from the home tile 在本机申请 (issue 11): only items that can be applied for here
+    scope = OptionProperty("all", options=("all", "apply"))
     tab = OptionProperty("hot", options=TABS)
     group = StringProperty("")          # the life event or department being listed
     status_text = StringProperty("")
@@ -166,7 +168,20 @@ class SearchScreen(KioskScreen):
         """A new resident: nothing of the previous search stays on screen."""
         self.ids.field.text = ""
         self.tab, self.group = "hot", ""
+        self.scope = "all"
         self.refresh()
+
+    def open_for(self, journey: str) -> None:
+        """The home tile that opened this screen: ``apply`` limits it to items applied for here."""
+        scope = "apply" if journey == "apply" else "all"
+        if scope != self.scope:
+            self.ids.field.text = ""
+            self.tab, self.group = "hot", ""
+        self.scope = scope
+        self.refresh()
+
+    def _only(self):
+        return (lambda item: item.can_apply_here) if self.scope == "apply" else None
 
     # -- showing -------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -193,13 +208,15 @@ class SearchScreen(KioskScreen):
 
     def _show_results(self, query: str) -> None:
         app = App.get_running_app()
-        results = self.catalog.search(query, RESULT_LIMIT)
+        results = self.catalog.search(query, RESULT_LIMIT, only=self._only())
         self.results = results
         self.result_count = len(results)
         listing = self.ids.listing
         listing.clear_widgets()
         if results:
             self.status_text = app.tr("search.found", n=len(results))
+        elif self.scope == "apply":
+            self.status_text = app.tr("apply.search_none", query=query)
         else:
             self.status_text = app.tr("search.none", query=query) + "\n" + app.tr("search.none_tip")
         for number, result in enumerate(results, start=1):
@@ -213,6 +230,14 @@ class SearchScreen(KioskScreen):
         listing.clear_widgets()
         self.results = []
         self.status_text = app.tr("search.browse_prompt")
+        if self.scope == "apply":
+            self.status_text = app.tr("apply.search_browse")
+            items = [item for item in self.catalog.items if item.can_apply_here]
+            items.sort(key=lambda item: -item.popularity)
+            for number, item in enumerate(items, start=1):
+                listing.add_widget(self._row(item, None, number))
+            self.ids.scroller.scroll_y = 1
+            return
         if self.tab in ("events", "departments") and not self.group:
             groups = browser.life_events() if self.tab == "events" else browser.departments()
             for number, group in enumerate(groups, start=1):
@@ -251,7 +276,7 @@ class SearchScreen(KioskScreen):
                                                   not result.spans):
             parts.append(app.tr("search.via", text=result.via))  # why an unexpected name came up
         row = ResultRow(title=highlighted(item.name, spans), detail=escape_markup(" · ".join(parts)),
-                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply and "apply" in terminal_offers() else "",
+                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply_here and "apply" in terminal_offers() else "",
                         widget_id=f"search.result.{number}")
         row.bind(on_release=lambda r: self.open_item(r.code))
         return row
@@ -284,6 +309,8 @@ class GuideScreen(KioskScreen):
     code = StringProperty("")
     item_name = StringProperty("")
     facts = ListProperty([])
+    #: the item can be applied for here: the guide offers 在本机申请 (``guide.apply``, issue 11)
+    can_apply = BooleanProperty(False)
 
     def on_kv_post(self, _base):
         App.get_running_app().bind(tr=lambda *_: self.show(self.code) if self.code else None)
@@ -298,8 +325,10 @@ class GuideScreen(KioskScreen):
         if item is None:
             self.item_name = app.tr("guide.not_found")
             self.facts = []
+            self.can_apply = False
             return
         guide = build_guide(item, app.tr, terminal_offers())
+        self.can_apply = item.can_apply_here and "apply" in terminal_offers()
         self.item_name = guide.name
         self.facts = list(guide.facts)
         facts = self.ids.facts
@@ -314,6 +343,12 @@ class GuideScreen(KioskScreen):
                 if line.detail:
                     body.add_widget(GuideDetail(text=line.detail))
         self.ids.scroller.scroll_y = 1
+
+    def apply(self) -> None:
+        """``guide.apply``: start applying for this item (asking for identification first if needed)."""
+        from screens.apply import start_application
+
+        start_application(App.get_running_app(), self.code)
 
     def back(self) -> None:
         app = App.get_running_app()

@@ -15,6 +15,12 @@ now, or ``unplug_after`` seconds after opening), ``slow`` (3 frames a second). A
 drive all of this while the kiosk runs through a control file: write JSON such as
 ``{"scene": "qr", "qr_text": "河易办", "fault": "none", "next_page": true}`` to the path
 given as ``control_path``; it is read once a second.
+
+Like the wire-level simulators, it also answers the simulator control interface
+(``state()`` and ``control(action, params)``, see ``drivers.sim.control``), so ``kiosk sim``
+drives it while the kiosk runs: ``camera show FILE`` (that picture lies under the camera
+until told otherwise), ``camera scene NAME``, ``camera next-page``, and the common
+``fault camera NAME``, ``unplug camera [--seconds S]``, ``replug camera``, ``clear camera``.
 """
 from __future__ import annotations
 
@@ -31,12 +37,15 @@ import numpy as np
 from drivers.base import ConnectionLost, NoDeviceError
 from drivers.camera import scene as scenes
 from drivers.camera.sources import StreamFormat
+from drivers.sim.base import SimulatorError
 
 log = logging.getLogger(__name__)
 
 SCENES = ("document", "id_card", "qr", "empty")
 FAULTS = ("none", "no_device", "unplug", "slow")
 SLOW_FPS = 3.0
+MAX_PICTURE_PIXELS = 40_000_000  # a picture larger than this is refused, not decoded
+PICTURE_BACKGROUND = (70, 72, 76)  # the camera's base plate around a picture that does not fill the frame
 
 
 class SimulatedSource:
@@ -68,6 +77,9 @@ class SimulatedSource:
         self._control_checked = 0.0
         self._control_mtime = 0.0
         self.is_open = False
+        self.name = "camera"
+        self.picture = ""  # the file shown with ``show_picture``, while it is shown
+        self._replugging: threading.Timer | None = None
 
     # -- tester's controls -----------------------------------------------------------------
     def set_scene(self, scene: str, qr_text: str | None = None) -> None:
@@ -91,6 +103,90 @@ class SimulatedSource:
             self.fault = fault
             if fault == "unplug":
                 self.unplug_after = 0.0
+
+    def show_picture(self, path: str | os.PathLike) -> None:
+        """Film this picture (fitted into the frame) until another scene or picture is chosen."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SimulatorError(f"cannot read the picture {path}: {exc.strerror or exc}") from None
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_2 if len(data) > 20_000_000
+                             else cv2.IMREAD_COLOR)
+        if image is None:
+            raise SimulatorError(f"{path} is not a picture (JPEG, PNG …) that can be read")
+        if image.shape[0] * image.shape[1] > MAX_PICTURE_PIXELS:
+            raise SimulatorError(f"{path} is too large ({image.shape[1]}×{image.shape[0]})")
+        fitted = self._fit(image)
+        with self._lock:
+            self.scene = "picture"
+            self.picture = str(path)
+            self._base, self._truth = fitted, None
+
+    def _fit(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        scale = min(self.width / w, self.height / h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        frame = np.empty((self.height, self.width, 3), np.uint8)
+        frame[:] = PICTURE_BACKGROUND
+        x, y = (self.width - size[0]) // 2, (self.height - size[1]) // 2
+        frame[y:y + size[1], x:x + size[0]] = resized
+        return frame
+
+    # -- the simulator control interface (drivers.sim.control) --------------------------------
+    def start(self) -> "SimulatedSource":
+        return self
+
+    def stop(self) -> None:
+        if self._replugging is not None:
+            self._replugging.cancel()
+
+    def state(self) -> dict:
+        return {"kind": "camera", "name": self.name, "scene": self.scene, "picture": self.picture,
+                "fault": self.fault, "plugged_in": self.fault not in ("no_device", "unplug"),
+                "width": self.width, "height": self.height, "frames": self._frame_index, "pid": os.getpid()}
+
+    def control(self, action: str, params: dict) -> dict:
+        """``show`` {file}, ``scene`` {scene, qr_text}, ``next_page``, ``fault`` {fault, on}, ``clear``,
+        ``unplug`` {seconds}, ``replug``, ``status``."""
+        try:
+            if action == "show":
+                self.show_picture(str(params.get("file", "")))
+            elif action == "scene":
+                self.set_scene(str(params.get("scene", "")), params.get("qr_text"))
+                self.picture = ""
+            elif action == "next_page":
+                self.next_page()
+            elif action == "fault":
+                name = str(params.get("fault", ""))
+                if name in ("vanish", "unplug"):
+                    self.unplug(params.get("seconds")) if params.get("on", True) else self.replug()
+                else:
+                    self.set_fault(name if params.get("on", True) else "none")
+            elif action == "clear":
+                self.replug()
+            elif action == "unplug":
+                self.unplug(params.get("seconds"))
+            elif action == "replug":
+                self.replug()
+            elif action != "status":
+                raise SimulatorError(f"the camera simulator has no action {action!r}")
+        except ValueError as exc:
+            raise SimulatorError(str(exc)) from None
+        return self.state()
+
+    def unplug(self, seconds: float | None = None) -> None:
+        """The camera is gone (no frames, and it cannot be opened) — for ``seconds``, or until ``replug``."""
+        self.set_fault("no_device")
+        log.info("simulated camera unplugged")
+        if seconds:
+            self._replugging = threading.Timer(float(seconds), self.replug)
+            self._replugging.daemon = True
+            self._replugging.start()
+
+    def replug(self) -> None:
+        self.set_fault("none")
 
     def truth(self) -> np.ndarray | None:
         """Where the page (or the code's carrier) is in the frame: TL, TR, BR, BL."""
@@ -144,6 +240,8 @@ class SimulatedSource:
     def _ensure_base(self) -> None:
         if self._base is not None:
             return
+        if self.scene == "picture":  # the picture was replaced by a next_page: back to the desk
+            self.scene, self.picture = "document", ""
         rng = np.random.default_rng(1000 + self._page_no + 17 * SCENES.index(self.scene))
         if self.scene in ("document", "id_card", "empty"):
             kind = {"document": ("text", "form")[self._page_no % 2], "id_card": "id_card", "empty": "none"}[self.scene]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dc_field
 from datetime import date, datetime
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
@@ -880,10 +880,15 @@ class EmbeddedBackend:
     """A backend the entry layer started in-process (``refbackend.embed.start_for_settings``).
 
     ``build_backend(settings, embedded=...)`` talks to ``url`` with ``terminal_key`` and calls
-    ``stop()`` when the backend services stop. ``clerk_password`` opens the clerk's page.
+    ``stop()`` when the backend services stop. ``clerk_password`` opens the clerk's page (at
+    ``direct_url``, past the fault switch ``control`` when there is one).
     """
 
     url: str
     terminal_key: bytes = dc_field(repr=False)
     clerk_password: str = dc_field(repr=False)
     stop: Callable[[], None] = dc_field(repr=False)
+    #: the fault switch the kiosk talks through (``state()``/``control()``, ``kiosk sim backend …``), if any
+    control: Any = dc_field(default=None, repr=False)
+    #: the backend itself, past the fault switch (the clerk's page); ``url`` when there is no switch
+    direct_url: str = ""

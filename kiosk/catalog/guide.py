@@ -94,7 +94,7 @@ def build_guide(item: CatalogItem, tr: Translate, offers: Collection[str] = ()) 
         facts.append(tr("guide.free"))
     elif fees.get("charged") is True:
         facts.append(tr("guide.fact_fee"))
-    if not item.can_apply:
+    if not item.can_apply_here:  # applying here needs the item's application definition too
         facts.append(tr("guide.fact_window_only"))
     elif "apply" in offers:
         facts.append(tr("guide.fact_kiosk_apply"))

@@ -213,8 +213,15 @@ class CatalogService:
     def item(self, code: str) -> CatalogItem | None:
         return self._current().by_code.get(code)
 
-    def search(self, query: str, limit: int = 10) -> list[SearchResult]:
-        return self._current().index.search(query, limit, clicks=self.clicks.counts())
+    def search(self, query: str, limit: int = 10, only: Callable[[CatalogItem], bool] | None = None
+               ) -> list[SearchResult]:
+        """The best ``limit`` results; with ``only``, among the items it accepts (e.g. the items that
+        can be applied for here), searched over the whole catalogue first so none is cut off."""
+        loaded = self._current()
+        if only is None:
+            return loaded.index.search(query, limit, clicks=self.clicks.counts())
+        results = loaded.index.search(query, max(limit, len(loaded.items)), clicks=self.clicks.counts())
+        return [result for result in results if only(result.item)][:limit]
 
     def hot(self) -> list[CatalogItem]:
         return self.browser.hot(self.hot_items)

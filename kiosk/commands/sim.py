@@ -11,6 +11,11 @@ to it over its simulator control socket::
     kiosk sim fault DEVICE NAME [--off] [--times N] [--seconds S] [--door N]
     kiosk sim clear DEVICE                      remove every fault (and plug back in)
     kiosk sim unplug DEVICE [--seconds S] | replug DEVICE
+    kiosk sim camera show FILE                  the simulated camera films this picture until told otherwise
+    kiosk sim camera scene document|id_card|qr|empty [--qr TEXT] | camera next-page
+    kiosk sim backend down|up|slow|error [--seconds S]
+                                                the embedded backend: unreachable, back, answering late
+                                                (S seconds, default 25), or answering 500
 
 The words after ``kiosk sim`` are defined once, in ``add_actions``: the command line uses
 them, and so do testers' scenarios (a ``sim:`` step), through ``parse_sim_words``. Either
@@ -128,6 +133,28 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     replug = actions.add_parser("replug", help="bring a vanished port back")
     replug.add_argument("device")
     replug.set_defaults(to_call=lambda a: SimCall(a.device, "replug"))
+
+    # -- issue 11: the camera's pictures, the embedded backend's network ------------------------
+    camera = actions.add_parser("camera", help="what lies under the simulated document camera")
+    camera_actions = camera.add_subparsers(dest="camera_action", metavar="WHAT", required=True)
+    show = camera_actions.add_parser("show", help="film this picture (JPEG, PNG …) until told otherwise")
+    show.add_argument("file", help="the picture (a scenario's relative path is relative to the scenario)")
+    show.set_defaults(to_call=lambda a: SimCall(a.device, "show", {"file": str(Path(a.file).expanduser().resolve())}))
+    scene = camera_actions.add_parser("scene", help="film a generated scene again")
+    scene.add_argument("scene", choices=("document", "id_card", "qr", "empty"))
+    scene.add_argument("--qr", help="qr: the code's text")
+    scene.set_defaults(to_call=lambda a: SimCall(a.device, "scene", {"scene": a.scene, **(
+        {"qr_text": a.qr} if a.qr else {})}))
+    camera_actions.add_parser("next-page", help="lay the next page of the document down").set_defaults(
+        to_call=lambda a: SimCall(a.device, "next_page"))
+    for sub in camera_actions.choices.values():
+        sub.add_argument("--device", default="camera")
+
+    backend = actions.add_parser("backend", help="the embedded backend's network: down, up, slow or error")
+    backend.add_argument("mode", choices=("down", "up", "slow", "error"),
+                         help="down: unreachable; up: normal; slow: every answer late; error: every answer a 500")
+    backend.add_argument("--seconds", type=float, help="slow: how late (default 25 s)")
+    backend.set_defaults(to_call=lambda a: SimCall("backend", a.mode, {"seconds": a.seconds} if a.seconds else {}))
 
     serve = actions.add_parser("serve", help="run simulators on their own until Ctrl-C")
     serve.add_argument("--idcard", nargs="?", const="", metavar="LINK", help="an ID card reader (port link)")

@@ -26,6 +26,10 @@ JOURNEYS: dict[str, Needs] = {
     "agent": Needs(all_of=("network",), any_of=("idcard", "scanner")),
 }
 
+# -- issue 11: applying needs a way to identify the resident; the network may be down (the
+# application waits in the outbox), the camera and the printer may fail half-way (the flow says so)
+JOURNEYS["apply"] = Needs(any_of=("idcard", "scanner"))
+
 
 @dataclass(frozen=True)
 class JourneyState:

@@ -9,9 +9,9 @@ from typing import Any
 from kiosk.config import Settings
 
 #: the step kinds, in the order the documentation lists them (a fixed vocabulary)
-KINDS = ("screen", "sim", "tap", "tap_text", "type", "see", "not_see", "shot", "wait")
+KINDS = ("screen", "sim", "tap", "tap_text", "type", "see", "not_see", "shot", "wait", "draw")
 #: kinds that wait for something and so take ``timeout:``
-WAITING_KINDS = ("screen", "tap", "tap_text", "type", "see")
+WAITING_KINDS = ("screen", "tap", "tap_text", "type", "see", "draw")
 DEFAULT_TIMEOUT = 10.0
 MAX_SECONDS = 600.0
 

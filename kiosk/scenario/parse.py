@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Collection
 
@@ -29,7 +30,7 @@ STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 WIDGET_ID = re.compile(r"[A-Za-z0-9_\-]+(\.[^\s.]+)*")
-SCREEN_NAME = re.compile(r"[a-z][a-z0-9_]*")
+SCREEN_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")  # e.g. home, apply.form
 
 SimCheck = Callable[[str], Any]
 
@@ -212,6 +213,12 @@ class _Reader:
                             "by visible text use `tap_text:`)", node)
         return value, None
 
+    def step_draw(self, number: int, node: Node):
+        value = self.nonempty(number, node, "draw").strip()
+        if not WIDGET_ID.fullmatch(value):
+            raise self.fail(f"step {number}: {value!r} is not a widget id (e.g. signature.pad)", node)
+        return value, None
+
     def step_tap_text(self, number: int, node: Node):
         return self.nonempty(number, node, "tap_text").strip(), None
 
@@ -231,12 +238,28 @@ class _Reader:
     def step_sim(self, number: int, node: Node):
         value = self.nonempty(number, node, "sim").strip()
         parsed = None
+        words = self.picture_words(number, node, value)
         if self.check_sim is not None:
             try:
-                parsed = self.check_sim(value)
+                parsed = self.check_sim(words)
             except ValueError as exc:
                 raise self.fail(f"step {number}: `sim: {value}`: {exc}", node) from None
         return value, parsed
+
+    def picture_words(self, number: int, node: Node, value: str):
+        """``camera show FILE``: a relative FILE is relative to the scenario's folder, and must exist."""
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            return value
+        if len(words) >= 3 and words[:2] == ["camera", "show"]:
+            picture = Path(words[2]).expanduser()
+            if not picture.is_absolute():
+                picture = self.path.parent / picture
+            if not picture.is_file():
+                raise self.fail(f"step {number}: `sim: {value}`: there is no picture {picture}", node)
+            words[2] = str(picture.resolve())
+        return words
 
     def step_shot(self, number: int, node: Node):
         value = self.nonempty(number, node, "shot").strip()
