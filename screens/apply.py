@@ -57,7 +57,7 @@ STEP_OF = {"apply.form": 1, "apply.materials": 2, "apply.consent": 3, "apply.del
            "apply.done": 6}
 INPUT_KINDS = {"text": "chinese", "phone": "phone", "id_number": "id_number", "digits": "digits", "date": "digits"}
 HINT_KEYS = {"searching": "apply.hint_searching", "hold_still": "apply.hint_hold_still", "ready": "apply.hint_ready",
-             "captured": "apply.hint_captured", "full": "apply.hint_full"}
+             "captured": "apply.hint_captured", "full": "apply.hint_full", "replace": "apply.hint_replace"}
 
 
 def start_application(app, code: str) -> None:
@@ -185,7 +185,7 @@ class ApplyFormScreen(ApplyScreen):
             holder.add_widget(Factory.ApplyFieldLabel(text=spec.label + ("" if spec.required else
                                                                          app.tr("apply.optional"))))
             value = flow.values.get(spec.key, "")
-            if not spec.is_editable:
+            if not flow.field_editable(spec.key):
                 box = Factory.ApplyReadOnly(text=value or "—")
                 holder.add_widget(box)
             elif spec.type == "choice":
@@ -234,6 +234,9 @@ class ApplyFormScreen(ApplyScreen):
 # -- 2 材料 ------------------------------------------------------------------------------------
 
 class ApplyMaterialsScreen(ApplyScreen):
+    position_text = StringProperty("")
+    auto_text = StringProperty("")
+    shows_camera = BooleanProperty(False)
     material_name = StringProperty("")
     material_note = StringProperty("")
     material_status = StringProperty("")
@@ -254,8 +257,25 @@ class ApplyMaterialsScreen(ApplyScreen):
         self._hint_event = None
         self._attached = None
         self._pages_shown = None
+        # one panel at a time is in the tree: a hidden, disabled widget would still take touches
+        self._panels = {state: self.ids[name].__self__ for state, name in (
+            ("materials", "capture_panel"), ("signing", "signing_panel"), ("notice", "notice_panel"),
+            ("checklist", "checklist_panel"))}
+        self.ids.panels.clear_widgets()
+
+    def _attach_panels(self, state: str) -> None:
+        wanted = [self._panels[state]] if state in self._panels else []
+        if state == "materials":
+            wanted.append(self._panels["checklist"])
+        holder = self.ids.panels
+        if list(reversed(holder.children)) != wanted:
+            holder.clear_widgets()
+            for panel in wanted:
+                holder.add_widget(panel)
+            self.ids.scroller.scroll_y = 1
 
     def show(self, app, flow) -> None:
+        self._attach_panels(flow.state)
         self._list(app, flow)
         material = flow.material
         self.capturing = flow.capturing
@@ -271,6 +291,14 @@ class ApplyMaterialsScreen(ApplyScreen):
             return
         if material is None:
             return
+        askable = [m for m in flow.materials if not m.automatic]
+        if material in askable:
+            self.position_text = app.tr("apply.material_position", n=askable.index(material) + 1, total=len(askable))
+        else:
+            self.position_text = ""
+        automatic = [m for m in flow.materials if m.automatic and m is not material]
+        self.auto_text = app.tr("apply.material_auto", names="；".join(
+            f"{m.name}（{m.receipt_text()}）" for m in automatic)) if automatic else ""
         self.material_name = material.name
         self.material_note = material.note
         self.automatic = material.automatic
@@ -288,6 +316,8 @@ class ApplyMaterialsScreen(ApplyScreen):
         self.page_count = len(material.pages) if material.how == "pages" else 0
         self.pages_text = (app.tr("apply.pages_taken", n=self.page_count, expected=expected) if self.page_count
                            else app.tr("apply.pages_expected", expected=expected))
+        self.shows_camera = (not material.automatic and material.how != "commitment" and flow.camera_ok
+                             and flow.camera is not None)
         self._pages(app, flow, material)
         if flow.looking_up:
             self.hint_text = app.tr("apply.looking_up")

@@ -113,7 +113,7 @@ class SearchScreen(KioskScreen):
         """Ready to type: focus the field (which shows the keyboard), unless the resident is
         coming back from a guide to the list they were reading."""
         returning, self.returning_from_guide = self.returning_from_guide, False
-        if not returning:
+        if not returning and self.scope != "apply":  # the few items applied for here show without typing
             self.ids.field.focus = True
 
     # -- typing --------------------------------------------------------------------------
@@ -178,6 +178,8 @@ class SearchScreen(KioskScreen):
             self.ids.field.text = ""
             self.tab, self.group = "hot", ""
         self.scope = scope
+        if scope == "apply":
+            self.ids.field.focus = False
         self.refresh()
 
     def _only(self):
@@ -276,7 +278,8 @@ class SearchScreen(KioskScreen):
                                                   not result.spans):
             parts.append(app.tr("search.via", text=result.via))  # why an unexpected name came up
         row = ResultRow(title=highlighted(item.name, spans), detail=escape_markup(" · ".join(parts)),
-                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply_here and "apply" in terminal_offers() else "",
+                        code=item.code, badge=app.tr("search.badge_apply") if item.can_apply_here and self.scope == "all"
+                        and "apply" in terminal_offers() else "",
                         widget_id=f"search.result.{number}")
         row.bind(on_release=lambda r: self.open_item(r.code))
         return row

@@ -142,8 +142,9 @@ LICENCE_TEXT: dict[str, str] = {
     "hukou": "居民户口簿", "marriage": "结婚证", "disability": "残疾人证", "social_security": "社会保障卡",
     "birth": "出生医学证明", "driving": "机动车驾驶证",
 }
-#: sources whose value the resident cannot change on the form (they come from the card)
-READ_ONLY_SOURCES = frozenset({"id.name", "id.id_number", "id.birth_date", "id.gender"})
+#: sources whose value the resident cannot change on the form (they come from the card); a field
+#: whose source holds nothing (an identity code without an address) is typed instead
+READ_ONLY_SOURCES = frozenset({"id.name", "id.id_number", "id.address", "id.birth_date", "id.gender"})
 
 
 class FormFieldSpec(ContractModel):
@@ -152,8 +153,8 @@ class FormFieldSpec(ContractModel):
     type: FieldType = "text"
     source: FieldSource = Field("typed", description="typed, or pre-filled from the identity (ID card or code)")
     required: Bool = True
-    editable: Bool | None = Field(None, description="default: false for the card's name, number, birth date and "
-                                                    "gender, true otherwise")
+    editable: Bool | None = Field(None, description="default: false for the card's name, number, address, birth "
+                                                    "date and gender, true otherwise")
     min_length: Int = Field(0, ge=0, le=2000)
     max_length: Int = Field(100, ge=1, le=2000)
     pattern: str = Field("", max_length=200, description="a regular expression the whole value must match")

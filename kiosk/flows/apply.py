@@ -146,6 +146,7 @@ class ApplyFlow(Flow):
         self.live_detector = live_detector
         # collected
         self.values: dict[str, str] = {}
+        self._prefilled: dict[str, str] = {}
         self.field_problems: dict[str, form.Problem] = {}
         self.refusal: eligibility.Refusal | None = None
         self.materials: list[MaterialState] = []
@@ -238,6 +239,7 @@ class ApplyFlow(Flow):
             self._go(INELIGIBLE, refusal.key, **refusal.values)
             return
         self.values = form.prefill(self.spec.fields, identity)
+        self._prefilled = dict(self.values)
         self.materials = self._material_states()
         self._go(FORM)
 
@@ -261,10 +263,18 @@ class ApplyFlow(Flow):
     def field(self, key: str) -> Any:
         return next((spec for spec in self.spec.fields if spec.key == key), None)
 
+    def field_editable(self, key: str) -> bool:
+        """Whether the resident types (or chooses) this field: typed fields, and fields whose
+        source gave nothing to show (an identity code without an address)."""
+        spec = self.field(key)
+        if spec is None:
+            return False
+        return spec.is_editable or not self._prefilled.get(key)
+
     def set_field(self, key: str, text: str) -> bool:
         """The resident left field ``key`` with ``text`` (or chose an option): keep it, check it."""
         spec = self.field(key)
-        if spec is None or self.state != FORM or not spec.is_editable:
+        if spec is None or self.state != FORM or not self.field_editable(key):
             return False
         value, problem = form.check(spec, text)
         with self._lock:
@@ -281,7 +291,7 @@ class ApplyFlow(Flow):
         problems = {}
         for spec in self.spec.fields:
             value, problem = form.check(spec, self.values.get(spec.key, ""))
-            if spec.is_editable or not problem:
+            if self.field_editable(spec.key) or not problem:
                 self.values[spec.key] = value
             if problem is not None:
                 problems[spec.key] = problem
@@ -478,6 +488,7 @@ class ApplyFlow(Flow):
                 options = (self.capture_options(ASPECTS[material.spec.kind]) if self.capture_options
                            else CaptureOptions(aspect=ASPECTS[material.spec.kind]))
                 capture = self._captures[material.index] = MaterialCapture(options)
+                capture.wait_for_new_page()  # what lies there now may be the last material
             if self._detector is not None and getattr(self._detector, "capture", None) is not None \
                     and self._detector.capture.capture is capture:
                 return

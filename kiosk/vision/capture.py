@@ -4,7 +4,8 @@ hand at any time, several pages, retake, and the files that result.
 ``MaterialCapture.observe(frame, detection)`` is fed the live detections (see
 ``kiosk.vision.live``) and answers with a ``Hint`` for the screen: *searching* (no page),
 *hold_still* (a page, with progress towards the steady time), *ready* (capture now — given
-once), *captured* (waiting for the next page) or *full*. After a capture, auto-capture waits
+once), *captured* (waiting for the next page), *replace* (a page that was there before this
+material was asked for: see ``wait_for_new_page``) or *full*. After a capture, auto-capture waits
 until the page is taken away, moved or replaced by another page (its picture changes), so
 the same page is never taken twice. ``capture(frame)`` works with or without an outline and
 does the heavy work (detection at full resolution, perspective correction, deskew,
@@ -99,6 +100,16 @@ class MaterialCapture:
         self._fired = False
         self._captured_thumb: np.ndarray | None = None
         self._captured_corners: np.ndarray | None = None
+        self._reference_pending = False
+
+    def wait_for_new_page(self) -> None:
+        """No automatic capture of the page in view now (it may be the previous material still
+        lying there): only once it is taken away, moved or replaced. The capture button works."""
+        self._armed = False
+        self._fired = False
+        self._history.clear()
+        self._captured_thumb = self._captured_corners = None
+        self._reference_pending = True
 
     # -- live ------------------------------------------------------------------------------
     def observe(self, frame: np.ndarray, detection: Detection | None) -> Hint:
@@ -110,11 +121,17 @@ class MaterialCapture:
             self._fired = False
             if now - self._last_seen >= self.GONE_SECONDS:
                 self._armed = True
+                self._reference_pending = False
             return Hint("searching")
         h, w = frame.shape[:2]
         diagonal = float(np.hypot(w, h))
         corners = np.asarray(detection.corners, np.float32)
         self._last_seen = now
+        if self._reference_pending:  # the page lying there when this material was asked for
+            self._reference_pending = False
+            self._captured_corners = corners
+            self._captured_thumb = _thumb(frame, corners)
+            return Hint("replace", 0.0, corners)
         if not self._armed:
             moved = self._captured_corners is not None and float(
                 np.max(np.linalg.norm(corners - self._captured_corners, axis=1))) > 0.08 * diagonal
@@ -125,7 +142,7 @@ class MaterialCapture:
                 self._armed = True
                 self._history.clear()
             else:
-                return Hint("captured", 1.0, corners)
+                return Hint("replace" if not self.pages else "captured", 1.0, corners)
         self._history.append((now, corners))
         while self._history and np.max(np.linalg.norm(self._history[0][1] - corners, axis=1)) > \
                 self.STEADY_TOLERANCE * diagonal:
