@@ -142,7 +142,8 @@ def take_screenshot(settings: Settings, screen: str, out: Path, language: str | 
     return result["path"]
 
 
-def play_scenarios(plans, reporter, simulate, watch: bool = False, private_display: bool = False) -> list:
+def play_scenarios(plans, reporter, simulate, watch: bool = False, private_display: bool = False,
+                   state_dir: Path | None = None) -> list:
     """Play each ``kiosk.scenario.model.Plan`` on a fresh kiosk, one after the other.
 
     Each scenario gets its own folders and control socket (``kiosk.scenario.workdir``), a
@@ -151,7 +152,7 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False, private_displ
     ``simulate(request, socket_path)`` carries out a ``sim`` step. Returns a
     ``FileResult`` per plan, in order; ``reporter`` prints progress as it goes. ``watch``
     draws every frame (see ``ScenarioPlayer``); ``private_display`` plays on a private Xvfb
-    even when there is a display.
+    even when there is a display. ``state_dir`` replaces the temporary state folder and is kept.
     """
     from kiosk.scenario.report import FileResult
     from kiosk.scenario.workdir import isolated
@@ -164,7 +165,7 @@ def play_scenarios(plans, reporter, simulate, watch: bool = False, private_displ
 
         for plan in plans:
             reporter.file_started(plan.scenario, plan.config)
-            with isolated(plan.settings) as work:
+            with isolated(plan.settings, state_dir) as work:
                 try:
                     app = start_app(work.settings, plan.embed_backend)
                 except Exception as exc:  # a configuration that cannot run, a device that cannot be built

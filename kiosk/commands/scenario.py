@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                           "pictures)")
     run.add_argument("--xvfb", action="store_true", help="play on a private virtual screen (Xvfb) even when "
                                                          "there is a display")
+    run.add_argument("--state", metavar="DIR", help="use DIR as the state folder (outbox, its key, catalogue "
+                                                    "cache) and keep it afterwards, e.g. to drain what a scenario "
+                                                    "left in the outbox (default: a temporary folder per file)")
     run.set_defaults(handler=_run)
     check = actions.add_parser("check", help="read scenario files and report problems, without playing them")
     check.add_argument("files", nargs="+", metavar="FILE")
@@ -162,7 +165,8 @@ def _run(args: argparse.Namespace) -> int:
     reporter = Reporter(sys.stderr if args.json else sys.stdout)
     from screens.launcher import play_scenarios
 
-    results = play_scenarios(plans, reporter, call_simulator, watch=args.watch, private_display=args.xvfb)
+    results = play_scenarios(plans, reporter, call_simulator, watch=args.watch, private_display=args.xvfb,
+                             state_dir=Path(args.state).expanduser().resolve() if args.state else None)
     reporter.summary(results)
     if args.json:
         print(json.dumps(results_json(results), ensure_ascii=False, indent=2))

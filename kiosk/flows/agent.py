@@ -227,6 +227,8 @@ class AgentFlow(Flow):
         self.end()
 
     def end(self) -> None:
+        if self.ended:  # the screen ends it again when it closes: the confirmed resident is the session's now
+            return
         if self.state != DONE and self.resident is not None:
             self.resident.wipe()  # not confirmed: nothing of the resident stays
         super().end()

@@ -52,7 +52,10 @@ def isolated_settings(settings: Settings, root: Path, socket_path: Path) -> Sett
 
 
 @contextmanager
-def isolated(settings: Settings) -> Iterator[Workdir]:
+def isolated(settings: Settings, state_dir: Path | None = None) -> Iterator[Workdir]:
+    """``state_dir``: use this state folder (outbox, its key, catalogue cache) instead of a
+    temporary one, and keep it (``kiosk scenario run --state DIR``: what a scenario left in the
+    outbox can be looked at, or drained, afterwards)."""
     root = Path(tempfile.mkdtemp(prefix="kiosk-scenario-"))
     socket_dir = root / "run"
     extra_dir = None
@@ -62,7 +65,9 @@ def isolated(settings: Settings) -> Iterator[Workdir]:
     for sub in ("state", "run", "scratch"):
         (root / sub).mkdir(mode=0o700, exist_ok=True)
     saved = {key: os.environ.get(key) for key in ENV_KEYS}
-    os.environ["KIOSK_STATE_DIR"] = str(root / "state")
+    if state_dir is not None:
+        Path(state_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ["KIOSK_STATE_DIR"] = str(state_dir or root / "state")
     os.environ["XDG_RUNTIME_DIR"] = str(root / "run")
     try:
         yield Workdir(root, isolated_settings(settings, root, socket_dir / "sim.sock"))

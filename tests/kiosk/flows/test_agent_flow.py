@@ -32,6 +32,8 @@ def test_staff_card_pin_resident_card_confirm(flow, router, session, ambient):
     assert session.signed_in_banner() == ("signin.banner_agent", {"agent": "王*梅", "name": "欧**娜"})
     assert ambient.state == "signed_in"
     assert router.owner() == "identify"  # the reader goes back to the kiosk-wide sign-in
+    flow.end()  # the screen ends it again as it closes: the confirmed resident stays signed in, in full
+    assert session.identity.name == "欧阳娜娜" and session.identity.id_number == "370503194003050029"
 
 
 def test_staff_code_then_typed_resident(flow, router, session):
