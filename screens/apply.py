@@ -291,6 +291,9 @@ class ApplyMaterialsScreen(ApplyScreen):
             return
         if material is None:
             return
+        if getattr(self, "_material_shown", None) is not material:  # a new material: no hint of the last one
+            self._material_shown = material
+            self.hint_text = ""
         askable = [m for m in flow.materials if not m.automatic]
         if material in askable:
             self.position_text = app.tr("apply.material_position", n=askable.index(material) + 1, total=len(askable))
