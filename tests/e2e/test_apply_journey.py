@@ -178,7 +178,7 @@ def test_the_whole_journey_with_a_serial_reader_and_a_network_printer(tmp_path, 
         case = cases[0]
         assert case["item_code"] == "370503-XZ-0004" and case["holder"]["id_number"] == HOLDER
         assert case["pages"] == 1
-        printed = "\n".join(paper.text_lines())
+        printed = "\n".join(paper.text_lines)
         assert case["acceptance_number"] in printed and "受理回执" in printed
         detail = running.store.clerk_case_detail(case["acceptance_number"])
         assert detail["form"]["phone"] == "13805461234"
@@ -197,7 +197,7 @@ def test_backend_down_at_submit_prints_the_offline_receipt_and_the_drain_makes_o
     config = write_config(tmp_path, reader, printer, url, key_file_for(tmp_path, key_text))
     state = tmp_path / "state"
     play(tmp_path, "已保存，网络恢复后自动提交", state)
-    printed = "\n".join(paper.text_lines())
+    printed = "\n".join(paper.text_lines)
     assert "网络恢复后自动提交" in printed and "本机编号" in printed
     running = start_embedded(backend_store(tmp_path / "backend.sqlite3", key_text), port=port)
     try:
