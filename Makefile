@@ -53,6 +53,8 @@ screenshots: setup
 	$(VENV)/bin/kiosk shot search --keys shebaok --elderly --out docs/screenshots/keyboard-elderly.png
 	$(VENV)/bin/kiosk shot search --query 结婚 --open 1 --out docs/screenshots/guide.png
 	$(VENV)/bin/kiosk scenario run docs/screenshots/signin.yaml --shots docs/screenshots
+	$(VENV)/bin/kiosk scenario run docs/screenshots/apply.yaml --shots docs/screenshots
+	$(VENV)/bin/python docs/screenshots/clerk_case.py docs/screenshots/apply/clerk-case.png
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info

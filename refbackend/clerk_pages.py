@@ -51,6 +51,7 @@ section{background:#fff;border:1px solid #d0d7de;padding:12px 16px;margin:12px 0
 textarea{width:100%;min-height:70px}
 img.page{max-width:220px;border:1px solid #d0d7de;margin:4px}
 button{font-size:15px;padding:6px 16px;margin-top:6px}
+input,textarea,select,button{font-family:inherit}
 .code{font-size:28px;letter-spacing:4px;font-weight:bold}
 #staff-calls-section{border:2px solid #cf222e}
 #staff-calls-section.quiet{border:1px solid #d0d7de}

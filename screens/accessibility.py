@@ -78,6 +78,20 @@ def shown(widget) -> bool:
     return _inside_scroll_views(widget, x, y, right, top)
 
 
+def _clipped(widget, x: float, y: float, right: float, top: float) -> tuple[float, float, float, float]:
+    """The part of (x, y, right, top) that the scroll views around ``widget`` let show."""
+    from kivy.uix.scrollview import ScrollView
+
+    node = widget.parent
+    while node is not None and node.parent is not node:
+        if isinstance(node, ScrollView):
+            sx, sy = node.to_window(node.x, node.y)
+            sr, st = node.to_window(node.right, node.top)
+            x, y, right, top = max(x, sx), max(y, sy), min(right, sr), min(top, st)
+        node = node.parent
+    return x, y, right, top
+
+
 def _inside_scroll_views(widget, x: float, y: float, right: float, top: float) -> bool:
     from kivy.uix.scrollview import ScrollView
 
@@ -196,6 +210,7 @@ def audit(elderly: bool, pixels: Pixels | None = None, where: str = "") -> Repor
             colour = _text_colour(widget)
             x, y = widget.to_window(widget.x, widget.y)
             right, top = widget.to_window(widget.right, widget.top)
+            x, y, right, top = _clipped(widget, x, y, right, top)  # what a list scrolled half out of view shows
             text_rgb = tuple(int(c * 255) for c in colour[:3])
             background = pixels.background((int(x), int(y), int(right), int(top)), text_rgb)
             alpha = colour[3] if len(colour) > 3 else 1.0

@@ -160,8 +160,14 @@ class ApplyFormScreen(ApplyScreen):
         self._inputs: dict[str, KioskTextInput] = {}
         self._problems: dict[str, KioskLabel] = {}
         self._choices: dict[str, list[KioskButton]] = {}
+        self._panels = {"form": self.ids.form_panel.__self__, "ineligible": self.ids.ineligible_panel.__self__}
+        self.ids.body.clear_widgets()
 
     def show(self, app, flow) -> None:
+        panel = self._panels["ineligible" if flow.state == "ineligible" else "form"]
+        if panel.parent is None:
+            self.ids.body.clear_widgets()
+            self.ids.body.add_widget(panel)
         if flow.state == "ineligible":
             self.ineligible_condition = app.tr("apply.condition", text=flow.problem_values.get("condition", ""))
             self.ineligible_text = app.tr(flow.problem, **flow.problem_values)
@@ -512,13 +518,22 @@ class ApplyReviewScreen(ApplyScreen):
     progress_text = StringProperty("")
     submitting = BooleanProperty(False)
 
+    def on_kv_post(self, base):
+        super().on_kv_post(base)
+        self._progress_panel = self.ids.progress_panel.__self__
+        self.ids.parts.clear_widgets()
+
     def show(self, app, flow) -> None:
         self.submitting = flow.state == "submitting"
         sent, total = flow.progress
         self.progress = (100.0 * sent / total) if total else 0
         self.progress_text = app.tr("apply.uploading", percent=int(self.progress), sent=_mb(sent), total=_mb(total)) \
             if total else app.tr("apply.preparing")
-        if not self.submitting:
+        if self.submitting:
+            if self._progress_panel.parent is None:
+                self.ids.parts.clear_widgets()
+                self.ids.parts.add_widget(self._progress_panel)
+        else:
             self._build(app, flow)
 
     def _build(self, app, flow) -> None:

@@ -896,7 +896,7 @@ class ApplyFlow(Flow):
         try:
             outcome = backend.submit_application(create, pages, progress=self._on_progress, on_stored=self._on_stored)
         except Exception as exc:  # the outbox could not store it: tell the resident, keep nothing
-            log.error("application not stored", extra={"fields": {"error": type(exc).__name__}})
+            log.error("application not stored", exc_info=True, extra={"fields": {"error": type(exc).__name__}})
             self._patience_timer.cancel()
             self._go(REFUSED, "apply.submit_failed")
             return

@@ -13,6 +13,7 @@ import os
 import pytest
 
 from drivers.idcard.reader import CardEvent, CardReadError
+from kiosk.flows.identify import identity_from_card
 from kiosk.session import Agent, Identity
 from kiosk.status import Availability
 from screens.accessibility import Pixels, audit
@@ -89,6 +90,69 @@ def _resident_card(d, flow):
     d.app.kiosk.inputs.card(card("senior"))
 
 
+# -- issue 11: applying -------------------------------------------------------------------------
+
+def _apply(*steps, code="370503-XZ-0004", card_key="senior"):
+    def setup(d):
+        from screens.apply import start_application
+
+        vars(d.app.kiosk).pop("backend_services", None)  # the 代办 states put a fake backend there
+        d.app.kiosk.session.set_identity(identity_from_card(card(card_key).card))
+        start_application(d.app, code)
+        d.wait(0.2)
+        flow = d.app.kiosk.apply
+        for step in steps:
+            step(d, flow)
+            d.wait(0.3)
+    return setup
+
+
+def _phone(d, flow):
+    flow.set_field("phone", "13805461234")
+    flow.next()
+
+
+def _bad_phone(d, flow):
+    flow.set_field("phone", "1380546")
+
+
+def _page(d, flow):
+    d.app.kiosk.session.scratch_dir()
+    from kiosk.apply.pages import write_page
+    from tests.backend_support import jpeg_page
+
+    material = flow.material
+    material.pages.append(write_page(d.app.kiosk.session.scratch_dir() / "apply", "m1", jpeg_page(40 * 1024)))
+    material.how = "pages"
+    flow._changed()
+
+
+def _consent(d, flow):
+    flow.next()
+
+
+def _ticked(d, flow):
+    for box in flow.consent_boxes:
+        flow.tick(box)
+
+
+def _delivery(d, flow):
+    flow.agree()
+
+
+def _post(d, flow):
+    flow.choose_delivery("post")
+
+
+def _review(d, flow):
+    flow.choose_delivery("window")
+
+
+def _submit(d, flow):
+    flow.submit()
+    d.wait(2.0)
+
+
 STATES = {
     "home": _home,
     "home-signed-in": _home_signed_in,
@@ -112,13 +176,41 @@ STATES = {
 }
 
 
+# the apply journey's screens (issue 11), walked by a test of their own
+APPLY_STATES = {
+    "apply-form": _apply(),
+    "apply-form-problem": _apply(_bad_phone),
+    "apply-ineligible": _apply(card_key="resident-long-term"),
+    "apply-materials": _apply(_phone),
+    "apply-materials-page": _apply(_phone, _page),
+    "apply-signing": _apply(lambda d, f: (f.set_field("phone", "13805461234"), f.set_field("kind", "异地转诊"),
+                                          f.set_field("place", "海南省三亚市"), f.next(), f.start_signing()),
+                            code="370503-YB-0003"),
+    "apply-notice": _apply(_phone, lambda d, f: f.print_notice()),
+    "apply-consent": _apply(_phone, _page, _consent, _ticked),
+    "apply-delivery": _apply(_phone, _page, _consent, _ticked, _delivery),
+    "apply-post": _apply(_phone, _page, _consent, _ticked, _delivery, _post),
+    "apply-review": _apply(_phone, _page, _consent, _ticked, _delivery, _review),
+    "apply-done": _apply(_phone, _page, _consent, _ticked, _delivery, _review, _submit),
+}
+
+
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly):
+    _walk(start_app, tmp_path, elderly, STATES)
+
+
+@pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
+def test_every_apply_screen_is_large_enough_and_readable(start_app, tmp_path, elderly):
+    _walk(start_app, tmp_path, elderly, APPLY_STATES)
+
+
+def _walk(start_app, tmp_path, elderly: bool, states: dict) -> None:
     minima: dict[str, float] = {}
     problems: list[str] = []
     driver = start_app()
     driver.app.kiosk.warm_up()
-    for name, setup in STATES.items():
+    for name, setup in states.items():
         driver.app.go_home()
         driver.pump(2)  # the end of the last session resets the mode: let that happen first
         driver.app.set_elderly(elderly)
@@ -132,5 +224,5 @@ def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly)
     target = os.environ.get("KIOSK_A11Y_REPORT")
     if target:
         with open(target, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"elderly": elderly, "minima": minima, "states": len(STATES)}) + "\n")
+            out.write(json.dumps({"elderly": elderly, "minima": minima, "states": len(states)}) + "\n")
     assert not problems, f"{len(problems)} shortfalls:\n" + "\n".join(problems)
