@@ -292,8 +292,14 @@ class ApplyMaterialsScreen(ApplyScreen):
             return
         if flow.state == "notice":
             self._detach()
-            self.notice_text = app.tr(flow.notice_key) if flow.notice_key else ""
-            self.missing_text = "\n".join(f"{n}. {m.name}" for n, m in enumerate(flow.missing_materials(), start=1))
+            key = flow.notice_key
+            self.notice_text = app.tr("apply.notice_printed" if key == "receipt.printed" else key) if key else ""
+            lines = []
+            for number, material in enumerate(flow.missing_materials(), start=1):
+                lines.append(f"{number}. {material.name}")
+                if material.spec.where_to_get:
+                    lines.append("    " + app.tr("apply.notice_where", where=material.spec.where_to_get))
+            self.missing_text = "\n".join(lines)
             return
         if material is None:
             return

@@ -53,7 +53,7 @@ steps:
   - tap: apply.next
   - screen: apply.materials
   - sim: camera show {PICTURES / "bank-card.jpg"}
-  - see: 已拍好第 1 页
+  - see: 已拍好第1页
     timeout: 40
   - tap: apply.next
   - screen: apply.consent

@@ -22,10 +22,10 @@ FAULTS = ROOT / "tests" / "e2e" / "scenario_faults"
 KIOSK = [sys.executable, "-m", "kiosk.cli", "scenario"]
 
 # every scenario of the suite runs in the first test that asks for it
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(1200)  # the apply scenarios (issue 11) doubled the suite
 
 
-def run(args: list[str], tmp_path: Path, timeout: float = 540) -> subprocess.CompletedProcess:
+def run(args: list[str], tmp_path: Path, timeout: float = 1140) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["XDG_RUNTIME_DIR"] = str(tmp_path)  # whatever the runner forgets to isolate lands here, not in a demo's
     return subprocess.run(KIOSK + args, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
