@@ -12,7 +12,10 @@ It alone decides, from the configuration,
 ``build_kiosk(settings)`` creates the session, the translator, the inactivity monitor, the
 status board, the device manager, the backend services, the service catalogue, the pinyin
 input method and the journeys' flows, and wires them together. The UI receives the finished
-``Kiosk`` and never constructs any of these itself.
+``Kiosk`` and never constructs any of these itself; journeys that start on a resident's touch
+come from its factories (``new_agent_flow``, ``new_apply_flow``: the apply journey gets the
+camera, the print queue, the backend and the locker question from here). With the reference
+backend embedded, its fault switch answers ``kiosk sim backend …`` like a simulated device.
 """
 from __future__ import annotations
 

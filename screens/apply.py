@@ -607,7 +607,8 @@ class ApplyDoneScreen(ApplyScreen):
                 self.when_text = app.tr("apply.done_promised", days=(flow.item.data.get("time_limit") or {}).get(
                     "promised_days", 0), date=f"{day.year}年{day.month}月{day.day}日")
         else:
-            self.headline = app.tr("apply.waiting_title_" + (flow.waiting_reason or "down"))
+            self.headline = app.tr("apply.waiting_title_slow" if flow.waiting_reason == "slow"
+                                   else "apply.waiting_title_down")
             self.number_label = app.tr("apply.local_reference")
             self.number = flow.local_reference
             self.code_text = ""

@@ -21,6 +21,19 @@ class SignaturePad(Widget):
         self._strokes: list[list[tuple[float, float]]] = []
         self._lines: list[Line] = []
         super().__init__(**kwargs)
+        self.bind(pos=self._redraw, size=self._redraw)  # 长辈模式 or a new layout: the ink moves with the pad
+
+    def _point(self, unit: tuple[float, float]) -> list[float]:
+        return [self.x + unit[0] * self.width, self.y + (1.0 - unit[1]) * self.height]
+
+    def _redraw(self, *_args) -> None:
+        self.canvas.after.clear()
+        self._lines = []
+        with self.canvas.after:
+            Color(0.07, 0.09, 0.15, 1)
+            for stroke in self._strokes:
+                points = [coordinate for unit in stroke for coordinate in self._point(unit)]
+                self._lines.append(Line(points=points, width=self.ink_width, cap="round", joint="round"))
 
     def on_touch_down(self, touch):
         if not self.collide_point(*touch.pos) or self.disabled:
