@@ -915,9 +915,12 @@ class ApplyFlow(Flow):
             elif isinstance(outcome, Queued):
                 if self.state == SUBMITTING:
                     self._queued(outcome, "down")
-            else:
+            elif self.state == SUBMITTING:
                 log.warning("application refused", extra={"fields": {"code": outcome.code}})
                 self._go(REFUSED, message_key(outcome))
+            else:  # refused after the resident got the offline receipt: staff must follow it up
+                log.error("application refused after the offline receipt was given",
+                          extra={"fields": {"code": outcome.code, "key": outcome.key, "item": self.item.code}})
 
     def _on_progress(self, sent: int, total: int) -> None:
         self.progress = (sent, total)

@@ -151,8 +151,10 @@ class FakeBackend:
             return Queued(key, "backend unreachable")
         if self.mode == "refused":
             return Refused(key, "missing_materials", "1 required material(s) have no pages", [])
-        if self.mode == "slow":
+        if self.mode in ("slow", "slow-refused"):
             self.release.wait(10)
+        if self.mode == "slow-refused":
+            return Refused(key, "missing_materials", "1 required material(s) have no pages", [])
         promised = dt.date(2026, 12, 18)
         return Delivered(key, m.SubmitResult(
             application_id="AP1", acceptance_number="370503-20261206-000001", verification_code="123456",
@@ -515,3 +517,19 @@ def test_the_end_of_the_session_ends_the_journey_and_wipes_the_pages(world):
     world.session.end("idle")
     assert flow.ended and not path.exists() and world.camera.running == 0
     assert not world.session.holds_personal_data()
+
+
+def test_a_refusal_after_the_offline_receipt_leaves_the_receipt_and_is_logged_for_staff(world, caplog):
+    world.backend.mode = "slow-refused"
+    flow = ready_for_review(world)
+    worker = threading.Thread(target=flow._submit)
+    with flow._lock:
+        flow._go(a.SUBMITTING)
+    worker.start()
+    while not world.timers.pending:
+        threading.Event().wait(0.01)
+    world.timers.fire()
+    world.backend.release.set()
+    worker.join(5)
+    assert flow.state == a.DONE and flow.local_reference == "3F9A0C1D"
+    assert any("refused after the offline receipt" in record.getMessage() for record in caplog.records)
