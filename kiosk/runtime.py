@@ -192,7 +192,8 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     translator = Translator(settings.display.language)
     idle = IdleMonitor(session, settings.session.idle_seconds, settings.session.countdown_seconds)
     status = StatusBoard()
-    devices = DeviceManager(settings.devices, status, device_plans(settings), terminal_id=settings.terminal.id)
+    devices = DeviceManager(settings.devices, status, device_plans(settings), terminal_id=settings.terminal.id,
+                            history=_health_history())
     catalog = CatalogService.from_settings(settings)
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
@@ -213,6 +214,21 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     else:
         kiosk.start_services(start_devices, start_backend)
     return kiosk
+
+
+# -- technicians (issue 13): health history ------------------------------------------------
+
+
+def _health_history():
+    """Every device's status changes, kept in ``<state dir>/health-history.json`` for the
+    diagnostics screen, heartbeats and ``kiosk logs bundle``."""
+    from kiosk.backend.service import default_state_dir
+    from kiosk.health_history import HealthHistory
+
+    return HealthHistory(path=default_state_dir() / "health-history.json")
+
+
+# -- end of technicians' block ---------------------------------------------------------------
 
 
 def check_backend_settings(settings: Settings) -> None:

@@ -537,11 +537,22 @@ class RatingReceipt(ContractModel):
 # Terminals
 
 
+class DeviceHealthChange(ContractModel):
+    """One entry of a device's health history (a status change), oldest first."""
+
+    at: DateTime
+    state: str = Field(max_length=40, description="online, offline, no_device, hardware_error, user_error, ...")
+    code: str = Field("", max_length=12, description="a DEV-… code when the state is an error")
+    summary: str = Field("", max_length=120, description="e.g. paper near_end; never personal data")
+
+
 class DeviceHealth(ContractModel):
     device: str = Field(max_length=40)
     status: str = Field(max_length=40, description="online, offline, error, ...")
     detail: str = Field("", max_length=300)
     counters: dict[Annotated[str, Field(max_length=40)], Int] = Field(default_factory=dict, max_length=50)
+    history: list[DeviceHealthChange] = Field(default_factory=list, max_length=20,
+                                              description="the newest status changes (health history)")
 
 
 class Heartbeat(ContractModel):
