@@ -137,6 +137,12 @@ class BackendServices:
         key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
         return self._deliver_now(key)
 
+    def audit(self, event: m.AuditEventCreate) -> Delivered[m.AuditReceipt] | Queued | Refused:
+        """A technician's event for the audit trail: stored, then sent, exactly once (``Queued``
+        while the network is down: it goes out when it is back)."""
+        key = self.outbox.enqueue("audit", {"event": event.model_dump(mode="json")})
+        return self._deliver_now(key)
+
     def _deliver_now(self, key: str, progress: ProgressCallback | None = None) -> Any:
         report = self.outbox.drain(self.deliverer, until_key=key, progress=progress)
         self._note_online(report.blocked_by is None)
