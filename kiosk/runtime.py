@@ -70,6 +70,9 @@ class Kiosk:
     #: runs the flows' slow work (backend calls) off the device and UI threads
     tasks: TaskRunner | None = None
     today: Callable[[], dt.date] = dt.date.today
+    # -- technicians (issue 13): the hidden entry's PIN gate and the audit trail --
+    technician_gate: Any | None = None
+    auditor: Any | None = None
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -119,6 +122,12 @@ class Kiosk:
     def new_agent_flow(self) -> AgentFlow:
         """A 代办 journey, started: it holds the card reader and the codes until it ends."""
         return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
+
+    def new_technician_flow(self):
+        """The hidden entry was opened: a ``TechnicianFlow`` at its PIN pad (audited)."""
+        from kiosk.technician.flow import TechnicianFlow
+
+        return TechnicianFlow(self.technician_gate, self.auditor).start()
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
@@ -204,6 +213,7 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
                                   kiosk.today).start()
     kiosk.staff_call = StaffCallFlow(kiosk.backend_services, kiosk.background)
+    _attach_technician(kiosk)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
@@ -226,6 +236,19 @@ def _health_history():
     from kiosk.health_history import HealthHistory
 
     return HealthHistory(path=default_state_dir() / "health-history.json")
+
+
+def _attach_technician(kiosk: Kiosk) -> None:
+    """The hidden entry's PIN gate (lockouts kept in ``<state dir>/technician-lockout.json``) and
+    the auditor that sends technicians' events to the backend."""
+    from kiosk.backend.service import default_state_dir
+    from kiosk.technician.audit import Auditor
+    from kiosk.technician.gate import PinGate
+
+    cfg = kiosk.settings.technician
+    kiosk.technician_gate = PinGate(cfg.pin_hash, default_state_dir() / "technician-lockout.json",
+                                    cfg.free_attempts, cfg.lockout_seconds)
+    kiosk.auditor = Auditor(kiosk.backend_services, kiosk.background)
 
 
 # -- end of technicians' block ---------------------------------------------------------------
