@@ -239,6 +239,8 @@ class DeviceManager:
         self._failed: dict[str, DeviceInfo] = {}
         self._last_reports: dict[str, HealthReport] = {}
         self.history = history or HealthHistory()
+        #: every request the simulators carried out (``kiosk sim``, a scenario's ``sim:``, the panel)
+        self.sim_requests: Listeners[dict] = Listeners("simulator request", "devices")
         self._payload_listeners: Listeners[Payload] = Listeners("payload", "devices")
         self._card_listeners: Listeners[Any] = Listeners("card", "devices")
         self._door_listeners: Listeners[Any] = Listeners("door", "devices")
@@ -281,6 +283,7 @@ class DeviceManager:
             from drivers.sim.control import SimControlServer
 
             self.control = SimControlServer(self.control_path)
+            self.control.on_request = self.sim_requests.publish
             try:
                 self.control.start()
             except Exception as exc:

@@ -73,6 +73,7 @@ class Kiosk:
     # -- technicians (issue 13): the hidden entry's PIN gate and the audit trail --
     technician_gate: Any | None = None
     auditor: Any | None = None
+    flight: Any | None = None  # kiosk.flight.FlightRecorder: every session's PII-free event log
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -190,6 +191,8 @@ class Kiosk:
             self.backend.stop()
         if self.catalog is not None:
             self.catalog.close()
+        if self.flight is not None:
+            self.flight.close()
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
@@ -239,13 +242,22 @@ def _health_history():
 
 
 def _attach_technician(kiosk: Kiosk) -> None:
-    """The hidden entry's PIN gate (lockouts kept in ``<state dir>/technician-lockout.json``) and
-    the auditor that sends technicians' events to the backend."""
+    """The hidden entry's PIN gate (lockouts kept in ``<state dir>/technician-lockout.json``), the
+    auditor that sends technicians' events to the backend, and the flight recorder (session,
+    availability and simulator events; the UI adds screens and taps)."""
     from kiosk.backend.service import default_state_dir
     from kiosk.technician.audit import Auditor
     from kiosk.technician.gate import PinGate
 
     cfg = kiosk.settings.technician
+    from kiosk.flight import FlightRecorder
+
+    flight = kiosk.flight = FlightRecorder()
+    session = kiosk.session
+    session.subscribe(lambda event, reason: flight.on_session(event, reason, session.session_id or ""))
+    kiosk.status.subscribe(lambda item: flight.availability(item.component, item.available, item.reason))
+    if kiosk.devices is not None:
+        kiosk.devices.sim_requests.add(flight.sim)
     kiosk.technician_gate = PinGate(cfg.pin_hash, default_state_dir() / "technician-lockout.json",
                                     cfg.free_attempts, cfg.lockout_seconds)
     kiosk.auditor = Auditor(kiosk.backend_services, kiosk.background)

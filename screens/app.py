@@ -109,6 +109,7 @@ class KioskApp(App):
         Window.bind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.bind(on_touch_down=self._on_corner_touch)
+        Window.bind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
         if self.kiosk.settings.display.hide_cursor:
             Window.show_cursor = False
         kiosk = self.kiosk
@@ -146,6 +147,7 @@ class KioskApp(App):
         Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.unbind(on_touch_down=self._on_corner_touch)
+        Window.unbind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
         self.end_technician()
         self.kiosk.shutdown()
 
@@ -183,6 +185,8 @@ class KioskApp(App):
         self.screens.current = "home"
 
     def _on_screen_changed(self, _manager, name):
+        if self.kiosk.flight is not None:
+            self.kiosk.flight.screen(name)
         screen = self.screens.get_screen(name)
         self.show_home_button = bool(getattr(screen, "shows_home_button", True))
 
@@ -333,6 +337,34 @@ class KioskApp(App):
         flow, self.technician_flow = self.technician_flow, None
         if flow is not None:
             flow.end()
+
+    # -- the flight recorder (issue 13): taps on named widgets ----------------------------------
+    def _widget_id_at(self, x: float, y: float) -> str:
+        found = ""
+        for top in reversed(Window.children):  # the window's last child is drawn first
+            for widget in top.walk(restrict=True):
+                widget_id = getattr(widget, "widget_id", "")
+                if not widget_id or widget.disabled or widget.opacity == 0 or not widget.width:
+                    continue
+                if widget.collide_point(*widget.to_widget(x, y)):
+                    found = widget_id
+        return found
+
+    def _flight_touch_down(self, _window, touch):
+        if self.kiosk.flight is not None:
+            touch.ud["flight_widget"] = self._widget_id_at(touch.x, touch.y)
+        return False
+
+    def _flight_touch_up(self, _window, touch):
+        flight = self.kiosk.flight
+        widget_id = touch.ud.get("flight_widget", "") if flight is not None else ""
+        if widget_id and widget_id == self._widget_id_at(touch.x, touch.y):
+            from screens.keyboard import KeyboardDock
+
+            dock = KeyboardDock.find()
+            target = dock.keyboard.target if dock is not None and dock.shown else None
+            flight.tap(widget_id, getattr(target, "widget_id", "") if target is not None else "")
+        return False
 
     # -- inactivity ------------------------------------------------------------------------
     def _on_activity(self, *_args):
