@@ -272,6 +272,31 @@ class DevicesSettings:
                                       "$XDG_RUNTIME_DIR/kiosk-sim.sock)")
 
 
+# -- technicians (issue 13) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TechnicianSettings:
+    pin_hash: str = _spec("", help="the technician PIN's hash, written by `kiosk config set-pin` (never the PIN "
+                                   "itself); empty: the hidden entry shows \"not set up\"",
+                          pattern=r"(scrypt\$\d{4,7}\$\d{1,2}\$\d{1,2}\$[A-Za-z0-9+/=]{16,64}\$[A-Za-z0-9+/=]{16,128})?")
+    corner: Literal["top_left", "top_right", "bottom_left", "bottom_right"] = _spec(
+        "top_left", help="the screen corner of the hidden entry: \"top_left\", \"top_right\", \"bottom_left\" "
+                         "or \"bottom_right\"")
+    taps: int = _spec(5, help="taps in the corner that open the PIN pad", min=3, max=10)
+    tap_seconds: float = _spec(3.0, help="seconds within which the taps must come", min=1, max=10)
+    corner_size: int = _spec(150, help="size of the corner area in pixels", min=40, max=400)
+    free_attempts: int = _spec(3, help="wrong PINs before the entry locks", min=1, max=10)
+    lockout_seconds: int = _spec(30, help="first lockout in seconds; each further wrong PIN doubles it (at most "
+                                          "an hour)", min=5, max=3600)
+    sim_panel_keys: str = _spec("ctrl+shift+s", help="keys that show or hide the testers' simulator control panel "
+                                                     "(only when a device is simulated), e.g. \"ctrl+shift+s\"",
+                                pattern=r"((ctrl|shift|alt|meta)\+)*[a-z0-9]|f([1-9]|1[0-2])")
+
+
+# -- end of technicians' block -------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     terminal: TerminalSettings
@@ -282,6 +307,8 @@ class Settings:
     catalog: CatalogSettings = _spec(default_factory=CatalogSettings, help="service catalogue, search and input")
     devices: DevicesSettings = _spec(default_factory=DevicesSettings,
                                      help="ID card reader, scanner, locker, printer, camera")
+    technician: TechnicianSettings = _spec(default_factory=TechnicianSettings,
+                                           help="the technicians' hidden entry (issue 13)")
     source: str = field(default="", compare=False)
 
 

@@ -35,6 +35,9 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("guide", "screens.search", "GuideScreen"),
         ScreenEntry("identify", "screens.identify", "IdentifyScreen"),
         ScreenEntry("agent", "screens.agent", "AgentScreen"),
+        # -- technicians (issue 13): behind the hidden corner gesture and the PIN --
+        ScreenEntry("tech_pin", "screens.technician", "TechPinScreen"),
+        ScreenEntry("diag", "screens.technician", "DiagScreen"),
     )
 }
 

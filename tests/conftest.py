@@ -10,3 +10,5 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "MIXED")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", tempfile.gettempdir())
+# Outbox, catalogue cache and health history of kiosks built by tests: never /var/lib/kiosk.
+os.environ.setdefault("KIOSK_STATE_DIR", tempfile.mkdtemp(prefix="kiosk-test-state-"))

@@ -211,6 +211,11 @@ class BackendClient:
         return self._request("POST", "/staff-calls", model=m.StaffCallReceipt, json_body=request,
                              headers={"Idempotency-Key": idempotency_key}, repeatable=True)
 
+    def audit(self, request: m.AuditEventCreate, idempotency_key: str) -> m.AuditReceipt:
+        """A technician event (hidden entry, PIN, diagnostics action) for the back office's audit trail."""
+        return self._request("POST", "/audit", model=m.AuditReceipt, json_body=request,
+                             headers={"Idempotency-Key": idempotency_key}, repeatable=True)
+
     # -- applications ----------------------------------------------------------------------
     def create_application(self, request: m.ApplicationCreate, idempotency_key: str) -> m.Application:
         """Create (or, repeating a key, find again) an application, with the pages it holds now."""

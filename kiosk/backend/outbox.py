@@ -1,6 +1,6 @@
 """The durable outbox: every state-changing call is stored before it is sent.
 
-A submission, a rating, a pickup confirmation or a staff call is written to SQLite (WAL journal,
+A submission, a rating, a pickup confirmation, a staff call or a technician audit event is written to SQLite (WAL journal,
 ``synchronous=FULL``: committed means on disk) together with a client-generated
 idempotency key, *then* sent. It is removed only once the server acknowledged it, in the
 same transaction that notes the delivery. Killed at any point, the kiosk finds the item
@@ -43,7 +43,7 @@ from kiosk.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"application", "rating", "pickup.confirm", "staff.call"})
+KINDS = frozenset({"application", "rating", "pickup.confirm", "staff.call", "audit"})  # audit: issue 13
 RETENTION_SECONDS = 30 * 24 * 3600
 #: an item the backend keeps failing with server errors is set aside after this many tries…
 SERVER_ERROR_LIMIT = 10

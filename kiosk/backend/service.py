@@ -143,6 +143,12 @@ class BackendServices:
         key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
         return self._deliver_now(key)
 
+    def audit(self, event: m.AuditEventCreate) -> Delivered[m.AuditReceipt] | Queued | Refused:
+        """A technician's event for the audit trail: stored, then sent, exactly once (``Queued``
+        while the network is down: it goes out when it is back)."""
+        key = self.outbox.enqueue("audit", {"event": event.model_dump(mode="json")})
+        return self._deliver_now(key)
+
     def _deliver_now(self, key: str, progress: ProgressCallback | None = None) -> Any:
         try:
             report = self.outbox.drain(self.deliverer, until_key=key, progress=progress)
@@ -313,13 +319,24 @@ def _surviving(task: str):
 
 
 def health_from_devices(manager: Any) -> Callable[[], list[m.DeviceHealth]]:
-    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``)."""
+    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``), with
+    each device's newest health-history entries when the manager keeps a ``history``."""
     from kiosk.privacy import mask_text
+
+    history = getattr(manager, "history", None)
+
+    def changes(name: str) -> list[m.DeviceHealthChange]:
+        if history is None:
+            return []
+        return [m.DeviceHealthChange(at=datetime.fromtimestamp(c.at, timezone.utc), state=c.state[:40],
+                                     code=c.code[:12], summary=mask_text(c.summary)[:120])
+                for c in history.timeline(name, limit=20)]
 
     def collect() -> list[m.DeviceHealth]:
         return [m.DeviceHealth(device=str(info.name)[:40], status=str(info.state)[:40],
                                detail=mask_text(str(info.error or ""))[:300],
-                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]})
+                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]},
+                               history=changes(str(info.name)))
                 for info in manager.describe()[:30]]
 
     return collect
