@@ -108,6 +108,10 @@ class BackendSettings:
                                             "\"/etc/kiosk/terminal.key\"")
     terminal_key: str = _spec("", help="the signing key itself (base64); only for tests and demos, prefer "
                                        "terminal_key_file", pattern=r"([A-Za-z0-9+/=_-]{43,})?")
+    tls_pin_sha256: str = _spec("", help="optional: the SHA-256 fingerprint (64 hex digits, colons allowed) of the "
+                                         "backend's certificate; with it, any other certificate is refused even "
+                                         "if a trusted CA signed it",
+                                pattern=r"|([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}")
     ca_bundle: str = _spec("", help="PEM file of the CA(s) that signed the backend's certificate; empty for the "
                                     "system's CAs. TLS verification is always on")
     connect_timeout: float = _spec(3.05, help="seconds to wait for a connection", min=0.1, max=60)
