@@ -31,11 +31,14 @@ same whether it was scanned or photographed.
    - ISO 8859-1: accented letters inside Latin words, a few symbols, never long runs of
      high bytes (which is what GBK or Shift_JIS bytes look like in Latin-1).
 
-   Each readable candidate gets a level (3 strong, 2 plausible, 1 weak, 0 no); the single
-   best level decides. When two charsets tie, the **readings of the decoders** (``readings``:
-   zxing-cpp's and zbar's own texts for the same code) break the tie: the candidate that a
-   decoder read the same way wins, if only one does. GB18030 against half-width katakana is
-   the one tie the decoders cannot break (neither knows GB18030): those bytes are refused;
+   Each readable candidate gets a level (4 proof, 3 strong, 2 plausible, 1 weak, 0 no); a
+   single best level of 2 or more decides. When two charsets tie, the **readings of the
+   decoders** (``readings``: zxing-cpp's and zbar's own texts for the same code) break the
+   tie: the candidate that a decoder read the same way wins, if only one does.
+   GB 2312 hanzi whose bytes also spell half-width katakana are the one tie the decoders
+   cannot break (neither knows GB18030): there the GB18030 reading must form Chinese words
+   (two-hanzi words of jieba's dictionary), the Shift_JIS reading wins only where the hanzi
+   form none and a decoder read Shift_JIS (``_collision``), and the rest is refused;
 4. a decoded text with a control character (line breaks and tabs too), a surrogate, a
    private-use or unassigned code point, or U+FFFD is refused as ``garbage``: binary data, or
    a charset guessed wrong.
@@ -46,6 +49,9 @@ evidence functions.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
 import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -177,11 +183,15 @@ def _script(ch: str) -> str:
 
 
 def _utf8_evidence(text: str) -> int:
-    scripts = {_script(ch) for ch in text} - {"ascii", "common", "latin"}
+    classes = [_script(ch) for ch in text]
+    scripts = set(classes) - {"ascii", "common", "latin"}
     if "other" in scripts or len(scripts) > 1:
         return 1  # valid UTF-8, but a jumble of scripts: what other charsets' bytes look like
     if not scripts:  # Latin-1 supplement and symbols only: two-byte sequences, weaker proof
         return 3 if _latin_words_fit(text) else 1
+    if scripts != {"cjk"} and ("latin" in classes or classes.count(next(iter(scripts))) < 2
+                               or any(unicodedata.combining(ch) for ch in text)):
+        return 1  # one Cyrillic letter among Latin ones, a lone Hebrew point: GBK bytes, most likely
     # three-byte sequences (CJK) in a coherent script: GB18030 or Shift_JIS bytes almost never are
     return 4 if any(ord(ch) >= 0x800 for ch in text) else 3
 
@@ -215,7 +225,7 @@ _HW_DAKUTEN_BASE = set("ｳｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾊﾋ�
 _HW_HANDAKUTEN_BASE = set("ﾊﾋﾌﾍﾎ")
 _HW_NO_START = set("ﾞﾟｰｧｨｩｪｫｬｭｮｯﾝ")
 _HW_SMALL_AFTER = {  # small kana → the kana (optionally voiced) they follow in loanwords and yōon
-    "ｧ": set("ﾌﾂｸｳ"), "ｨ": set("ﾃﾌｳｽﾂﾄｸ"), "ｩ": set("ﾄｳﾌ"), "ｪ": set("ｼﾁｳﾌﾂｲｷ"), "ｫ": set("ﾌｳﾂ"),
+    "ｧ": set("ﾌﾂｸｳ"), "ｨ": set("ﾃﾌｳｽﾂｸ"), "ｩ": set("ﾄｳﾌ"), "ｪ": set("ｼﾁｳﾌﾂｲｷ"), "ｫ": set("ﾌｳﾂ"),
     "ｬ": set("ｷｼﾁﾆﾋﾐﾘﾃﾌ"), "ｭ": set("ｷｼﾁﾆﾋﾐﾘﾃﾌ"), "ｮ": set("ｷｼﾁﾆﾋﾐﾘﾌ"),
 }
 
@@ -396,7 +406,7 @@ def decode_code_text(raw: bytes, eci: int | None = None, readings: Iterable[str]
     best = max(level for level, _ in candidates)
     top = [decided for level, decided in candidates if level == best]
     if best < 4 and _gb_or_katakana(candidates):
-        return _refused(UNDECODABLE)  # GBK hanzi or half-width katakana: no decoder can tell
+        return _collision(candidates, readings)  # GBK hanzi or half-width katakana
     agreed = [c for c in top if c.text in set(readings)]
     if len(agreed) == 1:
         return agreed[0]
@@ -425,6 +435,56 @@ def decode_code_segments(segments: Iterable[tuple[int | None, bytes]], readings:
         texts.append(decoded.text)
         encodings.append(decoded.encoding)
     return CodeText("".join(texts), "+".join(dict.fromkeys(encodings)))
+
+
+@functools.lru_cache(maxsize=1)
+def _two_hanzi_words() -> frozenset[str]:
+    """Two-hanzi words of jieba's dictionary seen at least 3 times (≈109,000; read once, when first needed)."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.origin:
+        return frozenset()
+    words = set()
+    with open(os.path.join(os.path.dirname(spec.origin), "dict.txt"), encoding="utf-8") as lines:
+        for line in lines:
+            parts = line.split(" ", 2)
+            if len(parts[0]) == 2 and len(parts) > 1 and int(parts[1]) >= 3:
+                words.add(parts[0])
+    return frozenset(words)
+
+
+def _word_pairs(text: str) -> tuple[int, int]:
+    """(adjacent hanzi pairs, how many of them are Chinese words)."""
+    words = _two_hanzi_words()
+    pairs = hits = 0
+    for a, b in zip(text, text[1:]):
+        if _hanzi(a) and _hanzi(b):
+            pairs += 1
+            hits += a + b in words
+    return pairs, hits
+
+
+def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) -> CodeText:
+    """GB18030 hanzi or half-width katakana: decided by Chinese words, else refused.
+
+    Neither zxing-cpp nor zbar knows GB18030, so their readings (always Shift_JIS here) are
+    no evidence on their own. The GB18030 reading wins when its hanzi form Chinese words (at
+    least half of the adjacent pairs are two-hanzi words of jieba's dictionary); the
+    Shift_JIS reading wins when the hanzi form no word at all, one of them is not among the
+    1,500 most frequent, the katakana carry a voicing
+    mark, a long-vowel mark or a small ｯ ｬ ｭ ｮ (which Japanese words have and random bytes
+    seldom spell right), and a decoder read Shift_JIS; anything between is refused.
+    """
+    gb = next(c for level, c in candidates if c.encoding == GB18030)
+    sjis = next(c for level, c in candidates if c.encoding == SHIFT_JIS)
+    pairs, hits = _word_pairs(gb.text)
+    if pairs and hits * 2 >= pairs:
+        return gb
+    readings = list(readings)
+    japanese = any(mark in sjis.text for mark in "ﾞﾟｰｯｬｭｮ")
+    odd = any(_hanzi(ch) and ch not in FREQUENT_SET for ch in gb.text)
+    if japanese and odd and pairs and hits == 0 and sjis.text in readings and gb.text not in readings:
+        return sjis
+    return _refused(UNDECODABLE)
 
 
 def _gb_or_katakana(candidates: list[tuple[int, CodeText]]) -> bool:

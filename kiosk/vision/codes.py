@@ -11,10 +11,11 @@ which every code seen is *confirmed*:
 - EAN/UPC and GTIN-14 ITF by one observation whose check digit is right;
 - Code 128 and Code 93 (mandatory check characters) by one observation from 6 characters
   on, shorter ones by two;
-- Code 39, Codabar and ITF (no mandatory check) by two observations — two decoders, or
-  two preprocessing steps — and only from ``MIN_LENGTH`` characters on (zbar is also told
-  these minimum lengths, ``ZBAR_CFG_MIN_LEN``): a one-character Code 39 on a textured desk
-  is the typical false positive.
+- Code 39, Codabar and ITF (no mandatory check) by one observation from ``UNCHECKED_LONG``
+  characters on, shorter ones by two observations — two decoders, or two preprocessing
+  steps — and none below ``MIN_LENGTH`` (zbar is also told these minimum lengths,
+  ``ZBAR_CFG_MIN_LEN``): a one-character Code 39 on a textured desk is the typical false
+  positive.
 
 Codes still unconfirmed when the ladder ends are dropped. So a short 1-D false positive
 seen early no longer stops the ladder before the QR code it hides is read.
@@ -57,6 +58,8 @@ MIN_LENGTH = {"CODE_39": 4, "CODE_93": 3, "CODE_128": 3, "CODABAR": 4, "ITF": 6}
 NO_CHECK = frozenset({"CODE_39", "CODABAR", "ITF"})
 #: Symbologies with mandatory check characters: one observation from this length on.
 CHECKED_LONG = {"CODE_128": 6, "CODE_93": 6}
+#: Symbologies without: one observation from this length on, two below it.
+UNCHECKED_LONG = {"CODE_39": 6, "CODABAR": 8, "ITF": 10}
 GTIN = frozenset({"EAN_13", "EAN_8", "UPC_A", "UPC_E", "ISBN_10", "ISBN_13"})
 TWO_D = frozenset({"QR_CODE", "MICRO_QR_CODE", "RMQR_CODE", "DATA_MATRIX", "AZTEC", "PDF_417", "MAXICODE"})
 
@@ -387,7 +390,7 @@ class _Seen:
             return True
         if len(text) < MIN_LENGTH.get(fmt, 1):
             return False
-        if fmt in CHECKED_LONG and len(text) >= CHECKED_LONG[fmt]:
+        if len(text) >= CHECKED_LONG.get(fmt, UNCHECKED_LONG.get(fmt, 10 ** 6)):
             return True
         return votes >= 2 if (fmt in NO_CHECK or fmt in CHECKED_LONG) else True
 

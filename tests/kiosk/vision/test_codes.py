@@ -200,8 +200,8 @@ def _linear(text, fmt, scale=4):
 
 def test_short_1d_codes_are_noise_and_long_ones_need_two_observations():
     assert read_codes(_linear("AB", "Code39")) == []  # shorter than Code 39's minimum
-    codes = read_codes(_linear("HK2026", "Code39"))
-    assert [c.text for c in codes] == ["HK2026"] and codes[0].votes >= 2
+    codes = read_codes(_linear("HK26", "Code39"))  # short: two decoders or two steps must agree
+    assert [c.text for c in codes] == ["HK26"] and codes[0].votes >= 2
 
 
 def test_a_short_1d_read_does_not_stop_the_ladder_before_a_qr_code():
