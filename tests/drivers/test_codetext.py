@@ -33,7 +33,8 @@ MOJIBAKE = "豐ｳ譏灘萱"
     ("Größe 42".encode("latin-1"), "Größe 42", LATIN1),
     ("河易办受理".encode("gb18030"), "河易办受理", GB18030),
     ("营业执照 No.12".encode("gb18030"), "营业执照 No.12", GB18030),
-    ("ｶﾀｶﾅ".encode("utf-8"), "ｶﾀｶﾅ", UTF8),  # half-width katakana in UTF-8 is UTF-8
+    ("ｶﾀｶﾅ".encode("utf-8"), "ｶﾀｶﾅ", UTF8),
+    ("中文".encode("gb18030"), "中文", GB18030),  # ÖÐÎÄ in Latin-1 (no Latin words), ﾖﾐﾎﾄ in Shift_JIS: a Chinese word  # half-width katakana in UTF-8 is UTF-8
     ("東京都のラーメン".encode("utf-8"), "東京都のラーメン", UTF8),
 ])
 def test_text_the_bytes_really_hold(raw, text, encoding):
@@ -51,7 +52,6 @@ def test_text_the_bytes_really_hold(raw, text, encoding):
     # GB2312 hanzi whose bytes are also spelled half-width katakana: no decoder can tell
     ("必不".encode("gb18030"), UNDECODABLE),  # = ｱﾘｲｻ in Shift_JIS
     ("ｶｰﾄﾞ".encode("cp932"), UNDECODABLE),  # = 栋馁 in GB18030
-    ("ÖÐÎÄ".encode("latin-1"), UNDECODABLE),  # '中文' in GBK read as Latin-1 would be this
     ("：，。".encode("gb18030"), UNDECODABLE),  # punctuation alone is no evidence of Chinese
     (b"\xef\xbb\xbf" + "河口".encode("gb18030"), UNDECODABLE),  # a UTF-8 mark on bytes that are not UTF-8
     ("ﾂｱ".encode("utf-8"), UNDECODABLE),  # Shift-JIS round trip gives '±': could be either, so refused
@@ -170,10 +170,13 @@ def test_each_charset_without_eci(text, codec):
 
 
 def test_readings_break_a_tie_and_nothing_else():
-    raw = "ｶｰﾄﾞ".encode("cp932")  # GB18030 '栋馁' or Shift_JIS 'ｶｰﾄﾞ'
+    raw = "ｶｰﾄﾞ".encode("cp932")  # GB18030 '栋馁' (no Chinese word) or Shift_JIS 'ｶｰﾄﾞ' (marks)
     assert not decode_code_text(raw).ok
-    # zxing-cpp and zbar both read Shift_JIS here, but neither knows GB18030: still refused
-    assert not decode_code_text(raw, readings=["ｶｰﾄﾞ", "ｶｰﾄﾞ"]).ok
+    assert decode_code_text(raw, readings=["ｶｰﾄﾞ"]).text == "ｶｰﾄﾞ"
+    # 'ｵｵｻｶ' has no mark: the decoders' Shift_JIS reading alone is no evidence against GB18030
+    assert not decode_code_text("ｵｵｻｶ".encode("cp932"), readings=["ｵｵｻｶ", "ｵｵｻｶ"]).ok
+    # hanzi that form a word win over the decoders' Shift_JIS reading
+    assert decode_code_text("河口".encode("gb18030"), readings=["ｺﾓｿﾚ"]).text == "河口"
     # a reading never overrides strong evidence
     assert decode_code_text("河易办".encode(), readings=["豐ｳ譏灘萱"]).text == "河易办"
     # a weak candidate that a decoder read the same way is taken
