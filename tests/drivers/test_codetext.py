@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.codetext import (ASCII, ECI_CHARSETS, EMPTY, GARBAGE, GB18030, LATIN1, SHIFT_JIS, SJIS_REPAIRED,
                               UNDECODABLE, UTF8, decode_code_segments, decode_code_text, looks_like_mojibake)
 
@@ -86,7 +88,7 @@ def _encode(text: str, codec: str) -> bytes | None:
         return None
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=fuzz_examples(500), deadline=None)
 @given(st.one_of(st.binary(max_size=200),
                  st.text(max_size=40).map(lambda t: t.encode("utf-8")),
                  st.text(alphabet="河易办受理回执东营市口区政务服务中心取件码：，。 0123456789ABC", max_size=20)
@@ -183,7 +185,7 @@ def test_readings_break_a_tie_and_nothing_else():
     assert decode_code_text("ﾂｱ".encode("utf-8"), readings=["ﾂｱ"]).text == "ﾂｱ"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=fuzz_examples(300), deadline=None)
 @given(st.sampled_from(["utf-8", "gb18030", "shift_jis", "iso-8859-1"]), st.integers(0, 2 ** 32 - 1))
 def test_generated_payloads_are_read_right_or_refused(charset, seed):
     import numpy as np

@@ -7,6 +7,8 @@ import numpy as np
 import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from fuzz_profiles import fuzz_examples
 from PIL import Image
 
 from drivers.printer import commands as c
@@ -29,7 +31,7 @@ def _decode(image: Image.Image) -> list[str]:
 
 # -- parser ------------------------------------------------------------------------------------
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.binary(max_size=400))
 def test_parser_accounts_for_every_byte_of_random_input(data):
     parser = EscPosParser()
@@ -38,7 +40,7 @@ def test_parser_accounts_for_every_byte_of_random_input(data):
     assert all(command.kind for command in parsed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.sampled_from(KNOWN_FRAMES), max_size=12), st.lists(st.integers(1, 40), max_size=8))
 def test_parser_gives_the_same_commands_however_the_stream_is_chunked(frames, cuts):
     data = b"".join(frames)
@@ -57,7 +59,7 @@ def test_parser_gives_the_same_commands_however_the_stream_is_chunked(frames, cu
     assert merged == [(command.kind, command.raw) for command in whole]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.sampled_from(KNOWN_FRAMES), max_size=10), st.binary(max_size=30), st.integers(0, 200))
 def test_simulator_survives_mutated_streams(frames, noise, where):
     data = bytearray(b"".join(frames))
