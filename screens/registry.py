@@ -45,6 +45,9 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("apply.delivery", "screens.apply", "ApplyDeliveryScreen"),
         ScreenEntry("apply.review", "screens.apply", "ApplyReviewScreen"),
         ScreenEntry("apply.done", "screens.apply", "ApplyDoneScreen"),
+        # -- technicians (issue 13): behind the hidden corner gesture and the PIN --
+        ScreenEntry("tech_pin", "screens.technician", "TechPinScreen"),
+        ScreenEntry("diag", "screens.technician", "DiagScreen"),
     )
 }
 
