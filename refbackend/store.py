@@ -33,6 +33,7 @@ from kiosk.backend import models as m
 from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from refbackend.masking import mask_id_number, mask_name
 from refbackend.db import immediate_transaction
+from refbackend.followup import FollowupStore, case_extras, delivery_for, migrate
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-class ReferenceStore:
+class ReferenceStore(FollowupStore):
     def __init__(self, path: Path | str = ":memory:", clock: Callable[[], float] = time.time):
         self.path = str(path)
         self.clock = clock
@@ -168,6 +169,8 @@ class ReferenceStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")  # one commit, not one per table
+        with immediate_transaction(self._conn, self._lock) as conn:
+            migrate(conn)  # the columns of following, collecting and alerts (refbackend.followup)
         # Nonces go through their own connection without an fsync per commit: a nonce only has to
         # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
         # window only for requests whose Idempotency-Key still makes a repeat harmless.
@@ -473,13 +476,15 @@ class ReferenceStore:
             decision = m.Decision(approved=True, decided_at=now, result_name=item.result, note="即办件，当场办结")
         conn.execute("UPDATE applications SET status='submitted', acceptance_number=? WHERE application_id=?",
                      (number, application_id))
+        delivery = delivery_for(json.loads(row["form"] or "{}"), item.kiosk.can_pickup)
         conn.execute("INSERT INTO cases(acceptance_number, application_id, terminal_id, item_code, item_name, kind, "
                      "holder_id, verification_code, state, accepted_at, promised_date, agent_handled, decision, "
-                     "submit_result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     "submit_result, delivery, delivery_terminal) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      (number, application_id, terminal_id, item.code, item.name, item.time_limit.kind,
                       row["holder_id"], code, state, now.isoformat(timespec="seconds"),
                       promised.isoformat() if promised else None, int(agent is not None),
-                      decision.model_dump_json() if decision else None, result.model_dump_json()))
+                      decision.model_dump_json() if decision else None, result.model_dump_json(),
+                      delivery, terminal_id))
         self._event(conn, number, "accepted", "已受理", via)
         if immediate:
             self._event(conn, number, "approved", "已办结", "即办件，当场办结，准予办理")
@@ -507,8 +512,8 @@ class ReferenceStore:
         events = [m.CaseEvent(at=datetime.fromisoformat(e["at"]), state=e["state"], title=e["title"],
                               detail=e["detail"])
                   for e in conn.execute("SELECT * FROM case_events WHERE acceptance_number=? ORDER BY id", (number,))]
-        pickup_row = conn.execute("SELECT * FROM pickups WHERE acceptance_number=? ORDER BY issued_at DESC LIMIT 1",
-                                  (number,)).fetchone()
+        pickup_row = conn.execute("SELECT * FROM pickups WHERE acceptance_number=? AND cancelled_at IS NULL "
+                                  "ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
         pickup = None
         if pickup_row is not None:
             pickup = m.PickupInfo(terminal_id=pickup_row["terminal_id"], door=pickup_row["door"],
@@ -521,16 +526,24 @@ class ReferenceStore:
                             promised_date=date.fromisoformat(row["promised_date"]) if row["promised_date"] else None,
                             agent_handled=bool(row["agent_handled"]), timeline=events,
                             decision=m.Decision.model_validate_json(row["decision"]) if row["decision"] else None,
-                            pickup=pickup)
+                            pickup=pickup, **case_extras(conn, row, self._item_or_none(row["item_code"])))
+
+    def _item_or_none(self, code: str) -> m.ServiceItem | None:
+        try:
+            return self.item(code)
+        except ApiError:
+            return None
 
     def _check_attempts(self, conn: sqlite3.Connection, terminal_id: str, kind: str) -> None:
         cutoff = self.clock() - FAILED_ATTEMPTS_WINDOW
         conn.execute("DELETE FROM failed_attempts WHERE at < ?", (cutoff,))
-        count = conn.execute("SELECT COUNT(*) FROM failed_attempts WHERE terminal_id=? AND kind=?",
-                             (terminal_id, kind)).fetchone()[0]
+        count, oldest = conn.execute("SELECT COUNT(*), MIN(at) FROM failed_attempts WHERE terminal_id=? AND kind=?",
+                                     (terminal_id, kind)).fetchone()
         if count >= FAILED_ATTEMPTS_LIMIT:
+            # the oldest counted try leaves the window first: that is when one more try is allowed
+            wait = max(1, math.ceil(oldest + FAILED_ATTEMPTS_WINDOW - self.clock()))
             raise ApiError(429, "too_many_attempts", "too many wrong codes from this terminal; try again in "
-                                                     "a few minutes")
+                                                     "a few minutes", retry_after_seconds=wait)
 
     def _fail_attempt(self, terminal_id: str, kind: str) -> None:
         with self.tx() as conn:
@@ -538,11 +551,17 @@ class ReferenceStore:
                          (terminal_id, kind, self.clock()))
 
     def case_by_number(self, terminal_id: str, query: m.CaseQuery) -> m.CaseStatus:
+        """A case by number and 查询码, or by number and its holder's ID (read from the card)."""
         with self.tx() as conn:
             self._check_attempts(conn, terminal_id, "case")
-            row = conn.execute("SELECT verification_code FROM cases WHERE acceptance_number=?",
+            row = conn.execute("SELECT verification_code, holder_id FROM cases WHERE acceptance_number=?",
                                (query.acceptance_number,)).fetchone()
-            ok = row is not None and secrets.compare_digest(row["verification_code"], query.verification_code)
+            if row is None:
+                ok = False
+            elif query.holder is not None:
+                ok = secrets.compare_digest(row["holder_id"], query.holder.id_number)
+            else:
+                ok = secrets.compare_digest(row["verification_code"], query.verification_code or "")
             if ok:
                 return self._case(conn, query.acceptance_number)
         self._fail_attempt(terminal_id, "case")
@@ -596,7 +615,8 @@ class ReferenceStore:
                                        "WHERE application_id=? ORDER BY material_index, page_no",
                                        (row["application_id"],)).fetchall()
             pickup = self._conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
-                                        "acceptance_number=? ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
+                                        "acceptance_number=? AND cancelled_at IS NULL ORDER BY issued_at DESC LIMIT 1",
+                                        (number,)).fetchone()
         return {"case": case, "applicant": m.Person.model_validate_json(row["applicant"]),
                 "agent": m.GridWorker.model_validate_json(row["agent"]) if row["agent"] else None,
                 "form": json.loads(row["form"]), "pages": [dict(p) for p in pages],
@@ -605,8 +625,9 @@ class ReferenceStore:
     def decide(self, number: str, decision: m.ClerkDecision) -> m.CaseStatus:
         with self.tx() as conn:
             case = self._case(conn, number)
-            if case.state != "accepted":
-                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 cases are decided")
+            if case.state not in ("accepted", "reviewing"):
+                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 and 审查中 cases "
+                                                       "are decided")
             now = self.now()
             item_result = ""
             try:
@@ -638,30 +659,36 @@ class ReferenceStore:
             case = self._case(conn, number)
             if case.state != "approved":
                 raise ApiError(409, "not_ready", f"the case is {case.state_text}; only approved cases are issued")
-            terminal = self._terminal(conn, issue.terminal_id)
-            if issue.door > terminal["doors"]:
-                raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
-                               [m.FieldProblem(field="door", problem=f"at most {terminal['doors']}")])
-            busy = conn.execute("SELECT acceptance_number FROM pickups WHERE terminal_id=? AND door=? AND "
-                                "picked_up_at IS NULL", (issue.terminal_id, issue.door)).fetchone()
-            if busy is not None:
-                raise ApiError(409, "door_occupied", f"door {issue.door} still holds a result that was not collected")
-            taken = {r[0] for r in conn.execute("SELECT pickup_code FROM pickups WHERE terminal_id=? AND "
-                                                "picked_up_at IS NULL", (issue.terminal_id,))}
+            return self._issue_into(conn, case, issue)
+
+    def _issue_into(self, conn: sqlite3.Connection, case: m.CaseStatus, issue: m.ClerkIssue) -> m.IssuedPickup:
+        """Register the result of ``case`` behind a free door of a terminal (inside a transaction)."""
+        number = case.acceptance_number
+        terminal = self._terminal(conn, issue.terminal_id)
+        if issue.door > terminal["doors"]:
+            raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
+                           [m.FieldProblem(field="door", problem=f"at most {terminal['doors']}")])
+        busy = conn.execute("SELECT acceptance_number FROM pickups WHERE terminal_id=? AND door=? AND "
+                            "picked_up_at IS NULL AND cancelled_at IS NULL",
+                            (issue.terminal_id, issue.door)).fetchone()
+        if busy is not None:
+            raise ApiError(409, "door_occupied", f"door {issue.door} still holds a result that was not collected")
+        taken = {r[0] for r in conn.execute("SELECT pickup_code FROM pickups WHERE terminal_id=? AND "
+                                            "picked_up_at IS NULL AND cancelled_at IS NULL", (issue.terminal_id,))}
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        while code in taken:
             code = f"{secrets.randbelow(10 ** 6):06d}"
-            while code in taken:
-                code = f"{secrets.randbelow(10 ** 6):06d}"
-            now = self.now()
-            pickup_id = "PU" + uuid.uuid4().hex[:20].upper()
-            result_name = case.decision.result_name if case.decision else ""
-            conn.execute("INSERT INTO pickups(pickup_id, acceptance_number, terminal_id, door, pickup_code, "
-                         "result_name, issued_at) VALUES (?,?,?,?,?,?,?)",
-                         (pickup_id, number, issue.terminal_id, issue.door, code, result_name or case.item_name,
-                          now.isoformat(timespec="seconds")))
-            conn.execute("UPDATE cases SET state='ready_for_pickup' WHERE acceptance_number=?", (number,))
-            self._event(conn, number, "ready_for_pickup", "待取件",
-                        f"结果已放入{terminal['name']}（{issue.terminal_id}）{issue.door}号柜门，"
-                        f"凭身份证或取件码自助领取")
+        now = self.now()
+        pickup_id = "PU" + uuid.uuid4().hex[:20].upper()
+        result_name = case.decision.result_name if case.decision else ""
+        conn.execute("INSERT INTO pickups(pickup_id, acceptance_number, terminal_id, door, pickup_code, "
+                     "result_name, issued_at) VALUES (?,?,?,?,?,?,?)",
+                     (pickup_id, number, issue.terminal_id, issue.door, code, result_name or case.item_name,
+                      now.isoformat(timespec="seconds")))
+        conn.execute("UPDATE cases SET state='ready_for_pickup' WHERE acceptance_number=?", (number,))
+        self._event(conn, number, "ready_for_pickup", "待取件",
+                    f"结果已放入{terminal['name']}（{issue.terminal_id}）{issue.door}号柜门，"
+                    f"凭身份证或取件码自助领取")
         log.info("result issued to a locker", extra={"fields": {"acceptance_number": number,
                                                                 "terminal": issue.terminal_id, "door": issue.door}})
         return m.IssuedPickup(pickup_id=pickup_id, acceptance_number=number, terminal_id=issue.terminal_id,
@@ -672,15 +699,18 @@ class ReferenceStore:
             rows = self._conn.execute("SELECT * FROM terminals ORDER BY terminal_id").fetchall()
             doors = {}
             for r in self._conn.execute("SELECT terminal_id, door FROM pickups WHERE picked_up_at IS NULL "
-                                        "ORDER BY door"):
+                                        "AND cancelled_at IS NULL ORDER BY door"):
                 doors.setdefault(r["terminal_id"], []).append(r["door"])
-        return [m.TerminalInfo(terminal_id=r["terminal_id"], name=r["name"],
-                               last_heartbeat_at=datetime.fromisoformat(r["last_heartbeat_at"])
-                               if r["last_heartbeat_at"] else None,
-                               last_heartbeat=m.Heartbeat.model_validate_json(r["last_heartbeat"])
-                               if r["last_heartbeat"] else None,
-                               doors=r["doors"], occupied_doors=doors.get(r["terminal_id"], []))
-                for r in rows]
+        infos = []
+        for r in rows:
+            beat = m.Heartbeat.model_validate_json(r["last_heartbeat"]) if r["last_heartbeat"] else None
+            registered = doors.get(r["terminal_id"], [])
+            infos.append(m.TerminalInfo(terminal_id=r["terminal_id"], name=r["name"],
+                                        last_heartbeat_at=datetime.fromisoformat(r["last_heartbeat_at"])
+                                        if r["last_heartbeat_at"] else None,
+                                        last_heartbeat=beat, doors=r["doors"], occupied_doors=registered,
+                                        **self.door_flags(r["doors"], registered, beat.locker if beat else None)))
+        return infos
 
     # -- pickups ---------------------------------------------------------------------------
     def _slot(self, row: sqlite3.Row) -> m.PickupSlot:
@@ -691,7 +721,8 @@ class ReferenceStore:
     def waiting_pickups(self, terminal_id: str) -> m.PickupList:
         with self._lock:
             rows = self._conn.execute("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
-                                      "WHERE p.terminal_id=? AND p.picked_up_at IS NULL ORDER BY p.door",
+                                      "WHERE p.terminal_id=? AND p.picked_up_at IS NULL AND p.cancelled_at IS NULL "
+                                      "ORDER BY p.door",
                                       (terminal_id,)).fetchall()
         return m.PickupList(terminal_id=terminal_id, slots=[self._slot(r) for r in rows])
 
@@ -699,14 +730,14 @@ class ReferenceStore:
         with self.tx() as conn:
             self._check_attempts(conn, terminal_id, "pickup")
             base = ("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
-                    "WHERE p.terminal_id=? AND p.picked_up_at IS NULL")
+                    "WHERE p.terminal_id=? AND p.picked_up_at IS NULL AND p.cancelled_at IS NULL")
             if request.method == "id_card":
                 rows = conn.execute(base + " AND c.holder_id=? ORDER BY p.door",
                                     (terminal_id, (request.id_number or "").strip().upper())).fetchall()
             else:
                 rows = conn.execute(base + " AND p.pickup_code=? ORDER BY p.door",
                                     (terminal_id, request.pickup_code)).fetchall()
-        if not rows:
+        if not rows and request.method == "pickup_code":  # a wrong code counts; a card with nothing waiting not
             self._fail_attempt(terminal_id, "pickup")
         return m.PickupMatches(matches=[self._slot(r) for r in rows])
 
@@ -718,6 +749,8 @@ class ReferenceStore:
             raise ApiError(404, "pickup_not_found", "no result with this pickup id waits at this terminal")
         if row["picked_up_at"] is not None:
             raise ApiError(409, "already_picked_up", "this result was already collected")
+        if row["cancelled_at"] is not None:
+            raise ApiError(409, "pickup_cancelled", "a clerk re-issued this result; this pickup is no longer valid")
         if row["door"] != request.door:
             raise ApiError(409, "door_mismatch", f"this result is behind door {row['door']}, not {request.door}")
         photo = None
@@ -779,8 +812,8 @@ class ReferenceStore:
             self._terminal(conn, terminal_id)
             conn.execute("UPDATE terminals SET last_heartbeat_at=?, last_heartbeat=? WHERE terminal_id=?",
                          (self._stamp(), beat.model_dump_json(), terminal_id))
-            waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL",
-                                   (terminal_id,)).fetchone()[0]
+            waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL "
+                                   "AND cancelled_at IS NULL", (terminal_id,)).fetchone()[0]
             version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
         return m.HeartbeatAck(server_time=self.now(), catalog_version=version, pickups_waiting=waiting)
 
@@ -886,13 +919,16 @@ class ReferenceStore:
         terminal = self._terminal(conn, terminal_id)
         call_id = "SC" + uuid.uuid4().hex[:20].upper()
         now = self.now()
-        conn.execute("INSERT INTO staff_calls(call_id, terminal_id, terminal_name, screen, called_at, recorded_at) "
-                     "VALUES (?,?,?,?,?,?)", (call_id, terminal_id, terminal["name"], request.screen,
-                                              request.called_at.isoformat(), now.isoformat(timespec="seconds")))
+        conn.execute("INSERT INTO staff_calls(call_id, terminal_id, terminal_name, screen, called_at, recorded_at, "
+                     "alert, door) VALUES (?,?,?,?,?,?,?,?)",
+                     (call_id, terminal_id, terminal["name"], request.screen, request.called_at.isoformat(),
+                      now.isoformat(timespec="seconds"), request.alert, request.door))
         log.warning("staff called to a terminal", extra={"fields": {"terminal": terminal_id,
-                                                                    "screen": request.screen}})
+                                                                    "screen": request.screen,
+                                                                    "alert": request.alert or "",
+                                                                    "door": request.door}})
         return 201, m.StaffCallReceipt(call_id=call_id, screen=request.screen, called_at=request.called_at,
-                                       recorded_at=now), call_id
+                                       recorded_at=now, alert=request.alert, door=request.door), call_id
 
     @staticmethod
     def _staff_call(row: sqlite3.Row) -> m.StaffCall:
@@ -900,7 +936,8 @@ class ReferenceStore:
                            terminal_name=row["terminal_name"], screen=row["screen"],
                            called_at=datetime.fromisoformat(row["called_at"]),
                            recorded_at=datetime.fromisoformat(row["recorded_at"]),
-                           handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None)
+                           handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None,
+                           alert=row["alert"], door=row["door"])
 
     def staff_calls(self, open_only: bool = True) -> m.StaffCallList:
         """Open calls oldest first; with ``open_only=False`` the last 200 calls, newest first."""
