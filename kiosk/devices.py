@@ -270,6 +270,11 @@ class DeviceManager:
         self._failed[name] = DeviceInfo(name, name, driver, port, "not built", False, message)
         self.status.publish(Availability(name, False, self._reason(name, "unavailable")))
 
+    def register_simulator(self, name: str, simulator: Any) -> None:
+        """Let ``kiosk sim`` drive one more simulated part by ``name`` (the embedded backend's
+        ``backend`` handle): anything with ``control(action, params)`` and ``state()``."""
+        self._control_server().register(name, simulator)
+
     def _control_server(self):
         if self.control is None:
             from drivers.sim.control import SimControlServer

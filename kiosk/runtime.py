@@ -28,6 +28,9 @@ from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
 from kiosk.flows.agent import AgentFlow
+from kiosk.flows.follow import FollowFlow
+from kiosk.flows.pickup import PickupFlow
+from kiosk.flows.rating import RatingFlow, RatingTarget
 from kiosk.flows.identify import IdentifyFlow
 from kiosk.flows.inputs import InputRouter
 from kiosk.flows.staff_call import StaffCallFlow
@@ -37,6 +40,7 @@ from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
 from kiosk.status import Availability, StatusBoard
 from kiosk.tasks import TaskRunner
+from kiosk.voice import Prompter, voice_from_settings
 
 if TYPE_CHECKING:
     from kiosk.receipts.jobs import PrintQueue
@@ -70,6 +74,12 @@ class Kiosk:
     #: runs the flows' slow work (backend calls) off the device and UI threads
     tasks: TaskRunner | None = None
     today: Callable[[], dt.date] = dt.date.today
+    #: spoken prompts (espeak-ng), on or off per session
+    voice: Prompter | None = None
+    #: the slips of following and collecting (acceptance receipt again, pickup slip)
+    slips: Any = None
+    #: the doors this terminal unlocked, per pickup (opened next to the outbox on first use)
+    _ledger: Any = None
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -79,6 +89,7 @@ class Kiosk:
             if start_backend:
                 self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
+                self._attach_backend_control()
         finally:
             self.services_ready.set()
 
@@ -119,6 +130,61 @@ class Kiosk:
     def new_agent_flow(self) -> AgentFlow:
         """A 代办 journey, started: it holds the card reader and the codes until it ends."""
         return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
+
+    # -- following, collecting, rating (issue 12) ----------------------------------------------
+    def new_follow_flow(self) -> FollowFlow:
+        """办件查询, started: it holds the card reader and the codes until it ends."""
+        return FollowFlow(self.session, self.inputs, self.backend_services, self.background, self.settings.terminal.id,
+                          self.slips, self.print_receipt, self.speak, self.today).start()
+
+    def new_pickup_flow(self) -> PickupFlow:
+        """自助取件, started: verifies a signed-in resident at once, listens to the locker's doors."""
+        devices = self.devices
+        return PickupFlow(self.session, self.inputs, self.backend_services, self.background,
+                          locker=lambda: devices.locker if devices is not None else None,
+                          subscribe_doors=devices.subscribe_doors if devices is not None else None,
+                          ledger=self.pickup_ledger, slips=self.slips, print_receipt=self.print_receipt,
+                          speak=self.speak, close_reminder_seconds=self.settings.pickup.close_reminder_seconds,
+                          today=self.today).start()
+
+    def new_rating_flow(self, target: RatingTarget | None = None) -> RatingFlow:
+        """好差评 of ``target`` (a journey's offer), or, without one, of a case the resident chooses."""
+        return RatingFlow(self.session, self.inputs, self.backend_services, self.background, target, self.speak,
+                          self.today).start()
+
+    def speak(self, key: str, **values: Any) -> None:
+        if self.voice is not None:
+            self.voice.say(key, **values)
+
+    def print_receipt(self, kind: str, receipt: Any) -> Any:
+        """Print a slip layout on the receipt printer (blocking: call it on a worker thread).
+        Returns the ``PrintJob``, or None when the terminal has no printer."""
+        queue = self.print_queue
+        if queue is None:
+            return None
+        from kiosk.receipts.layout import Target, compile_receipt
+
+        return queue.submit(kind, compile_receipt(receipt, Target.for_printer(queue.printer)).data)
+
+    def pickup_ledger(self) -> Any:
+        """The ledger of unlocked doors, next to the outbox (in memory without a backend)."""
+        if self._ledger is None:
+            from kiosk.pickup_ledger import PickupLedger
+
+            folder = getattr(self.backend, "state_dir", None)
+            self._ledger = PickupLedger(folder / "pickup-ledger.sqlite3" if folder is not None else None)
+        return self._ledger
+
+    def pickups_waiting(self) -> int | None:
+        """Results waiting in this terminal's locker, as the last heartbeat said (None: not known yet)."""
+        ack = getattr(self.backend, "last_ack", None)
+        return ack.pickups_waiting if ack is not None else None
+
+    def _attach_backend_control(self) -> None:
+        """The embedded backend's testers' handle joins the simulators: ``kiosk sim backend …``."""
+        control = getattr(getattr(self.backend, "embedded", None), "control", None)
+        if control is not None and self.devices is not None:
+            self.devices.register_simulator("backend", control)
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
@@ -167,6 +233,8 @@ class Kiosk:
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
+        if self.voice is not None:
+            self.voice.stop()
         for flow in (self.identify, self.staff_call):
             if flow is not None:
                 flow.end()
@@ -179,6 +247,8 @@ class Kiosk:
             self.devices.stop()
         if self.backend is not None:
             self.backend.stop()
+        if self._ledger is not None:
+            self._ledger.close()
         if self.catalog is not None:
             self.catalog.close()
 
@@ -203,6 +273,11 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
                                   kiosk.today).start()
     kiosk.staff_call = StaffCallFlow(kiosk.backend_services, kiosk.background)
+    # following, collecting, rating (issue 12): spoken prompts and the slips
+    from kiosk.receipts.case_slips import CaseSlips
+
+    kiosk.voice = Prompter(voice_from_settings(settings), translator, session, settings.voice.enabled)
+    kiosk.slips = CaseSlips.from_settings(settings)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
@@ -238,11 +313,13 @@ def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManag
     if not (settings.backend.embedded or settings.backend.url):
         status.publish(Availability("network", None, "status.network_not_configured"))
         return None
-    from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
+    from kiosk.backend.service import (BackendConfigError, attach_status, build_backend, health_from_devices,
+                                       locker_report_from_devices)
 
     try:
         embedded = embed_backend(settings) if settings.backend.embedded and embed_backend else None
-        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded)
+        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded,
+                                locker_source=locker_report_from_devices(devices))
     except BackendConfigError as exc:
         devices.stop()
         raise ConfigError(settings.source, str(exc), key="backend") from None

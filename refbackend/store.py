@@ -570,7 +570,7 @@ class ReferenceStore(FollowupStore):
     def cases_by_holder(self, query: m.HolderQuery) -> m.CaseList:
         with self._lock:
             rows = self._conn.execute("SELECT acceptance_number, item_name, state, accepted_at FROM cases "
-                                      "WHERE holder_id=? ORDER BY accepted_at DESC LIMIT 50",
+                                      "WHERE holder_id=? ORDER BY accepted_at DESC, acceptance_number DESC LIMIT 50",
                                       (query.id_number,)).fetchall()
         return m.CaseList(cases=[m.CaseSummary(acceptance_number=r["acceptance_number"], item_name=r["item_name"],
                                                state=r["state"], state_text=m.CASE_STATE_TEXT[r["state"]],
@@ -734,10 +734,13 @@ class ReferenceStore(FollowupStore):
             if request.method == "id_card":
                 rows = conn.execute(base + " AND c.holder_id=? ORDER BY p.door",
                                     (terminal_id, (request.id_number or "").strip().upper())).fetchall()
+            elif request.method == "receipt":
+                rows = conn.execute(base + " AND c.acceptance_number=? AND c.verification_code=? ORDER BY p.door",
+                                    (terminal_id, request.acceptance_number, request.verification_code)).fetchall()
             else:
                 rows = conn.execute(base + " AND p.pickup_code=? ORDER BY p.door",
                                     (terminal_id, request.pickup_code)).fetchall()
-        if not rows and request.method == "pickup_code":  # a wrong code counts; a card with nothing waiting not
+        if not rows and request.method != "id_card":  # a wrong code counts; a card with nothing waiting not
             self._fail_attempt(terminal_id, "pickup")
         return m.PickupMatches(matches=[self._slot(r) for r in rows])
 
@@ -766,7 +769,7 @@ class ReferenceStore(FollowupStore):
                                            request.door_closed_at.isoformat() if request.door_closed_at else None,
                                            request.verified_by, photo, pickup_id))
         conn.execute("UPDATE cases SET state='closed' WHERE acceptance_number=?", (number,))
-        how = "身份证" if request.verified_by == "id_card" else "取件码"
+        how = {"id_card": "身份证", "pickup_code": "取件码", "receipt": "受理回执"}[request.verified_by]
         door_text = "柜门已关闭" if request.door_closed else "柜门未关闭，已通知工作人员"
         self._event(conn, number, "closed", "已取件，办结",
                     f"凭{how}在自助终端 {terminal_id} {row['door']}号柜门取件，{door_text}")

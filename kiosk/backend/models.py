@@ -507,10 +507,15 @@ class PickupList(ContractModel):
 
 
 class PickupVerify(ContractModel):
-    method: Literal["id_card", "pickup_code"]
+    """Who is collecting: the ID card holder, the pickup code (SMS), or the acceptance receipt
+    (acceptance number and 查询码, which the receipt says it can be collected with)."""
+
+    method: Literal["id_card", "pickup_code", "receipt"]
     id_type: IdType = "resident_id"
     id_number: str | None = Field(None, min_length=5, max_length=32)
     pickup_code: str | None = Field(None, pattern=r"^\d{6}$")
+    acceptance_number: AcceptanceNumber | None = None
+    verification_code: str | None = Field(None, pattern=r"^\d{6}$")
 
     @model_validator(mode="after")
     def _one_credential(self) -> "PickupVerify":
@@ -518,6 +523,8 @@ class PickupVerify(ContractModel):
             raise ValueError("method id_card needs id_number")
         if self.method == "pickup_code" and not self.pickup_code:
             raise ValueError("method pickup_code needs pickup_code")
+        if self.method == "receipt" and not (self.acceptance_number and self.verification_code):
+            raise ValueError("method receipt needs acceptance_number and verification_code")
         return self
 
 
@@ -530,7 +537,7 @@ class PickupConfirm(ContractModel):
     picked_up_at: DateTime
     door_closed: Bool = Field(description="the lock board reported the door closed again")
     door_closed_at: DateTime | None = None
-    verified_by: Literal["id_card", "pickup_code"]
+    verified_by: Literal["id_card", "pickup_code", "receipt"]
     photo_jpeg_base64: str | None = Field(None, max_length=700_000,
                                           description="optional photo of the person collecting (JPEG, base64)")
 

@@ -11,6 +11,9 @@ to it over its simulator control socket::
     kiosk sim fault DEVICE NAME [--off] [--times N] [--seconds S] [--door N]
     kiosk sim clear DEVICE                      remove every fault (and plug back in)
     kiosk sim unplug DEVICE [--seconds S] | replug DEVICE
+    kiosk sim backend case|review|supplement|approve|reject|issue|reissue|down|up …
+                                                the embedded backend: make a case, act as the
+                                                clerk, take the terminal API down and up
 
 The words after ``kiosk sim`` are defined once, in ``add_actions``: the command line uses
 them, and so do testers' scenarios (a ``sim:`` step), through ``parse_sim_words``. Either
@@ -129,6 +132,8 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     replug.add_argument("device")
     replug.set_defaults(to_call=lambda a: SimCall(a.device, "replug"))
 
+    _add_backend_words(actions)
+
     serve = actions.add_parser("serve", help="run simulators on their own until Ctrl-C")
     serve.add_argument("--idcard", nargs="?", const="", metavar="LINK", help="an ID card reader (port link)")
     serve.add_argument("--card", help="card placed at start")
@@ -141,6 +146,57 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--pickup-seconds", type=float, default=0.0,
                        help="simulated resident shuts an opened door after this long (0: never)")
     serve.set_defaults(handler=_serve, to_call=None)
+
+
+BACKEND_ACTIONS = ("case", "review", "supplement", "approve", "reject", "issue", "reissue", "down", "up")
+
+
+def _add_backend_words(actions: argparse._SubParsersAction) -> None:
+    """``backend …``: the embedded reference backend (demo and scenarios) as testers need it."""
+    backend = actions.add_parser(
+        "backend", help="the embedded backend: make a case, act as the clerk, take the network down",
+        description="case: make a case (--holder a deck card, --state, --door, --number, --code, --pickup-code); "
+                    "review, supplement, approve, reject, issue DOOR, reissue: what a clerk does to case NUMBER; "
+                    "down / up: every terminal call fails (503) / works again")
+    backend.add_argument("what", choices=BACKEND_ACTIONS)
+    backend.add_argument("case_number", nargs="?", metavar="NUMBER", help="the case's acceptance number")
+    backend.add_argument("--holder", default="senior", help="case: whose case, a card of the deck (default senior)")
+    backend.add_argument("--state", default="accepted",
+                         choices=("accepted", "reviewing", "supplement", "approved", "rejected", "ready", "closed"),
+                         help="case: how far it has come (ready: its result waits behind --door)")
+    backend.add_argument("--item", help="case: the item code (default 370503-GA-0009 居住证申领)")
+    backend.add_argument("--door", type=int, help="case --state ready|closed, issue, reissue: the locker door")
+    backend.add_argument("--number", help="case: the acceptance number to give it, e.g. 370503-20260105-000042")
+    backend.add_argument("--code", help="case: its 查询码 (6 digits)")
+    backend.add_argument("--pickup-code", help="case --state ready: its pickup code (6 digits)")
+    backend.add_argument("--missing", action="append", help="case/supplement: a missing material (repeat)")
+    backend.add_argument("--reason", action="append", help="case/reject: a reason for refusing (repeat)")
+    backend.add_argument("--delivery", choices=("terminal", "counter", "post"), help="case: how the result is delivered")
+    backend.set_defaults(to_call=_backend)
+
+
+def _backend(args: argparse.Namespace) -> SimCall:
+    params: dict[str, Any] = {}
+    if args.what == "case":
+        params.update(holder=args.holder, state=args.state)
+        for key in ("item", "door", "number", "code", "pickup_code", "missing", "delivery"):
+            if getattr(args, key) is not None:
+                params[key] = getattr(args, key)
+        if args.reason:
+            params["reasons"] = args.reason
+    elif args.what not in ("down", "up"):
+        if not args.case_number:
+            raise SimWordsError(f"kiosk sim backend {args.what}: say which case (its acceptance number)")
+        params["number"] = args.case_number
+        if args.what in ("issue", "reissue"):
+            if not args.door:
+                raise SimWordsError(f"kiosk sim backend {args.what}: say which door (--door N)")
+            params["door"] = args.door
+        if args.missing:
+            params["missing"] = args.missing
+        if args.reason:
+            params["reasons"] = args.reason
+    return SimCall("backend", args.what, params)
 
 
 def parse_sim_words(words: str | Sequence[str]) -> SimCall:
