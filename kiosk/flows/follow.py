@@ -188,7 +188,7 @@ class FollowFlow(Flow):
         self.terminal_id = terminal_id
         self.slips = slips
         self.print_receipt = print_receipt
-        self.speak = speak or (lambda key, **values: None)
+        self.speak = speak if speak is not None else (lambda key, **values: None)
         self.today = today
         self.cases: list[Any] = []  # CaseSummary, newest first
         self.queued: list[Any] = []  # QueuedApplication, oldest first

@@ -81,7 +81,7 @@ class PickupFlow(Flow):
         self.ledger = ledger
         self.slips = slips
         self.print_receipt = print_receipt
-        self.speak = speak or (lambda key, **values: None)
+        self.speak = speak if speak is not None else (lambda key, **values: None)
         self.close_reminder_seconds = close_reminder_seconds
         self.clock = clock
         self.today = today
@@ -298,7 +298,7 @@ class PickupFlow(Flow):
             self._fail("pickup.locker_silent", "locker_silent", slot.door)
             return
         try:
-            state = locker.open_door(slot.door)
+            locker.open_door(slot.door)
         except LockJammed:
             ledger.note(slot.pickup_id, "jammed")
             self._fail("pickup.jammed", "lock_jammed", slot.door)
@@ -315,7 +315,7 @@ class PickupFlow(Flow):
                 return
             self._opened_at = self.clock()
             self._opened_time = dt.datetime.now(dt.timezone.utc)
-            self.item_taken = state.item_present is False
+            self.item_taken = False  # only the sensor seeing the item go says it was taken
             self._go(OPEN, "")
         self.speak("pickup.voice_take", door=slot.door)
         if self._closed_at is not None:  # shut again before we were listening for it
@@ -432,6 +432,7 @@ class PickupFlow(Flow):
         """After one result, the next: back to the list."""
         if self.state in (DONE, FAILED) and self.matches:
             self.current = None
+            self.selected = next((s.pickup_id for s in self.matches if not self.already_opened(s)), "")
             self._go(LIST, "")
 
     def rating_target(self) -> RatingTarget | None:

@@ -71,7 +71,8 @@ def take_offered_rating(session: Session) -> RatingTarget | None:
 
 def clean_comment(text: str) -> str:
     """The comment as sent: no control characters, runs of spaces as one, at most ``COMMENT_MAX``."""
-    kept = "".join(char for char in text if unicodedata.category(char)[0] != "C" or char in "\n")
+    spaced = re.sub(r"[\t\r\n\v\f]+", " ", text)
+    kept = "".join(char for char in spaced if unicodedata.category(char)[0] != "C")
     return re.sub(r"\s+", " ", kept).strip()[:COMMENT_MAX]
 
 
@@ -95,7 +96,7 @@ class RatingFlow(Flow):
         self.inputs = inputs
         self.backend = backend
         self.background = background
-        self.speak = speak or (lambda key, **values: None)
+        self.speak = speak if speak is not None else (lambda key, **values: None)
         self.today = today
         self.target = target
         self.cases: list[Any] = []  # CaseSummary, to choose from
