@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from drivers.events import Listeners, Subscription
 from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
@@ -80,6 +81,7 @@ class Kiosk:
     slips: Any = None
     #: the doors this terminal unlocked, per pickup (opened next to the outbox on first use)
     _ledger: Any = None
+    _waiting_listeners: Listeners = field(default_factory=lambda: Listeners("pickups waiting"))
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -175,16 +177,23 @@ class Kiosk:
             self._ledger = PickupLedger(folder / "pickup-ledger.sqlite3" if folder is not None else None)
         return self._ledger
 
+    def subscribe_pickups_waiting(self, listener: Callable[[int], None]) -> Subscription:
+        """``listener(n)`` hears each heartbeat answer: how many results wait in this locker."""
+        return self._waiting_listeners.add(listener)
+
     def pickups_waiting(self) -> int | None:
         """Results waiting in this terminal's locker, as the last heartbeat said (None: not known yet)."""
         ack = getattr(self.backend, "last_ack", None)
         return ack.pickups_waiting if ack is not None else None
 
     def _attach_backend_control(self) -> None:
-        """The embedded backend's testers' handle joins the simulators: ``kiosk sim backend …``."""
+        """The embedded backend's testers' handle joins the simulators (``kiosk sim backend …``), and
+        each heartbeat's answer (results waiting here) reaches ``subscribe_pickups_waiting``."""
         control = getattr(getattr(self.backend, "embedded", None), "control", None)
         if control is not None and self.devices is not None:
             self.devices.register_simulator("backend", control)
+        if self.backend is not None and hasattr(self.backend, "subscribe_heartbeat"):
+            self.backend.subscribe_heartbeat(lambda ack: self._waiting_listeners.publish(ack.pickups_waiting))
 
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""

@@ -35,13 +35,23 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("guide", "screens.search", "GuideScreen"),
         ScreenEntry("identify", "screens.identify", "IdentifyScreen"),
         ScreenEntry("agent", "screens.agent", "AgentScreen"),
+        # following, collecting and rating (issue 12)
+        ScreenEntry("follow.list", "screens.follow", "FollowListScreen"),
+        ScreenEntry("follow.case", "screens.follow", "FollowCaseScreen"),
+        ScreenEntry("pickup.list", "screens.pickup", "PickupListScreen"),
+        ScreenEntry("pickup.open", "screens.pickup", "PickupOpenScreen"),
+        ScreenEntry("pickup.done", "screens.pickup", "PickupDoneScreen"),
+        ScreenEntry("rate", "screens.rating", "RatingScreen"),
     )
 }
 
 # In the order the resident sees them (below the sign-in card, ``home.identify``).
 HOME_TILES: tuple[HomeTile, ...] = (
     HomeTile("search", "home.tile.search", "home.tile.search_sub"),
+    HomeTile("follow.list", "home.tile.follow", "home.tile.follow_sub"),  # issue 12
+    HomeTile("pickup.list", "home.tile.pickup", "home.tile.pickup_sub"),  # issue 12
     HomeTile("agent", "home.tile.agent", "home.tile.agent_sub"),
+    HomeTile("rate", "home.tile.rate", "home.tile.rate_sub"),  # issue 12
     HomeTile("help", "home.tile.help", "home.tile.help_sub"),
 )
 
@@ -52,5 +62,7 @@ def screen_class(name: str):
 
 
 def terminal_offers() -> frozenset[str]:
-    """The resident services this build of the kiosk really has (guides only promise these)."""
-    return frozenset(name for name in ("apply", "pickup", "follow", "rate") if name in SCREENS)
+    """The resident services this build of the kiosk really has (guides only promise these): a
+    service is offered when a screen has its name, or its name before a dot (``pickup.list``)."""
+    journeys = {name.split(".", 1)[0] for name in SCREENS}
+    return frozenset(name for name in ("apply", "pickup", "follow", "rate") if name in journeys)

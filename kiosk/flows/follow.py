@@ -473,7 +473,7 @@ class FollowFlow(Flow):
         if self.case is None:
             return None
         return RatingTarget(acceptance_number=self.case.acceptance_number, item_name=self.case.item_name,
-                            journey="follow", return_screen="follow.case")
+                            journey="follow", return_screen="follow.list")
 
     # -- helpers ----------------------------------------------------------------------------------
     def _next_attempt(self, state: str) -> int:

@@ -62,7 +62,7 @@ class CaseSlips:
         days = _working_days(case.accepted_at.date(), promised) if promised else 0
         data = AcceptanceData(
             terminal_id=self.terminal_id, terminal_name=self.terminal_name,
-            accepted_at=case.accepted_at.astimezone().replace(tzinfo=None),
+            accepted_at=case.accepted_at.replace(tzinfo=None),  # as the backend says: China time
             resident_name=resident_name or case.applicant_masked, item_name=case.item_name,
             acceptance_number=case.acceptance_number, department=case.department or "东营市河口区政务服务中心",
             materials=tuple(Material(m.name, m.pages) for m in case.materials), promised_date=promised,

@@ -29,7 +29,7 @@ STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
 NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 WIDGET_ID = re.compile(r"[A-Za-z0-9_\-]+(\.[^\s.]+)*")
-SCREEN_NAME = re.compile(r"[a-z][a-z0-9_]*")
+SCREEN_NAME = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")  # follow.list, pickup.open …
 
 SimCheck = Callable[[str], Any]
 
