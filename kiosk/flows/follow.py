@@ -336,7 +336,8 @@ class FollowFlow(Flow):
         try:
             queued = list(backend.queued_applications(id_number))
         except Exception as exc:  # the outbox is local; a failure here is a bug worth a log line
-            log.warning("waiting applications not read", extra={"fields": {"error": type(exc).__name__}})
+            log.warning("waiting applications not read", exc_info=True,
+                        extra={"fields": {"error": type(exc).__name__}})
             queued = []
         problem = ""
         try:
