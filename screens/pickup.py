@@ -76,6 +76,14 @@ class PickupListScreen(PickupScreen):
         self.flow.submit_code(code)
 
 
+class PickupTypingPanelBase:
+    def update(self, screen, flow) -> None:
+        """After a code was refused the keypad comes back for the next try."""
+        field = self.ids.code_field
+        if flow.state == "typing" and flow.problem and not field.focus:
+            field.focus = True
+
+
 class PickupChoosePanelBase:
     def update(self, screen, flow) -> None:
         app = App.get_running_app()
@@ -227,5 +235,6 @@ class PickupDoneScreen(PickupScreen):
             self.flow.next_result()
 
 
+Factory.register("PickupTypingPanelBase", cls=PickupTypingPanelBase)
 Factory.register("PickupChoosePanelBase", cls=PickupChoosePanelBase)
 load_kv("journey.kv", "pickup.kv")

@@ -25,9 +25,10 @@ JOURNEYS: dict[str, Needs] = {
     "identify": Needs(any_of=("idcard", "scanner")),
     "agent": Needs(all_of=("network",), any_of=("idcard", "scanner")),
     # following, collecting and rating (issue 12); a home tile names its screen, e.g. "pickup.list"
-    "follow": Needs(all_of=("network",)),  # the acceptance number can be typed
-    "pickup": Needs(all_of=("network", "locker")),  # a pickup code can be typed
-    "rate": Needs(all_of=("network",), any_of=("idcard", "scanner")),  # who rates: card or a receipt's code
+    # follow: works offline too (applications waiting in the outbox; the flow says what needs the network)
+    "follow": Needs(),
+    "pickup": Needs(all_of=("network", "locker")),  # a pickup code can be typed: no reader needed
+    "rate": Needs(any_of=("idcard", "scanner")),  # who rates: card or a receipt's code; sent through the outbox
 }
 
 
