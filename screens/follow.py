@@ -173,17 +173,17 @@ class FollowCaseScreen(FollowScreen):
         if case.state == "supplement" and case.supplement is not None:
             notes.add_widget(Factory.NoteTitle(text=app.tr("follow.supplement_title")))
             for number, item in enumerate(case.supplement.items, start=1):
-                notes.add_widget(Factory.NoteLine(text=f"{number}. {item}"))
+                notes.add_widget(Factory.NoteLine(text=f"{number}、{item}"))
             if case.supplement.note:
                 notes.add_widget(Factory.NoteLine(text=case.supplement.note, color=app.theme.text_muted))
         if case.state == "rejected" and case.decision is not None:
             notes.add_widget(Factory.NoteTitle(text=app.tr("follow.rejected_reasons")))
             for number, reason in enumerate(case.decision.reasons, start=1):
-                notes.add_widget(Factory.NoteLine(text=f"{number}. {reason}"))
+                notes.add_widget(Factory.NoteLine(text=f"{number}、{reason}"))
             if case.decision.remedies:
                 notes.add_widget(Factory.NoteTitle(text=app.tr("follow.remedies")))
                 for remedy in case.decision.remedies:
-                    notes.add_widget(Factory.NoteLine(text="· " + app.tr(
+                    notes.add_widget(Factory.NoteLine(text="·" + app.tr(
                         "follow.remedy", kind=remedy.kind, time_limit=remedy.time_limit, authority=remedy.authority)))
         notes.opacity = 1 if notes.children else 0
 

@@ -128,6 +128,7 @@ class ListRow(ButtonBehavior, BoxLayout):
     badge_surface = ListProperty([0.86, 0.99, 0.91, 1])
     selected = BooleanProperty(False)
     quiet = BooleanProperty(False)  # information only (an application waiting in the outbox)
+    detail_colour = ListProperty([])  # empty: the usual muted text
     widget_id = StringProperty("")
 
 

@@ -92,15 +92,13 @@ class PickupChoosePanelBase:
         rows.clear_widgets()
         for number, slot in enumerate(flow.matches, start=1):
             opened = flow.already_opened(slot)
+            detail = f"{slot.item_name} · {slot.acceptance_number}"
             row = ListRow(title=f"{slot.result_name}", widget_id=f"pickup.item.{number}",
-                          detail=f"{slot.item_name} · {slot.acceptance_number}",
-                          badge=app.tr("pickup.already_opened_row") if opened else app.tr("pickup.door_line",
-                                                                                           door=slot.door),
+                          detail=detail + ("\n" + app.tr("pickup.already_opened_row") if opened else ""),
+                          badge=app.tr("pickup.door_line", door=slot.door),
                           selected=slot.pickup_id == flow.selected and not opened, quiet=opened, disabled=opened)
-            if opened:
-                from screens.theme import rgba
-
-                row.badge_colour, row.badge_surface = rgba("#7F1D1D"), rgba("#FEE2E2")
+            if opened:  # said in words, in red: this one needs a member of staff
+                row.detail_colour = list(app.theme.bad_dark)
             row.bind(on_release=lambda _row, pickup_id=slot.pickup_id: flow.select(pickup_id))
             rows.add_widget(row)
         self.ids.confirm.disabled = not flow.selected

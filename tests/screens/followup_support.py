@@ -127,6 +127,13 @@ def _pickup_failed(d):
     d.app.kiosk.devices.simulator("locker").clear_faults()
 
 
+def _pickup_list_opened(d):
+    """The list with a result whose door was opened once (it needs a clerk now)."""
+    _pickup_failed(d)
+    flow(d, "pickup").next_result()
+    at(d, "pickup.list", "list", "pickup")
+
+
 def _pickup_done(d):
     _pickup_open(d)
     d.app.kiosk.devices.simulator("locker").close(flow(d, "pickup").current.door)
@@ -171,6 +178,7 @@ FOLLOWUP_STATES = {
     "pickup-list": _pickup_list,
     "pickup-open": _pickup_open,
     "pickup-failed": _pickup_failed,
+    "pickup-list-opened": _pickup_list_opened,
     "pickup-done": _pickup_done,
     "rate-choose": _rate_choose,
     "rate-levels": _rate(),
