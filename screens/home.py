@@ -50,9 +50,16 @@ class HomeScreen(KioskScreen):
             # the tile's id names the journey: home.pickup opens the screen pickup.list
             tile = Tile(screen=spec.screen, widget_id=f"home.{spec.screen.split('.', 1)[0]}")
             tile.spec = spec
-            tile.bind(on_release=self.open_tile)
+            tile.bind(on_release=self.open_tile, content_height=lambda *_: self._even_tiles())
             grid.add_widget(tile)
         self.refresh()
+
+    def _even_tiles(self) -> None:
+        """Tiles two to a row line up: each is as tall as the tallest one needs."""
+        tiles = list(self.ids.tiles.children)
+        tallest = max((tile.content_height for tile in tiles), default=0)
+        for tile in tiles:
+            tile.even_height = tallest
 
     def refresh(self) -> None:
         app = App.get_running_app()
