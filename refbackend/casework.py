@@ -222,7 +222,11 @@ class BackendControl:
             log.warning("embedded backend switched", extra={"fields": {"down": self.switch.down}})
             return self.state()
         if not number:
-            raise CaseworkError("say which case: the acceptance number")
+            raise CaseworkError("say which case: the acceptance number (or latest)")
+        if number == "latest":
+            number = self._latest()
+        if action == "check":
+            return self._check(number, params)
         if action == "review":
             self.store.review(number)
         elif action == "supplement":
@@ -240,6 +244,30 @@ class BackendControl:
         else:
             raise CaseworkError(f"unknown backend action {action!r}")
         return {**self.state(), "case": self.store.clerk_case(number).state}
+
+
+    def _latest(self) -> str:
+        """The newest case (what a scenario that just applied means by ``latest``)."""
+        with self.store.tx() as conn:
+            row = conn.execute("SELECT acceptance_number FROM cases ORDER BY accepted_at DESC, "
+                               "acceptance_number DESC LIMIT 1").fetchone()
+        if row is None:
+            raise CaseworkError("there is no case yet")
+        return row["acceptance_number"]
+
+    def _check(self, number: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Fails (a scenario step fails) unless the case is as said: its state, how many ratings,
+        the level of the last one."""
+        case = self.store.clerk_case(number)
+        ratings = self.store.ratings(number)
+        found = {"state": case.state, "ratings": len(ratings), "level": ratings[-1]["level"] if ratings else None}
+        wanted = {"state": {"ready": "ready_for_pickup"}.get(params.get("state"), params.get("state")),
+                  "ratings": params.get("ratings"), "level": params.get("level")}
+        wrong = [f"{key} is {found[key]!r}, not {value!r}" for key, value in wanted.items()
+                 if value is not None and found[key] != value]
+        if wrong:
+            raise CaseworkError(f"case {number}: " + "; ".join(wrong))
+        return {**self.state(), "case": number, **found}
 
 
 def seed_demo_cases(store: Any, terminal_id: str) -> list[MadeCase]:

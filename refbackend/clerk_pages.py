@@ -8,6 +8,12 @@ Forms carry a per-server token so that another site cannot post decisions or mar
 handled through the clerk's browser. Lists show applicants masked; a case's own page shows
 them in full, because deciding a case needs them. A case made by a grid worker (代办) shows
 "代办：<name>（网格员 <worker_id>）" on the list and on its page.
+
+For following and collecting (issue 12) a case's page also starts the review (审查中), asks for
+补正 (every missing material at once) and takes it back, issues a result into a free door chosen
+from a list, and re-issues a waiting one after the locker was checked; the terminal table flags
+doors loaded without a registered result and registered results reported missing; staff calls
+show a terminal's locker alerts; ``/clerk/ratings`` shows the ratings per item and per terminal.
 """
 from __future__ import annotations
 

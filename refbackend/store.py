@@ -6,7 +6,9 @@ and promised dates, the case timeline, clerk decisions and remedies, results iss
 a terminal's locker door, pickups that close a case, ratings and heartbeats. Grid
 workers signing in with a staff code or staff card and a PIN (locked after 5 wrong PINs),
 personal identity codes resolved to a person, and staff calls from terminals are here too.
-The HTTP layer (``refbackend.app``) only translates between HTTP and these methods.
+The HTTP layer (``refbackend.app``) only translates between HTTP and these methods. The steps
+between acceptance and decision (审查中, 补正), re-issuing a result, the clerk's ratings and the
+door flags are in the mixin ``refbackend.followup``.
 
 One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
 district pilot (a few dozen terminals).

@@ -11,9 +11,11 @@ caller's worker thread. The caller gets one of three outcomes:
 - ``Refused(error)``: the backend refused it for good (e.g. a required material missing);
   the stored item is removed and the resident can correct it.
 
-Reads (case status, pickups waiting, verify pickup, resolve an identity code) and a grid
-worker's sign-in go straight to the client; the catalogue is read from the cache, which a
-background sync keeps current.
+Reads (case status by 查询码 or by holder, pickups waiting, verify pickup, resolve an identity
+code) and a grid worker's sign-in go straight to the client; the catalogue is read from the
+cache, which a background sync keeps current. ``queued_applications`` lists a holder's
+applications still waiting in the outbox (read on the kiosk, network or not); each heartbeat
+carries the locker's report and its answer is kept (``last_ack``) and published.
 
 ``build_backend(settings)`` is the composition root for this package. With
 ``[backend] embedded = true`` it is handed an ``EmbeddedBackend`` that the entry layer started

@@ -148,7 +148,7 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     serve.set_defaults(handler=_serve, to_call=None)
 
 
-BACKEND_ACTIONS = ("case", "review", "supplement", "approve", "reject", "issue", "reissue", "down", "up")
+BACKEND_ACTIONS = ("case", "review", "supplement", "approve", "reject", "issue", "reissue", "check", "down", "up")
 
 
 def _add_backend_words(actions: argparse._SubParsersAction) -> None:
@@ -156,14 +156,17 @@ def _add_backend_words(actions: argparse._SubParsersAction) -> None:
     backend = actions.add_parser(
         "backend", help="the embedded backend: make a case, act as the clerk, take the network down",
         description="case: make a case (--holder a deck card, --state, --door, --number, --code, --pickup-code); "
-                    "review, supplement, approve, reject, issue DOOR, reissue: what a clerk does to case NUMBER; "
+                    "review, supplement, approve, reject, issue, reissue: what a clerk does to case NUMBER (or latest, "
+                    "the newest case); check NUMBER --state S --ratings N --level L: fails unless the case is so; "
                     "down / up: every terminal call fails (503) / works again")
     backend.add_argument("what", choices=BACKEND_ACTIONS)
-    backend.add_argument("case_number", nargs="?", metavar="NUMBER", help="the case's acceptance number")
+    backend.add_argument("case_number", nargs="?", metavar="NUMBER",
+                         help="the case's acceptance number, or latest (the newest case)")
     backend.add_argument("--holder", default="senior", help="case: whose case, a card of the deck (default senior)")
-    backend.add_argument("--state", default="accepted",
+    backend.add_argument("--state",
                          choices=("accepted", "reviewing", "supplement", "approved", "rejected", "ready", "closed"),
-                         help="case: how far it has come (ready: its result waits behind --door)")
+                         help="case: how far it has come (default accepted; ready: its result waits behind --door); "
+                              "check: the state it must be in")
     backend.add_argument("--item", help="case: the item code (default 370503-GA-0009 居住证申领)")
     backend.add_argument("--door", type=int, help="case --state ready|closed, issue, reissue: the locker door")
     backend.add_argument("--number", help="case: the acceptance number to give it, e.g. 370503-20260105-000042")
@@ -172,13 +175,15 @@ def _add_backend_words(actions: argparse._SubParsersAction) -> None:
     backend.add_argument("--missing", action="append", help="case/supplement: a missing material (repeat)")
     backend.add_argument("--reason", action="append", help="case/reject: a reason for refusing (repeat)")
     backend.add_argument("--delivery", choices=("terminal", "counter", "post"), help="case: how the result is delivered")
-    backend.set_defaults(to_call=_backend)
+    backend.add_argument("--ratings", type=int, help="check: how many ratings the case has")
+    backend.add_argument("--level", type=int, choices=range(1, 6), help="check: the level of its last rating")
+    backend.set_defaults(to_call=_backend, state=None)
 
 
 def _backend(args: argparse.Namespace) -> SimCall:
     params: dict[str, Any] = {}
     if args.what == "case":
-        params.update(holder=args.holder, state=args.state)
+        params.update(holder=args.holder, state=args.state or "accepted")
         for key in ("item", "door", "number", "code", "pickup_code", "missing", "delivery"):
             if getattr(args, key) is not None:
                 params[key] = getattr(args, key)
@@ -192,6 +197,10 @@ def _backend(args: argparse.Namespace) -> SimCall:
             if not args.door:
                 raise SimWordsError(f"kiosk sim backend {args.what}: say which door (--door N)")
             params["door"] = args.door
+        if args.what == "check":
+            for key in ("state", "ratings", "level"):
+                if getattr(args, key) is not None:
+                    params[key] = getattr(args, key)
         if args.missing:
             params["missing"] = args.missing
         if args.reason:
