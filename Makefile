@@ -61,3 +61,4 @@ screenshots: setup
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info
+	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots

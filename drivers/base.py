@@ -208,6 +208,9 @@ class Device:
         self._status_listeners: Listeners[StatusEvent] = Listeners("status", self.name)
         self._lock = threading.RLock()
         self.counters: Counter[str] = Counter()
+        #: the newest error seen (open failure, failed health check, a driver's own I/O error):
+        #: its code, message and raw bytes are what the diagnostics screen shows
+        self.last_error: DeviceError | None = None
         self.is_open = False
         self.enabled = False
 
@@ -219,6 +222,7 @@ class Device:
             try:
                 self._open()
             except DeviceError as exc:
+                self.last_error = exc
                 self.count("open_failures")
                 state = State.NO_DEVICE if isinstance(exc, NoDeviceError) else State.OFFLINE
                 self.set_status(state, error_code=exc.code)
@@ -295,6 +299,7 @@ class Device:
         try:
             report = self._health(level)
         except DeviceError as exc:
+            self.last_error = exc
             report = HealthReport(self.name, level, False, f"{exc.code} {exc.explanation}".strip(),
                                   [("device answered", False, str(exc))])
         report.counters = dict(self.counters)

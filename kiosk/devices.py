@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from drivers.base import Device, DeviceError, HealthLevel, HealthReport, State, StatusEvent
 from drivers.events import Listeners, Subscription
+from kiosk.health_history import HealthHistory
 from kiosk.payloads import Payload, classify
 from kiosk.status import Availability, StatusBoard
 
@@ -131,6 +132,7 @@ class _Supervisor:
         self.device.subscribe(self._on_status)
 
     def _on_status(self, event: StatusEvent) -> None:
+        self.manager.history.record_event(event)
         self.manager._publish(self)
         # a device that was running and dropped out: reopen now rather than at the next health check
         if self.device.is_open and event.current.state in (State.OFFLINE, State.NO_DEVICE):
@@ -193,6 +195,7 @@ class _Supervisor:
                 self.device.enable()
         except DeviceError as exc:
             self.last_error = str(exc)
+            self.device.last_error = exc
             if self.device.is_open:
                 self._close_quietly()
             self.device.set_status(State.NO_DEVICE if exc.code == "DEV-002" else State.OFFLINE,
@@ -222,9 +225,10 @@ class _Supervisor:
 class DeviceManager:
     def __init__(self, settings: Any, status: StatusBoard, plans: list[DevicePlan] | None = None, *,
                  sim_dir: str | Path | None = None, control_socket: str | Path | None = None,
-                 terminal_id: str = ""):
+                 terminal_id: str = "", history: HealthHistory | None = None):
         """``settings`` is the ``[devices]`` section (``kiosk.config.DevicesSettings``: health and
-        reopen timing, the simulator control socket); ``plans`` come from the composition root."""
+        reopen timing, the simulator control socket); ``plans`` come from the composition root;
+        ``history`` keeps every status change (a fresh in-memory one when not given)."""
         self.settings = settings
         self.plans = list(plans or [])
         self.status = status
@@ -234,6 +238,9 @@ class DeviceManager:
         self._supervisors: dict[str, _Supervisor] = {}
         self._failed: dict[str, DeviceInfo] = {}
         self._last_reports: dict[str, HealthReport] = {}
+        self.history = history or HealthHistory()
+        #: every request the simulators carried out (``kiosk sim``, a scenario's ``sim:``, the panel)
+        self.sim_requests: Listeners[dict] = Listeners("simulator request", "devices")
         self._payload_listeners: Listeners[Payload] = Listeners("payload", "devices")
         self._card_listeners: Listeners[Any] = Listeners("card", "devices")
         self._door_listeners: Listeners[Any] = Listeners("door", "devices")
@@ -268,6 +275,7 @@ class DeviceManager:
     def _build_failed(self, name: str, driver: str, port: str, message: str) -> None:
         log.error("device cannot be built", extra={"fields": {"device": name, "driver": driver, "error": message}})
         self._failed[name] = DeviceInfo(name, name, driver, port, "not built", False, message)
+        self.history.record(name, "not built", "", message)
         self.status.publish(Availability(name, False, self._reason(name, "unavailable")))
 
     def register_simulator(self, name: str, simulator: Any) -> None:
@@ -280,6 +288,7 @@ class DeviceManager:
             from drivers.sim.control import SimControlServer
 
             self.control = SimControlServer(self.control_path)
+            self.control.on_request = self.sim_requests.publish
             try:
                 self.control.start()
             except Exception as exc:
@@ -409,6 +418,21 @@ class DeviceManager:
 
     def check_health(self, level: HealthLevel | str = HealthLevel.INTERNAL) -> list[HealthReport]:
         return [supervisor.device.check_health(level) for supervisor in self._supervisors.values()]
+
+    def last_report(self, name: str) -> HealthReport | None:
+        """The supervisor's newest internal health check of ``name`` (None before the first)."""
+        return self._last_reports.get(name)
+
+    def driver_of(self, name: str) -> str:
+        supervisor = self._supervisors.get(name)
+        if supervisor is not None:
+            return supervisor.driver
+        failed = self._failed.get(name)
+        return failed.driver if failed else ""
+
+    def names(self) -> list[str]:
+        """Every device the plans named, built or not (camera scanners included)."""
+        return sorted(set(self._supervisors) | set(self._failed))
 
     def wait_until_settled(self, timeout: float = 5.0) -> bool:
         """Wait until every device has been tried once (tests, start-up figures)."""

@@ -5,6 +5,12 @@ place where records are masked (``kiosk.privacy``): the message after %-formatti
 ``extra=`` field and any exception text. Output is one JSON object a line (for journald)
 or a short text line for people at a terminal.
 
+It also routes exceptions nobody caught — on the main thread and on every other thread —
+through that formatter (``sys.excepthook``, ``threading.excepthook``), so a crash never writes
+an unmasked traceback to stderr, and it drops repeats of one message beyond
+``RepeatLimit.per_minute`` a minute (a device error in a tight loop must not flood journald),
+saying how many it dropped once the minute is over.
+
 Usage everywhere else: ``log = logging.getLogger(__name__)`` and
 ``log.info("card read", extra={"fields": {"card_type": "resident", "id_number": n}})``.
 """
@@ -81,16 +87,60 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class RepeatLimit(logging.Filter):
+    """Lets at most ``per_minute`` records with the same logger, level and message through a minute."""
+
+    def __init__(self, per_minute: int = 20, clock=time.monotonic):
+        super().__init__()
+        self.per_minute = per_minute
+        self.clock = clock
+        self._window = clock()
+        self._counts: dict[tuple[str, int, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock()
+        if now - self._window >= 60:
+            dropped = {key: count - self.per_minute for key, count in self._counts.items() if count > self.per_minute}
+            self._window, self._counts = now, {}
+            for (name, _level, message), count in dropped.items():
+                logging.getLogger(name).warning("a message repeated too often; %d repeats were not logged", count,
+                                                extra={"fields": {"message": message[:120]}})
+        key = (record.name, record.levelno, str(record.msg))
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return self._counts[key] <= self.per_minute
+
+
+def _log_uncaught(exc_type, exc, traceback) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, traceback)
+        return
+    logging.getLogger("kiosk.uncaught").critical("uncaught exception", exc_info=(exc_type, exc, traceback))
+
+
+def _log_uncaught_in_thread(args) -> None:
+    if args.exc_type is SystemExit:
+        return
+    logging.getLogger("kiosk.uncaught").error(
+        "uncaught exception in a thread", extra={"fields": {"thread": getattr(args.thread, "name", "?")}},
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+
 def setup_logging(level: str = "INFO", style: str = "json", stream: IO[str] | None = None) -> logging.Handler:
-    """Route all logging through one masking handler. Returns the handler (tests read it)."""
+    """Route all logging, and every uncaught exception, through one masking handler.
+    Returns the handler (tests read it)."""
+    import threading
+
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_kiosk_handler", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(MaskingFormatter(style))
+    handler.addFilter(RepeatLimit())
     handler._kiosk_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     # Kivy's own logger propagates to the root in KIVY_LOG_MODE=MIXED; keep it quieter.
     logging.getLogger("kivy").setLevel(max(root.level, logging.WARNING))

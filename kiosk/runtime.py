@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from drivers.events import Listeners, Subscription
 from kiosk.catalog.service import CatalogPaths, CatalogService
-from kiosk.config import ConfigError, Settings
+from kiosk.config import ConfigError, Settings, check_secret_permissions
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
 from kiosk.flows.agent import AgentFlow
 from kiosk.flows.follow import FollowFlow
@@ -82,6 +82,11 @@ class Kiosk:
     #: the doors this terminal unlocked, per pickup (opened next to the outbox on first use)
     _ledger: Any = None
     _waiting_listeners: Listeners = field(default_factory=lambda: Listeners("pickups waiting"))
+
+    # -- technicians (issue 13): the hidden entry's PIN gate and the audit trail --
+    technician_gate: Any | None = None
+    auditor: Any | None = None
+    flight: Any | None = None  # kiosk.flight.FlightRecorder: every session's PII-free event log
 
     def start_services(self, start_devices: bool = True, start_backend: bool = True) -> None:
         try:
@@ -195,6 +200,12 @@ class Kiosk:
         if self.backend is not None and hasattr(self.backend, "subscribe_heartbeat"):
             self.backend.subscribe_heartbeat(lambda ack: self._waiting_listeners.publish(ack.pickups_waiting))
 
+    def new_technician_flow(self):
+        """The hidden entry was opened: a ``TechnicianFlow`` at its PIN pad (audited)."""
+        from kiosk.technician.flow import TechnicianFlow
+
+        return TechnicianFlow(self.technician_gate, self.auditor).start()
+
     def _attach_catalog_source(self) -> None:
         """Once the backend runs, its catalogue cache is where search reads items from."""
         if self.backend is not None and self.catalog is not None:
@@ -260,6 +271,8 @@ class Kiosk:
             self._ledger.close()
         if self.catalog is not None:
             self.catalog.close()
+        if self.flight is not None:
+            self.flight.close()
 
 
 def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: bool = True,
@@ -271,7 +284,8 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     translator = Translator(settings.display.language)
     idle = IdleMonitor(session, settings.session.idle_seconds, settings.session.countdown_seconds)
     status = StatusBoard()
-    devices = DeviceManager(settings.devices, status, device_plans(settings), terminal_id=settings.terminal.id)
+    devices = DeviceManager(settings.devices, status, device_plans(settings), terminal_id=settings.terminal.id,
+                            history=_health_history())
     catalog = CatalogService.from_settings(settings)
     ime = ImeService(CatalogPaths.from_settings(settings.catalog).cache_dir)
     kiosk = Kiosk(settings=settings, session=session, translator=translator, idle=idle, status=status,
@@ -287,6 +301,7 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
 
     kiosk.voice = Prompter(voice_from_settings(settings), translator, session, settings.voice.enabled)
     kiosk.slips = CaseSlips.from_settings(settings)
+    _attach_technician(kiosk)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
                                                   else ("configured" if settings.backend.url else "none")}})
@@ -299,11 +314,50 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     return kiosk
 
 
+# -- technicians (issue 13): health history ------------------------------------------------
+
+
+def _health_history():
+    """Every device's status changes, kept in ``<state dir>/health-history.json`` for the
+    diagnostics screen, heartbeats and ``kiosk logs bundle``."""
+    from kiosk.backend.service import default_state_dir
+    from kiosk.health_history import HealthHistory
+
+    return HealthHistory(path=default_state_dir() / "health-history.json")
+
+
+def _attach_technician(kiosk: Kiosk) -> None:
+    """The hidden entry's PIN gate (lockouts kept in ``<state dir>/technician-lockout.json``), the
+    auditor that sends technicians' events to the backend, and the flight recorder (session,
+    availability and simulator events; the UI adds screens and taps)."""
+    from kiosk.backend.service import default_state_dir
+    from kiosk.technician.audit import Auditor
+    from kiosk.technician.gate import PinGate
+
+    cfg = kiosk.settings.technician
+    from kiosk.flight import FlightRecorder
+
+    flight = kiosk.flight = FlightRecorder()
+    session = kiosk.session
+    session.subscribe(lambda event, reason: flight.on_session(event, reason, session.session_id or ""))
+    kiosk.status.subscribe(lambda item: flight.availability(item.component, item.available, item.reason))
+    if kiosk.devices is not None:
+        kiosk.devices.sim_requests.add(flight.sim)
+    kiosk.technician_gate = PinGate(cfg.pin_hash, default_state_dir() / "technician-lockout.json",
+                                    cfg.free_attempts, cfg.lockout_seconds)
+    kiosk.auditor = Auditor(kiosk.backend_services, kiosk.background)
+
+
+# -- end of technicians' block ---------------------------------------------------------------
+
+
 def check_backend_settings(settings: Settings) -> None:
-    """Raise ``ConfigError`` now for a [backend] section that cannot work (no key, bad key)."""
+    """Raise ``ConfigError`` now for a [backend] section that cannot work (no key, bad key, a key
+    other users can read)."""
     cfg = settings.backend
     if cfg.embedded or not cfg.url:
         return
+    check_secret_permissions(settings)
     from kiosk.backend.signing import TerminalKeyError, parse_key, read_key_file
 
     try:

@@ -275,6 +275,15 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
         return once(terminal_id, key, f"POST {API}/staff-calls", body,
                     lambda conn: store.staff_call(conn, terminal_id, body))
 
+    # -- technicians' audit trail (issue 13) ------------------------------------------------
+    @app.post(f"{API}/audit", tags=["staff"], status_code=201, response_model=m.AuditReceipt,
+              responses={200: {"model": m.AuditReceipt, "description": "a repeat of an earlier event"},
+                         **_errors(401, 404, 409, 422)}, openapi_extra=signed,
+              summary="A technician's event on this terminal (hidden entry, PIN, diagnostics action) for the "
+                      "audit trail")
+    def audit(body: m.AuditEventCreate, key: Key, terminal_id: Terminal) -> Any:
+        return once(terminal_id, key, f"POST {API}/audit", body, lambda conn: store.audit(conn, terminal_id, body))
+
     # -- applications ----------------------------------------------------------------------
     @app.post(f"{API}/applications", tags=["applications"], status_code=201, response_model=m.Application,
               responses={200: {"model": m.Application, "description": "a repeat of an earlier create"},
@@ -429,6 +438,11 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
              responses=_errors(401), openapi_extra=clerk_only, summary="Terminals, their last heartbeat, busy doors")
     def clerk_terminals(_c: Clerk) -> Any:
         return store.terminals()
+
+    @app.get(f"{CLERK_API}/audit", tags=["clerk"], response_model=m.AuditList, responses=_errors(401, 422),
+             openapi_extra=clerk_only, summary="Technicians' audit trail, newest first (at most 200)")
+    def clerk_audit(_c: Clerk, terminal_id: Annotated[str | None, Query(max_length=64)] = None) -> Any:
+        return store.audit_events(terminal_id)
 
     @app.get(f"{CLERK_API}/staff-calls", tags=["clerk"], response_model=m.StaffCallList,
              responses=_errors(401, 422), openapi_extra=clerk_only,

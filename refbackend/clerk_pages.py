@@ -172,7 +172,8 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
                 "</table><h2>自助终端</h2><table><tr><th>编号</th><th>名称</th><th>最近心跳</th><th>设备</th>"
                 "<th>待发送</th><th>有件柜门</th><th>需技术人员核查的柜门</th></tr>"
                 f"{terminals or '<tr><td colspan=7>暂无终端</td></tr>'}</table>"
-                "<p><a href='/clerk/ratings'>好差评统计 →</a></p>")
+                "<p><a href='/clerk/ratings'>好差评统计 →</a></p>"
+                + _audit_section(store))
         title = (f"【{len(calls)} 个呼叫】" if calls else "") + "办件列表"
         return _page(title, body, head="<noscript><meta http-equiv='refresh' content='10'></noscript>")
 
@@ -476,3 +477,20 @@ def _item_result(store: ReferenceStore, code: str) -> str:
         return store.item(code).result
     except ApiError:
         return ""
+
+
+# -- technicians' audit trail (issue 13) ------------------------------------------------------
+
+_AUDIT_WORDS = {"entry_opened": "打开维护入口", "pin_wrong": "维护密码错误", "pin_locked": "维护入口锁定",
+                "signed_in": "进入设备诊断", "signed_out": "退出设备诊断", "action": "诊断操作"}
+
+
+def _audit_section(store: Any, limit: int = 20) -> str:
+    """The newest technician events on every terminal (the audit trail of the hidden entry)."""
+    events = store.audit_events(limit=limit).events
+    rows = "".join(
+        f"<tr><td>{_e(_beijing(e.at))}</td><td>{_e(e.terminal_id)}</td><td>{_e(_AUDIT_WORDS.get(e.event, e.event))}"
+        f"</td><td>{_e(' '.join(part for part in (e.action, e.device, e.detail) if part))}</td>"
+        f"<td>{_e(e.outcome)}</td></tr>" for e in events)
+    return ("<h2 id='audit'>技术人员操作记录</h2><table><tr><th>时间</th><th>终端</th><th>事件</th><th>操作</th>"
+            f"<th>结果</th></tr>{rows or '<tr><td colspan=5>暂无记录</td></tr>'}</table>")

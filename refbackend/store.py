@@ -104,6 +104,11 @@ CREATE TABLE IF NOT EXISTS staff_calls (
     call_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, terminal_name TEXT NOT NULL, screen TEXT NOT NULL,
     called_at TEXT NOT NULL, recorded_at TEXT NOT NULL, handled_at TEXT);
 CREATE INDEX IF NOT EXISTS staff_calls_open ON staff_calls(handled_at, recorded_at);
+CREATE TABLE IF NOT EXISTS audit_events (
+    audit_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, event TEXT NOT NULL, at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, action TEXT NOT NULL, device TEXT NOT NULL, detail TEXT NOT NULL,
+    outcome TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_events_recent ON audit_events(recorded_at);
 """
 
 
@@ -963,10 +968,36 @@ class ReferenceStore(FollowupStore):
             raise ApiError(404, "staff_call_not_found", "no staff call with this id")
         return self._staff_call(row)
 
+    # -- technicians' audit trail (issue 13) -----------------------------------------------
+    def audit(self, conn: sqlite3.Connection, terminal_id: str,
+              request: m.AuditEventCreate) -> tuple[int, m.AuditReceipt, str]:
+        self._terminal(conn, terminal_id)
+        audit_id = "AU" + uuid.uuid4().hex[:20].upper()
+        now = self.now()
+        conn.execute("INSERT INTO audit_events(audit_id, terminal_id, event, at, recorded_at, action, device, detail, "
+                     "outcome) VALUES (?,?,?,?,?,?,?,?,?)",
+                     (audit_id, terminal_id, request.event, request.at.isoformat(), now.isoformat(timespec="seconds"),
+                      request.action, request.device, request.detail, request.outcome))
+        log.info("technician event", extra={"fields": {"terminal": terminal_id, "event": request.event,
+                                                       "action": request.action}})
+        return 201, m.AuditReceipt(audit_id=audit_id, recorded_at=now), audit_id
+
+    def audit_events(self, terminal_id: str | None = None, limit: int = 200) -> m.AuditList:
+        """The newest technician events first, of one terminal or of all."""
+        query = "SELECT * FROM audit_events" + (" WHERE terminal_id=?" if terminal_id else "")
+        query += " ORDER BY recorded_at DESC, at DESC, audit_id LIMIT ?"
+        with self._lock:
+            rows = self._conn.execute(query, ((terminal_id,) if terminal_id else ()) + (limit,)).fetchall()
+        return m.AuditList(events=[m.AuditRecord(audit_id=r["audit_id"], terminal_id=r["terminal_id"],
+                                                 event=r["event"], at=datetime.fromisoformat(r["at"]),
+                                                 recorded_at=datetime.fromisoformat(r["recorded_at"]),
+                                                 action=r["action"], device=r["device"], detail=r["detail"],
+                                                 outcome=r["outcome"]) for r in rows])
+
     # -- counts for tests and the clerk page -----------------------------------------------
     def count(self, table: str, where: str = "", args: tuple = ()) -> int:
         if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events", "staff_calls",
-                         "grid_workers", "identity_codes"}:
+                         "grid_workers", "identity_codes", "audit_events"}:
             raise ValueError(table)
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),

@@ -82,14 +82,22 @@ class KioskApp(App):
         self._subscriptions: list[Subscription] = []
         self._toast_event = None
         self.after_first_frame: list[Callable[[], None]] = []
+        # -- technicians (issue 13) --
+        self.technician_flow = None
+        technician = settings.technician
+        from kiosk.technician.corner import CornerTaps
+
+        self.corner_taps = CornerTaps(technician.corner, technician.corner_size, technician.taps,
+                                      technician.tap_seconds)
 
     # -- building ------------------------------------------------------------------------
     def build(self):
         for kv in ("widgets.kv", "keyboard.kv", "home.kv", "help.kv", "search.kv", "identify.kv", "agent.kv",
-                   "app.kv"):
+                   "technician.kv", "app.kv"):
             if str(KV_DIR / kv) not in Builder.files:
                 Builder.load_file(str(KV_DIR / kv))
         root = KioskRoot()
+        root.add_widget(self._corner_spot())
         self.screens = root.ids.screens
         self.screens.transition = NoTransition()
         self.screens.add_widget(screen_class("home")())
@@ -100,6 +108,8 @@ class KioskApp(App):
     def on_start(self):
         Window.bind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        Window.bind(on_touch_down=self._on_corner_touch)
+        Window.bind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
         if self.kiosk.settings.display.hide_cursor:
             Window.show_cursor = False
         kiosk = self.kiosk
@@ -136,6 +146,9 @@ class KioskApp(App):
         self.tasks.shutdown()
         Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        Window.unbind(on_touch_down=self._on_corner_touch)
+        Window.unbind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
+        self.end_technician()
         self.kiosk.shutdown()
 
     # -- lockdown ------------------------------------------------------------------------
@@ -172,6 +185,8 @@ class KioskApp(App):
         self.screens.current = "home"
 
     def _on_screen_changed(self, _manager, name):
+        if self.kiosk.flight is not None:
+            self.kiosk.flight.screen(name)
         screen = self.screens.get_screen(name)
         self.show_home_button = bool(getattr(screen, "shows_home_button", True))
 
@@ -293,6 +308,63 @@ class KioskApp(App):
             self.devices_text, self.devices_colour = self.tr("status.devices_some_down", n=len(down)), list(theme.bad)
         else:
             self.devices_text, self.devices_colour = self.tr("status.devices_ok"), list(theme.ok)
+
+    # -- technicians (issue 13): the hidden entry -------------------------------------------
+    def _corner_spot(self):
+        from screens.widgets import CornerSpot
+
+        corner, size = self.corner_taps.corner, self.corner_taps.size
+        vertical, horizontal = corner.split("_")
+        hint = {("top" if vertical == "top" else "y"): 1 if vertical == "top" else 0,
+                ("x" if horizontal == "left" else "right"): 0 if horizontal == "left" else 1}
+        return CornerSpot(size_hint=(None, None), size=(size * 0.8, size * 0.8), pos_hint=hint)
+
+    def _on_corner_touch(self, window, touch):
+        if self.corner_taps.touch(touch.x, touch.y, window.width, window.height):
+            Clock.schedule_once(lambda _dt: self.open_technician(), 0)
+        return False
+
+    def open_technician(self) -> None:
+        """The hidden gesture: end whatever a resident was doing, then the PIN pad."""
+        if self.screens is None or self.screens.current in ("tech_pin", "diag"):
+            return
+        self.kiosk.session.end("technician")
+        self.end_technician()
+        self.technician_flow = self.kiosk.new_technician_flow()
+        self.go("tech_pin")
+
+    def end_technician(self) -> None:
+        flow, self.technician_flow = self.technician_flow, None
+        if flow is not None:
+            flow.end()
+
+    # -- the flight recorder (issue 13): taps on named widgets ----------------------------------
+    def _widget_id_at(self, x: float, y: float) -> str:
+        found = ""
+        for top in reversed(Window.children):  # the window's last child is drawn first
+            for widget in top.walk(restrict=True):
+                widget_id = getattr(widget, "widget_id", "")
+                if not widget_id or widget.disabled or widget.opacity == 0 or not widget.width:
+                    continue
+                if widget.collide_point(*widget.to_widget(x, y)):
+                    found = widget_id
+        return found
+
+    def _flight_touch_down(self, _window, touch):
+        if self.kiosk.flight is not None:
+            touch.ud["flight_widget"] = self._widget_id_at(touch.x, touch.y)
+        return False
+
+    def _flight_touch_up(self, _window, touch):
+        flight = self.kiosk.flight
+        widget_id = touch.ud.get("flight_widget", "") if flight is not None else ""
+        if widget_id and widget_id == self._widget_id_at(touch.x, touch.y):
+            from screens.keyboard import KeyboardDock
+
+            dock = KeyboardDock.find()
+            target = dock.keyboard.target if dock is not None and dock.shown else None
+            flight.tap(widget_id, getattr(target, "widget_id", "") if target is not None else "")
+        return False
 
     # -- inactivity ------------------------------------------------------------------------
     def _on_activity(self, *_args):

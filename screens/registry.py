@@ -42,6 +42,9 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("pickup.open", "screens.pickup", "PickupOpenScreen"),
         ScreenEntry("pickup.done", "screens.pickup", "PickupDoneScreen"),
         ScreenEntry("rate", "screens.rating", "RatingScreen"),
+        # -- technicians (issue 13): behind the hidden corner gesture and the PIN --
+        ScreenEntry("tech_pin", "screens.technician", "TechPinScreen"),
+        ScreenEntry("diag", "screens.technician", "DiagScreen"),
     )
 }
 

@@ -94,3 +94,11 @@ class IdleOverlay(ModalView):
         if app is not None:
             app.keep_session_alive()
         return True
+
+
+class CornerSpot(Widget):
+    """The technicians' hidden corner (``tech.corner``): draws nothing and takes no touch away
+    from what lies below; the app counts the taps in its area (``KioskApp._on_corner_touch``).
+    It has an id so that testers' scenarios can tap it."""
+
+    widget_id = StringProperty("tech.corner")

@@ -176,7 +176,9 @@ class FaultProxy:
     """Forwards HTTP requests to ``upstream`` byte for byte, with faults on command.
 
     ``mode``: "pass"; "drop" (close the connection without answering, like a dead network);
-    "error" (answer ``status`` without forwarding, ``count`` times, then pass); "slow"
+    "error" (answer ``status`` without forwarding, ``count`` times, then pass); "html" (like
+    "error", with a proxy's HTML page instead of the contract's error body); "cut" (forward,
+    then send only half of the backend's answer and close, ``count`` times); "slow"
     (forward, then wait ``delay`` seconds before answering — the backend did the work —
     ``count`` times, then pass).
     ``hold(method, path_part, phase)`` freezes the first matching request either before it is
@@ -244,12 +246,14 @@ class FaultProxy:
             handler.close_connection = True
             handler.connection.close()
             return
-        if self.mode == "error" and self.count > 0:
+        if self.mode in ("error", "html") and self.count > 0:
             with self._lock:
                 self.count -= 1
-            payload = b'{"error":{"code":"proxy_fault","message":"injected fault","fields":[]}}'
+            html = self.mode == "html"
+            payload = (b"<html><body><h1>403 Forbidden</h1><hr>nginx</body></html>" if html else
+                       b'{"error":{"code":"proxy_fault","message":"injected fault","fields":[]}}')
             handler.send_response(self.status)
-            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Type", "text/html" if html else "application/json")
             handler.send_header("Content-Length", str(len(payload)))
             handler.end_headers()
             handler.wfile.write(payload)
@@ -276,6 +280,17 @@ class FaultProxy:
             with self._lock:
                 self.count -= 1
             time.sleep(self.delay)
+        if self.mode == "cut" and self.count > 0:
+            with self._lock:
+                self.count -= 1
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data[:len(data) // 2])
+            handler.wfile.flush()
+            handler.close_connection = True
+            return
         try:
             handler.send_response(response.status)
             for name, value in response.getheaders():

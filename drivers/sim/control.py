@@ -82,6 +82,8 @@ class SimControlServer:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_socket_path()
         self.devices: dict[str, Controllable] = {}
+        #: called with every request a simulator carried out (the kiosk's flight recorder)
+        self.on_request = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -125,7 +127,13 @@ class SimControlServer:
             simulated = ", ".join(sorted(devices)) or "none"
             raise SimControlError(f"no simulated device {device!r}; simulated: {simulated}")
         params = {k: v for k, v in request.items() if k not in ("device", "action")}
-        return simulator.control(action, params)
+        result = simulator.control(action, params)
+        if self.on_request is not None and action not in ("status", "list", "deck"):
+            try:
+                self.on_request({"device": str(device), "action": action, **params})
+            except Exception:  # a recorder must never fail the tester's request
+                log.exception("simulator request listener failed")
+        return result
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> "SimControlServer":

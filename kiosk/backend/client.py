@@ -3,7 +3,9 @@
 Built on a ``requests`` session with:
 
 - connect and read timeouts on every call;
-- TLS verification always on, with an optional CA bundle for a private CA;
+- TLS verification always on, with an optional CA bundle for a private CA, and an optional pin
+  of the backend certificate's SHA-256 fingerprint (urllib3's ``assert_fingerprint``): with a
+  pin, a certificate any CA vouches for is still refused unless it is that one;
 - every request signed (``kiosk.backend.signing``), re-signed with a fresh nonce on each
   attempt so a retry is never taken for a replay;
 - retries with exponential backoff and jitter, only for calls that are safe to repeat
@@ -11,7 +13,11 @@ Built on a ``requests`` session with:
 - upload progress callbacks ``progress(sent_bytes, total_bytes)`` for page uploads.
 
 Errors are the classes in ``kiosk.backend.errors``; responses are parsed into the contract
-models, so a flow never sees raw JSON.
+models, so a flow never sees raw JSON. Every ``requests`` failure (a refused connection, a
+timeout, a reply cut off half-way, a malformed URL from a proxy) is ``BackendUnavailable``: the
+item waits. A 4xx is a refusal for good (``BackendRejected``) only when it carries the
+contract's error body: an HTML 403, 404 or 413 from a proxy in front of the backend says
+nothing about the request and is ``BackendUnavailable`` too.
 """
 from __future__ import annotations
 
@@ -60,7 +66,7 @@ class _ProgressBody:
 
 
 class BackendClient:
-    def __init__(self, base_url: str, terminal_id: str, key: bytes, *, ca_bundle: str = "",
+    def __init__(self, base_url: str, terminal_id: str, key: bytes, *, ca_bundle: str = "", tls_pin_sha256: str = "",
                  connect_timeout: float = 3.05, read_timeout: float = 20.0, retries: int = 3,
                  backoff: float = 0.5, max_backoff: float = 8.0, session: requests.Session | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
@@ -83,6 +89,10 @@ class BackendClient:
         self.session = session or requests.Session()
         self.session.auth = TerminalAuth(terminal_id, key, clock)
         self.session.verify = ca_bundle or True  # never False
+        if tls_pin_sha256:
+            if parts.scheme != "https":
+                raise ValueError("a TLS pin needs an https:// backend URL")
+            self.session.mount("https://", _PinnedAdapter(tls_pin_sha256))
         self.session.trust_env = False  # a proxy from the environment must not see or alter requests
         from kiosk import __version__
 
@@ -119,7 +129,7 @@ class BackendClient:
             except requests.exceptions.SSLError as exc:
                 # A certificate problem does not fix itself by retrying.
                 raise BackendUnavailable(f"{what}: TLS verification failed ({_reason(exc)})", code="tls") from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except requests.exceptions.RequestException as exc:
                 kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "unreachable"
                 if attempt < attempts:
                     self._pause(attempt, None, what, kind)
@@ -134,8 +144,9 @@ class BackendClient:
     def _pause(self, attempt: int, retry_after: str | None, what: str, why: str) -> None:
         delay = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
         delay = delay * (0.5 + random.random() / 2)
-        if retry_after and retry_after.isdigit():
-            delay = min(self.max_backoff, max(delay, float(retry_after)))
+        seconds = ascii_seconds(retry_after)
+        if seconds is not None:
+            delay = min(self.max_backoff, max(delay, float(seconds)))
         log.info("backend call failed, retrying", extra={"fields": {"call": what, "why": why, "attempt": attempt,
                                                                    "delay_s": round(delay, 2)}})
         self._sleep(delay)
@@ -147,13 +158,17 @@ class BackendClient:
                 return response
             return self._parse(response, model, what)
         code, message, fields, detail = _error_of(response)
+        contract = detail.pop("contract", False)
         text = f"{what}: {status} {code}: {message}"
         if status == 401:
             raise BackendAuthError(text, code=code, status=status)
-        if status == 404:
-            raise BackendNotFound(text, code=code, status=status)
         if status in (408, 429) or status >= 500:
             raise BackendUnavailable(text, code=code or str(status), status=status, **detail)
+        if 400 <= status < 500 and not contract:
+            # not the backend speaking (a proxy's HTML page): nothing is known about the request
+            raise BackendUnavailable(text, code=code, status=status, **detail)
+        if status == 404:
+            raise BackendNotFound(text, code=code, status=status)
         if 400 <= status < 500:
             raise BackendRejected(text, code=code, status=status, fields=fields, **detail)
         raise BackendProtocolError(text, code=code or "unexpected_status", status=status)
@@ -200,6 +215,11 @@ class BackendClient:
 
     def call_staff(self, request: m.StaffCallCreate, idempotency_key: str) -> m.StaffCallReceipt:
         return self._request("POST", "/staff-calls", model=m.StaffCallReceipt, json_body=request,
+                             headers={"Idempotency-Key": idempotency_key}, repeatable=True)
+
+    def audit(self, request: m.AuditEventCreate, idempotency_key: str) -> m.AuditReceipt:
+        """A technician event (hidden entry, PIN, diagnostics action) for the back office's audit trail."""
+        return self._request("POST", "/audit", model=m.AuditReceipt, json_body=request,
                              headers={"Idempotency-Key": idempotency_key}, repeatable=True)
 
     # -- applications ----------------------------------------------------------------------
@@ -287,15 +307,35 @@ def _reason(exc: Exception) -> str:
     return text
 
 
-def _error_of(response: requests.Response) -> tuple[str, str, list, dict[str, int | None]]:
-    """Code, message, field problems, and attempts_left / retry_after_seconds of a refusal."""
-    retry_after = response.headers.get("Retry-After", "")
-    detail: dict[str, int | None] = {"attempts_left": None,
-                                     "retry_after_seconds": int(retry_after) if retry_after.isdigit() else None}
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Refuses any server certificate but the one with this SHA-256 fingerprint (after CA checks)."""
+
+    def __init__(self, fingerprint: str):
+        self.fingerprint = fingerprint.replace(":", "").lower()
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self.fingerprint
+        super().init_poolmanager(*args, **kwargs)
+
+
+def ascii_seconds(text: str | None) -> int | None:
+    """A ``Retry-After`` in whole seconds: ASCII digits only ("²" and "٣" are digits to ``isdigit``)."""
+    if text and len(text) <= 9 and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
+def _error_of(response: requests.Response) -> tuple[str, str, list, dict[str, Any]]:
+    """Code, message, field problems, and attempts_left / retry_after_seconds of a refusal;
+    ``contract`` says whether the body was the contract's error body."""
+    detail: dict[str, Any] = {"attempts_left": None,
+                              "retry_after_seconds": ascii_seconds(response.headers.get("Retry-After"))}
     try:
         body = m.ErrorBody.model_validate_json(response.content)
     except (ValidationError, ValueError):
         return f"http_{response.status_code}", (response.reason or "no explanation given")[:100], [], detail
+    detail["contract"] = True
     detail["attempts_left"] = body.error.attempts_left
     if body.error.retry_after_seconds is not None:
         detail["retry_after_seconds"] = body.error.retry_after_seconds

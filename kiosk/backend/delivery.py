@@ -6,6 +6,7 @@
 - ``rating``: one POST with the item key.
 - ``pickup.confirm``: one POST with the item key.
 - ``staff.call``: one POST with the item key.
+- ``audit``: one POST with the item key (a technician's event).
 
 Every step is safe to repeat, which is what makes a resend after a crash harmless.
 """
@@ -55,7 +56,8 @@ class Deliverer:
 
     def __call__(self, envelope: Envelope, progress: Progress | None) -> tuple[Any, dict[str, Any]]:
         handler = {"application": self._application, "rating": self._rating,
-                   "pickup.confirm": self._pickup, "staff.call": self._staff_call}.get(envelope.kind)
+                   "pickup.confirm": self._pickup, "staff.call": self._staff_call,
+                   "audit": self._audit}.get(envelope.kind)
         if handler is None:
             raise CorruptItem(f"no handler for kind {envelope.kind!r}")
         try:
@@ -112,3 +114,8 @@ class Deliverer:
         call = m.StaffCallCreate.model_validate(envelope.payload["call"])
         receipt = self.client.call_staff(call, envelope.key)
         return receipt, {"call_id": receipt.call_id}
+
+    def _audit(self, envelope: Envelope, progress: Progress | None) -> tuple[Any, dict[str, Any]]:
+        event = m.AuditEventCreate.model_validate(envelope.payload["event"])
+        receipt = self.client.audit(event, envelope.key)
+        return receipt, {"audit_id": receipt.audit_id}

@@ -305,6 +305,49 @@ class StaffCallList(ContractModel):
 
 
 # ---------------------------------------------------------------------------------------
+# Technician audit (issue 13): every entry to the hidden diagnostics and every action there
+
+AuditEvent = Literal["entry_opened", "pin_wrong", "pin_locked", "signed_in", "signed_out", "action"]
+
+
+class AuditEventCreate(ContractModel):
+    """One technician event on a terminal. No personal data: names of actions and devices only."""
+
+    event: AuditEvent = Field(description="entry_opened: the hidden gesture opened the PIN pad; pin_wrong, "
+                                          "pin_locked, signed_in, signed_out; action: something done on the "
+                                          "diagnostics screen")
+    at: DateTime = Field(description="when it happened, by the terminal's clock")
+    action: str = Field("", pattern=r"^[a-z0-9_.]{0,40}$", description="for action: e.g. print_test_page, "
+                                                                       "open_door, health_check")
+    device: str = Field("", pattern=r"^[a-z0-9_]{0,20}$", description="the device acted on, e.g. locker")
+    detail: str = Field("", max_length=200, description="e.g. door 3, level external, lockout 60 s")
+    outcome: Literal["", "ok", "failed", "refused"] = ""
+
+
+class AuditReceipt(ContractModel):
+    audit_id: str
+    recorded_at: DateTime
+
+
+class AuditRecord(ContractModel):
+    """A technician event as the back office sees it."""
+
+    audit_id: str
+    terminal_id: str
+    event: AuditEvent
+    at: DateTime
+    recorded_at: DateTime
+    action: str = ""
+    device: str = ""
+    detail: str = ""
+    outcome: str = ""
+
+
+class AuditList(ContractModel):
+    events: list[AuditRecord]
+
+
+# ---------------------------------------------------------------------------------------
 # Applications and materials
 
 FormValue = Annotated[str, Field(max_length=2000)]
@@ -602,11 +645,22 @@ class RatingReceipt(ContractModel):
 # Terminals
 
 
+class DeviceHealthChange(ContractModel):
+    """One entry of a device's health history (a status change), oldest first."""
+
+    at: DateTime
+    state: str = Field(max_length=40, description="online, offline, no_device, hardware_error, user_error, ...")
+    code: str = Field("", max_length=12, description="a DEV-… code when the state is an error")
+    summary: str = Field("", max_length=120, description="e.g. paper near_end; never personal data")
+
+
 class DeviceHealth(ContractModel):
     device: str = Field(max_length=40)
     status: str = Field(max_length=40, description="online, offline, error, ...")
     detail: str = Field("", max_length=300)
     counters: dict[Annotated[str, Field(max_length=40)], Int] = Field(default_factory=dict, max_length=50)
+    history: list[DeviceHealthChange] = Field(default_factory=list, max_length=20,
+                                              description="the newest status changes (health history)")
 
 
 class LockerReport(ContractModel):

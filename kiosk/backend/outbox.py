@@ -1,17 +1,21 @@
 """The durable outbox: every state-changing call is stored before it is sent.
 
-A submission, a rating, a pickup confirmation or a staff call is written to SQLite (WAL journal,
+A submission, a rating, a pickup confirmation, a staff call or a technician audit event is written to SQLite (WAL journal,
 ``synchronous=FULL``: committed means on disk) together with a client-generated
 idempotency key, *then* sent. It is removed only once the server acknowledged it, in the
 same transaction that notes the delivery. Killed at any point, the kiosk finds the item
 again on restart and sends it again with the same key; the server answers a repeated key
 with the original response, so each item takes effect exactly once.
 
-Items go out strictly in the order they were written: when the head item cannot be sent
-(network down, 5xx, timeout, 401) draining stops and is tried again later. An item the
-server refuses for good (a 4xx) is set aside as *rejected*; an item that cannot be read
-back (bytes changed on disk, wrong key, unknown kind) is *quarantined* with a clear log
-line. Either way the items behind it are still sent.
+Items go out in the order they were written. When the backend cannot be reached (network
+down, timeout, 429, 401) draining stops and is tried again later. When the backend answers an
+item with a server error (5xx), that item waits with its own growing pause (30 s, 1 min, 2 min
+… 1 h) and the items behind it still go: one item the backend always fails on never holds up
+the next residents. An item that has failed ``SERVER_ERROR_LIMIT`` times and is older than
+``SERVER_ERROR_MIN_AGE`` is *quarantined* (kept, counted for the technician, sent again with
+``kiosk backend outbox retry KEY``). An item the server refuses for good (a 4xx with the
+contract's error body) is set aside as *rejected*; an item that cannot be read back (bytes
+changed on disk, wrong key, unknown kind) is *quarantined* with a clear log line.
 
 Payloads and attachments (page images) are encrypted with AES-GCM (``kiosk.backend.crypto``)
 and deleted on acknowledgement; ``secure_delete`` zeroes the freed pages and the WAL is
@@ -39,8 +43,14 @@ from kiosk.sqlite_tx import immediate_transaction
 
 log = logging.getLogger(__name__)
 
-KINDS = frozenset({"application", "rating", "pickup.confirm", "staff.call"})
+KINDS = frozenset({"application", "rating", "pickup.confirm", "staff.call", "audit"})  # audit: issue 13
 RETENTION_SECONDS = 30 * 24 * 3600
+#: an item the backend keeps failing with server errors is set aside after this many tries…
+SERVER_ERROR_LIMIT = 10
+#: …and only once it is this old (an hour-long backend outage is not the item's fault)
+SERVER_ERROR_MIN_AGE = 3600.0
+#: the pause before an item that met a server error is tried again: doubling, at most an hour
+RETRY_PAUSE_FIRST, RETRY_PAUSE_MAX = 30.0, 3600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox_items (
@@ -68,6 +78,14 @@ CREATE TABLE IF NOT EXISTS outbox_delivered (
     summary TEXT NOT NULL
 );
 """
+
+
+SERVER_ERROR_MARK = "server error: "
+
+
+def server_failed(exc: BackendError) -> bool:
+    """The backend itself answered with a 5xx: about this item (maybe), not about the network."""
+    return exc.status is not None and exc.status >= 500
 
 
 class CorruptItem(Exception):
@@ -112,6 +130,8 @@ class DrainReport:
     delivered: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    #: items the backend answered with a server error this time; they wait and the rest went on
+    failed: dict[str, BackendError] = field(default_factory=dict)
     blocked_by: BackendError | None = None  # the transient error that stopped draining
     errors: dict[str, BackendError] = field(default_factory=dict)  # key → why it was rejected
     results: dict[str, Any] = field(default_factory=dict)  # key → the handler's full result (in memory only)
@@ -135,16 +155,20 @@ class Outbox:
 
     # -- opening ---------------------------------------------------------------------------
     def _connect(self, path: Path) -> sqlite3.Connection:
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's
+        # permissions, and the WAL holds (encrypted) personal data too.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                os.chmod(companion, 0o600)
+            except OSError:
+                pass
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
-        try:
-            os.chmod(path, 0o600)
-        except OSError:
-            pass
         return conn
 
     def _open_checked(self) -> sqlite3.Connection:
@@ -272,11 +296,23 @@ class Outbox:
                 found.append((key, created_at, payload))
         return found
 
-    def _next_pending(self, after_seq: int) -> tuple | None:
-        with self._db_lock:
-            return self._conn.execute(
-                "SELECT seq, key, kind, created_at, attempts, payload FROM outbox_items "
-                "WHERE state='pending' AND seq>? ORDER BY seq LIMIT 1", (after_seq,)).fetchone()
+    def _next_pending(self, after_seq: int, until_key: str | None) -> tuple | None:
+        """The next pending item that is due: one that met a server error waits for its pause
+        (the item a resident is waiting for at the kiosk never does)."""
+        while True:
+            with self._db_lock:
+                row = self._conn.execute(
+                    "SELECT seq, key, kind, created_at, attempts, payload, last_attempt_at, last_error "
+                    "FROM outbox_items WHERE state='pending' AND seq>? ORDER BY seq LIMIT 1", (after_seq,)).fetchone()
+            if row is None:
+                return None
+            seq, key, attempts, last_attempt, last_error = row[0], row[1], row[4], row[6], row[7]
+            if key == until_key or not last_attempt or not last_error.startswith(SERVER_ERROR_MARK):
+                return row[:6]
+            pause = min(RETRY_PAUSE_MAX, RETRY_PAUSE_FIRST * 2 ** max(0, attempts - 1))
+            if self._clock() >= last_attempt + pause:
+                return row[:6]
+            after_seq = seq
 
     def _open(self, row: tuple) -> Envelope:
         seq, key, kind, created_at, attempts, sealed = row
@@ -311,7 +347,7 @@ class Outbox:
         with self._drain_lock, _ProcessLock(self.path):
             last_seq = 0
             while not (should_stop and should_stop()):
-                row = self._next_pending(last_seq)
+                row = self._next_pending(last_seq, until_key)
                 if row is None:
                     break
                 last_seq = row[0]
@@ -341,6 +377,8 @@ class Outbox:
             report.quarantined.append(key)
             return True
         except BackendError as exc:
+            if exc.transient and server_failed(exc):
+                return self._server_error(row, exc, report)
             if exc.transient:
                 self._note_error(key, str(exc))
                 report.blocked_by = exc
@@ -360,6 +398,19 @@ class Outbox:
             self._recent.pop(next(iter(self._recent)))
         report.delivered.append(key)
         report.results[key] = result
+        return True
+
+    def _server_error(self, row: tuple, exc: BackendError, report: DrainReport) -> bool:
+        """The backend answered this item with a server error: it waits, the rest goes on."""
+        key, kind, created_at, attempts = row[1], row[2], row[3], row[4] + 1
+        if attempts >= SERVER_ERROR_LIMIT and self._clock() - created_at >= SERVER_ERROR_MIN_AGE:
+            self._set_aside(key, kind, "quarantined", f"the backend failed it {attempts} times; last: {exc}")
+            report.quarantined.append(key)
+            return True
+        self._note_error(key, f"{SERVER_ERROR_MARK}{exc}")
+        report.failed[key] = exc
+        log.warning("outbox item failed with a server error; the items after it still go",
+                    extra={"fields": {"key": key, "kind": kind, "attempts": attempts, "error": str(exc)}})
         return True
 
     def _note_error(self, key: str, error: str) -> None:
@@ -382,8 +433,8 @@ class Outbox:
             conn.execute("UPDATE outbox_items SET state=?, last_error=?, attempts=attempts+1, last_attempt_at=? "
                          "WHERE key=?", (state, reason[:500], self._clock(), key))
         if state == "quarantined":
-            log.error("outbox item quarantined: it cannot be read back and will not be sent; the items after it "
-                      "are still sent", extra={"fields": {"key": key, "kind": kind, "reason": reason}})
+            log.error("outbox item quarantined: it is kept but not sent until a technician retries it; the items "
+                      "after it are still sent", extra={"fields": {"key": key, "kind": kind, "reason": reason}})
         else:
             log.error("outbox item rejected by the backend and set aside; the items after it are still sent",
                       extra={"fields": {"key": key, "kind": kind, "reason": reason}})
@@ -401,10 +452,12 @@ class Outbox:
 
     # -- housekeeping ----------------------------------------------------------------------
     def retry_set_aside(self, key: str) -> bool:
-        """Put a rejected item back in the queue (after a technician fixed the cause)."""
+        """Put a rejected or quarantined item back in the queue (after a technician fixed the
+        cause), with its count of failed attempts reset. An item that still cannot be read back
+        is quarantined again at the next drain."""
         with self._tx() as conn:
-            changed = conn.execute("UPDATE outbox_items SET state='pending', last_error='' "
-                                   "WHERE key=? AND state='rejected'", (key,)).rowcount
+            changed = conn.execute("UPDATE outbox_items SET state='pending', last_error='', attempts=0 "
+                                   "WHERE key=? AND state IN ('rejected', 'quarantined')", (key,)).rowcount
         if changed:
             self._changed()
         return bool(changed)

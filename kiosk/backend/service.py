@@ -23,6 +23,7 @@ carries the locker's report and its answer is kept (``last_ack``) and published.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -142,9 +143,14 @@ class BackendServices:
         """
         submit = submit or m.SubmitRequest(declaration_accepted=True)
         payload, parts = application_payload(create, submit, pages)
-        key = self.outbox.enqueue("application", payload, parts)
-        payload.clear()
-        parts.clear()
+        try:
+            key = self.outbox.enqueue("application", payload, parts)
+        except Exception as exc:  # a full disk, a broken database: nothing was stored
+            log.error("application could not be stored in the outbox", extra={"fields": {"error": repr(exc)[:200]}})
+            return Refused("", "not_stored", "the application could not be stored on this terminal", [])
+        finally:
+            payload.clear()
+            parts.clear()
         return self._deliver_now(key, progress)
 
     def rate(self, rating: m.RatingCreate) -> Delivered[m.RatingReceipt] | Queued | Refused:
@@ -167,8 +173,19 @@ class BackendServices:
         key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
         return self._deliver_now(key)
 
+    def audit(self, event: m.AuditEventCreate) -> Delivered[m.AuditReceipt] | Queued | Refused:
+        """A technician's event for the audit trail: stored, then sent, exactly once (``Queued``
+        while the network is down: it goes out when it is back)."""
+        key = self.outbox.enqueue("audit", {"event": event.model_dump(mode="json")})
+        return self._deliver_now(key)
+
     def _deliver_now(self, key: str, progress: ProgressCallback | None = None) -> Any:
-        report = self.outbox.drain(self.deliverer, until_key=key, progress=progress)
+        try:
+            report = self.outbox.drain(self.deliverer, until_key=key, progress=progress)
+        except Exception as exc:  # not a backend answer (a disk error, a bug): the item is stored, it waits
+            log.exception("sending from the outbox failed; the item stays queued")
+            self._wake.set()
+            return Queued(key, f"{type(exc).__name__} while sending")
         self._note_online(report.blocked_by is None)
         if key in report.results:
             return Delivered(key, report.results[key])
@@ -182,7 +199,8 @@ class BackendServices:
         if key in report.quarantined:
             return Refused(key, "unreadable", "the stored item could not be read back", [])
         self._wake.set()
-        reason = str(report.blocked_by) if report.blocked_by else "waiting behind earlier items"
+        failed = report.failed.get(key)
+        reason = str(report.blocked_by or failed) if (report.blocked_by or failed) else "waiting behind earlier items"
         return Queued(key, reason)
 
     # -- reads -----------------------------------------------------------------------------
@@ -302,34 +320,40 @@ class BackendServices:
         self._wake.set()
 
     def _run(self) -> None:
+        """The sender: survives anything. An unexpected error (a reply cut off, a full disk, a
+        bug) is logged through the masking formatter and that task is tried again later."""
         now = time.monotonic()
         next_drain = next_beat = next_sync = now
         backoff = 2.0
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_sync:
-                result = self.sync_catalog()
-                next_sync = now + (self.catalog_sync_seconds if result.ok else min(120.0, self.catalog_sync_seconds))
+                next_sync = now + min(120.0, self.catalog_sync_seconds)
+                with _surviving("catalogue sync"):
+                    result = self.sync_catalog()
+                    next_sync = now + (self.catalog_sync_seconds if result.ok else min(120.0, self.catalog_sync_seconds))
             if now >= next_drain or self._wake.is_set():
                 self._wake.clear()
-                if self.outbox.pending_count():
-                    report = self.outbox.drain(self.deliverer, should_stop=self._stop.is_set)
-                    self._note_online(report.blocked_by is None)
-                    if report.blocked_by is not None:
-                        backoff = min(backoff * 2, 300.0)
-                        next_drain = now + backoff
+                backoff = min(backoff * 2, 300.0)
+                next_drain = now + backoff  # unless the drain below says otherwise
+                with _surviving("outbox drain"):
+                    if self.outbox.pending_count():
+                        report = self.outbox.drain(self.deliverer, should_stop=self._stop.is_set)
+                        self._note_online(report.blocked_by is None)
+                        if report.blocked_by is None:
+                            backoff = 2.0
+                            next_drain = now + 30.0
                     else:
+                        self.outbox.compact()
                         backoff = 2.0
                         next_drain = now + 30.0
-                else:
-                    self.outbox.compact()
-                    next_drain = now + 30.0
             if now >= next_beat:
-                try:
-                    self.heartbeat()
-                except BackendError as exc:
-                    log.info("heartbeat not delivered", extra={"fields": {"error": str(exc)}})
                 next_beat = now + self.heartbeat_seconds
+                with _surviving("heartbeat"):
+                    try:
+                        self.heartbeat()
+                    except BackendError as exc:
+                        log.info("heartbeat not delivered", extra={"fields": {"error": str(exc)}})
             timeout = max(0.05, min(next_drain, next_beat, next_sync) - time.monotonic())
             self._wake.wait(timeout)
 
@@ -350,14 +374,33 @@ class BackendServices:
         self._cleanup.clear()
 
 
+@contextlib.contextmanager
+def _surviving(task: str):
+    try:
+        yield
+    except Exception:
+        log.exception("backend sender: %s failed; it is tried again later", task)
+
+
 def health_from_devices(manager: Any) -> Callable[[], list[m.DeviceHealth]]:
-    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``)."""
+    """A heartbeat ``health_source`` from a ``DeviceManager`` (anything with ``describe()``), with
+    each device's newest health-history entries when the manager keeps a ``history``."""
     from kiosk.privacy import mask_text
+
+    history = getattr(manager, "history", None)
+
+    def changes(name: str) -> list[m.DeviceHealthChange]:
+        if history is None:
+            return []
+        return [m.DeviceHealthChange(at=datetime.fromtimestamp(c.at, timezone.utc), state=c.state[:40],
+                                     code=c.code[:12], summary=mask_text(c.summary)[:120])
+                for c in history.timeline(name, limit=20)]
 
     def collect() -> list[m.DeviceHealth]:
         return [m.DeviceHealth(device=str(info.name)[:40], status=str(info.state)[:40],
                                detail=mask_text(str(info.error or ""))[:300],
-                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]})
+                               counters={str(k)[:40]: int(v) for k, v in list(info.counters.items())[:50]},
+                               history=changes(str(info.name)))
                 for info in manager.describe()[:30]]
 
     return collect
@@ -447,7 +490,8 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
             except TerminalKeyError as exc:
                 raise BackendConfigError(str(exc)) from None
             url = cfg.url
-        client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, connect_timeout=cfg.connect_timeout,
+        client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, tls_pin_sha256=cfg.tls_pin_sha256,
+                               connect_timeout=cfg.connect_timeout,
                                read_timeout=cfg.read_timeout, retries=cfg.retries)
         data_key = load_or_create_data_key(cfg.outbox_key_file or state_dir / "outbox.key")
         outbox = Outbox(cfg.outbox_path or state_dir / "outbox.sqlite3", RecordCipher(data_key))

@@ -1,8 +1,9 @@
-"""``kiosk printer status | test-page | simulate``: the receipt printer from a shell.
+"""``kiosk printer status | test-page | simulate | render``: the receipt printer from a shell.
 
 ``status`` and ``test-page`` use the printer configured in ``[devices.printer]``;
 ``simulate`` runs the printer simulator on a TCP port (or a pty) with a control port for
-faults, for a tester to point a kiosk (or ``nc``) at.
+faults, for a tester to point a kiosk (or ``nc``) at; ``render`` prints a captured ESC/POS
+stream from any program on the simulator and saves the paper (PNG) and its text.
 """
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate.add_argument("--encoding", choices=("gb18030", "gbk", "utf-8"), default="gb18030")
     simulate.add_argument("--out", default="printer-out", help="folder for one PNG per cut receipt")
     simulate.set_defaults(handler=_simulate)
+    render = actions.add_parser("render", help="render any ESC/POS stream (a captured print job) to PNG and text",
+                                description="render an ESC/POS byte stream captured from any program: the paper as "
+                                            "PNG, its text lines, and the commands that were not rendered (stderr)")
+    render.add_argument("file", metavar="FILE.bin", help="the printer bytes (\"-\" reads standard input)")
+    render.add_argument("--png", required=True, metavar="OUT.png", help="the paper as a picture")
+    render.add_argument("--text", metavar="OUT.txt", help="the printed text, one line per printed line")
+    render.add_argument("--width", type=int, choices=(58, 80), default=80, help="paper width in mm (default 80)")
+    render.add_argument("--encoding", choices=("gb18030", "gbk", "utf-8"), default="gb18030",
+                        help="how the printer reads Chinese (default gb18030)")
+    render.add_argument("--chinese", choices=("auto", "on", "off"), default="auto",
+                        help="text outside FS &: auto (bytes that read as common Chinese print as Chinese, as on "
+                             "printers whose Chinese mode is on by default; default), on (always), off (code page)")
+    render.set_defaults(handler=_render)
 
 
 def _open_printer(config: str):
@@ -84,6 +98,36 @@ def _test_page(args: argparse.Namespace) -> int:
         printer.close()
     how = "printed and confirmed by the printer" if result.confirmed else "sent (this printer cannot confirm)"
     print(f"test page {how}: {result.bytes_sent} bytes in {result.seconds:.2f} s; paper {result.paper.value}")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    import sys
+
+    from drivers.printer.simulator import PrinterSimulator
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UserFacingError(f"cannot read {args.file}: {exc.strerror or exc}", 2) from None
+    simulator = PrinterSimulator(args.width, args.encoding, chinese_default=args.chinese == "on",
+                                 chinese_auto=args.chinese == "auto")
+    simulator.feed(data)
+    simulator.finish()
+    try:
+        image = simulator.render(args.png)
+        if args.text:
+            Path(args.text).write_text("".join(line + "\n" for line in simulator.text_lines), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise UserFacingError(f"cannot write the output: {exc}", 2) from None
+    report = simulator.report()
+    print(f"{args.png}: {image.width}x{image.height} px, {len(data)} bytes, {report['lines_printed']} text lines, "
+          f"{len(simulator.codes)} code(s), {report['cuts']} cut(s); {len(report['unknown'])} command(s) not "
+          f"rendered, {len(report['ignored'])} without visible effect")
+    for line in report["unknown"]:
+        print(f"unknown {line}", file=sys.stderr)
+    for line in report["ignored"]:
+        print(f"ignored {line}", file=sys.stderr)
     return 0
 
 

@@ -55,6 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--config", help="configuration for files that name none (checked too)")
     check.set_defaults(handler=_check)
+    # -- the flight recorder (issue 13) --
+    from_log = actions.add_parser("from-log", help="turn a session's flight-recorder log into a scenario",
+                                  description="turn a flight-recorder log (<state dir>/flight/*.jsonl) into a "
+                                              "scenario that replays its screens, taps, typing and simulator "
+                                              "requests")
+    from_log.add_argument("log", metavar="LOG", help="a .jsonl log of the flight recorder")
+    from_log.add_argument("--out", help="write the scenario here (default: standard output)")
+    from_log.set_defaults(handler=_from_log)
 
 
 def _screens() -> list[str]:
@@ -175,4 +183,23 @@ def _check(args: argparse.Namespace) -> int:
         print(f"ok {scenario.path}: {len(scenario.steps)} steps, config {config}")
     if problems:
         return _print_problems(problems, False)
+    return 0
+
+
+def _from_log(args: argparse.Namespace) -> int:
+    from kiosk.flight import scenario_from_log
+
+    try:
+        text = scenario_from_log(args.log, check_sim=parse_sim_words)
+    except OSError as exc:
+        raise UserFacingError(f"cannot read {args.log}: {exc.strerror or exc}", 2) from None
+    except ValueError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    if args.out:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserFacingError(f"cannot write {args.out}: {exc.strerror or exc}", 2) from None
+    else:
+        sys.stdout.write(text)
     return 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 FONT_DIR = Path(__file__).resolve().parents[3] / "assets" / "fonts"
 REGULAR_FONT = FONT_DIR / "NotoSansSC-Regular.otf"
@@ -64,6 +64,8 @@ class Cell:
     base_h: int
     bold: bool
     underline: int
+    reverse: bool = False  # GS B: white on black
+    image: Image.Image | None = None  # an ESC * bit image in the line, instead of a character
 
 
 @dataclass
@@ -105,9 +107,14 @@ class Paper:
         x = {0: 0, 1: (self.dots - width) // 2, 2: self.dots - width}.get(align, 0)
         tallest = max([cell.height for cell in self.line], default=0)
         for cell in self.line:
-            image = glyph(cell.char, cell.base_w, cell.base_h, cell.bold)
-            if (cell.width, cell.height) != (cell.base_w, cell.base_h):
-                image = image.resize((cell.width, cell.height), Image.NEAREST)
+            if cell.image is not None:
+                image = cell.image
+            else:
+                image = glyph(cell.char, cell.base_w, cell.base_h, cell.bold)
+                if (cell.width, cell.height) != (cell.base_w, cell.base_h):
+                    image = image.resize((cell.width, cell.height), Image.NEAREST)
+                if cell.reverse:
+                    image = ImageOps.invert(image.convert("L")).convert("1", dither=Image.Dither.NONE)
             top = tallest - cell.height
             strip.paste(image, (x, top))
             if cell.underline:
@@ -116,7 +123,8 @@ class Paper:
                     y = min(tallest - 1 - row, strip.height - 1)
                     draw.line([(x, y), (x + cell.width - 1, y)], fill=0)
             x += cell.width
-        self.line_text.append("".join(cell.char for cell in self.line))
+        if any(cell.image is None for cell in self.line) or not self.line:
+            self.line_text.append("".join(cell.char for cell in self.line if cell.image is None))
         self.line.clear()
         return Strip(strip)
 

@@ -16,6 +16,7 @@ counted in ``dropped_bytes``.
 from __future__ import annotations
 
 import codecs
+import unicodedata
 import logging
 import threading
 from dataclasses import dataclass
@@ -35,7 +36,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SPACING = 30  # ESC 2: 3.75 mm at 8 dots/mm
 NEAR_END_DOTS = 400  # the near-end sensor sees the last 5 cm of the roll
-CODE_PAGES = {0: "cp437", 2: "cp850", 3: "cp860", 16: "cp1252", 17: "cp866", 19: "cp858"}
+#: ESC t n → Python codec (the Epson table; 1 is half-width katakana, JIS X 0201)
+CODE_PAGES = {0: "cp437", 1: "katakana", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 13: "cp857", 14: "cp737",
+              15: "iso8859_7", 16: "cp1252", 17: "cp866", 18: "cp852", 19: "cp858", 21: "cp874", 32: "cp720",
+              33: "cp775", 34: "cp855", 35: "cp861", 36: "cp862", 37: "cp864", 38: "cp869", 39: "iso8859_2",
+              40: "iso8859_15", 44: "cp1125", 45: "cp1250", 46: "cp1251", 47: "cp1253", 48: "cp1254",
+              49: "cp1255", 50: "cp1256", 51: "cp1257", 52: "cp1258", 53: "kz1048"}
 PAPER_DOTS = {58: 384, 80: 576}
 
 
@@ -53,11 +59,42 @@ class _Style:
     spacing: int = DEFAULT_SPACING
     chinese: bool = False
     code_page: int = 0
+    reverse: bool = False
+    barcode_hri: int = 0  # GS H: 0 none, 1 above, 2 below, 3 both
+    barcode_height: int = 162  # GS h, dots
+    barcode_width: int = 3  # GS w, dots per module
+    barcode_font_b: bool = False  # GS f
+
+
+def _decode_code_page(data: bytes, page: int) -> str:
+    codec = CODE_PAGES.get(page, "cp437")
+    if codec == "katakana":  # JIS X 0201: ASCII below 0x80, half-width katakana at 0xA1–0xDF
+        return "".join(chr(b) if b < 0x80 else (chr(0xFF61 + b - 0xA1) if 0xA1 <= b <= 0xDF else "?") for b in data)
+    return data.decode(codec, "replace")
+
+
+def _looks_chinese(data: bytes) -> bool:
+    """Bytes that are GB18030 and read as common Chinese (``drivers.codetext.common_chinese``)."""
+    from drivers.codetext import common_chinese
+
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return common_chinese(text)
+
+
+#: how much of the roll the simulator keeps in memory: the last cut pieces, printed lines and
+#: reported commands (a kiosk prints all day; each piece is an image)
+KEEP_PIECES, KEEP_LINES, KEEP_REPORTS = 50, 5000, 1000
 
 
 class PrinterSimulator:
     def __init__(self, paper_width: int = 80, encoding: str = "gb18030", chinese_default: bool = False,
-                 out_dir: str | Path | None = None, name: str = "simulated printer"):
+                 out_dir: str | Path | None = None, name: str = "simulated printer", chinese_auto: bool = False):
+        """``chinese_auto``: text outside ``FS &`` whose bytes read as common Chinese in GB18030 is
+        printed as Chinese (streams from programs that rely on a printer's Chinese default, such
+        as python-escpos); other high bytes use the code page (``kiosk printer render``)."""
         if paper_width not in PAPER_DOTS:
             raise ValueError(f"paper width must be 58 or 80 mm, got {paper_width}")
         if encoding.lower() not in ENCODINGS:
@@ -66,6 +103,7 @@ class PrinterSimulator:
         self.paper_width = paper_width
         self.encoding = encoding.lower()
         self.chinese_default = chinese_default
+        self.chinese_auto = chinese_auto
         self.out_dir = Path(out_dir) if out_dir else None
         self._lock = threading.RLock()
         self.on_cut: list[Callable[[Image.Image], None]] = []
@@ -93,7 +131,12 @@ class PrinterSimulator:
             self.online = True
             self.cutter_error = False
             self._qr = {"size": 3, "level": QrErrorLevel.L, "data": b"", "model": 2}
+            self._pdf417 = {"columns": 0, "rows": 0, "module": 3, "row_height": 3, "level": 1, "ratio": None,
+                            "truncated": False, "data": b""}
+            self._graphics: Image.Image | None = None
+            self.codes: list[dict] = []  # every QR, PDF417 and barcode printed: kind, data, for testers
             self._piece_start = 0
+            self._piece_starts: list[int] = []  # where each piece after a cut begins on the roll
             self.saved: list[Path] = []
 
     @property
@@ -207,14 +250,16 @@ class PrinterSimulator:
         style = self.style
         if self.active_encoding == "utf-8" or style.chinese:
             text = self._decoder.decode(command.data)
+        elif self.chinese_auto and max(command.data) >= 0x80 and _looks_chinese(command.data):
+            text = command.data.decode("gb18030")
         else:
-            text = command.data.decode(CODE_PAGES.get(style.code_page, "cp437"), "replace")
+            text = _decode_code_page(command.data, style.code_page)
         for char in text:
             self._add_char(char)
 
     def _add_char(self, char: str) -> None:
         style = self.style
-        if ord(char) < 0x80:
+        if ord(char) < 0x80 or unicodedata.east_asian_width(char) not in ("W", "F"):  # one code-page cell
             base_w, base_h = (9, 17) if style.font_b else (12, 24)
             width, height, underline = style.width, style.height, style.underline
         else:
@@ -222,7 +267,7 @@ class PrinterSimulator:
             width, height = max(style.width, style.kanji_width), max(style.height, style.kanji_height)
             underline = style.kanji_underline or style.underline
         cell = Cell("?" if char == "\ufffd" else char, base_w * width, base_h * height, base_w, base_h,
-                    style.bold, underline)
+                    style.bold, underline, reverse=style.reverse)
         for strip in self.paper.add_cell(cell, style.align, style.spacing):
             self._emit(strip)
 
@@ -302,6 +347,37 @@ class PrinterSimulator:
             self.ignored.append(Command("ignored", command.raw, command.offset,
                                         label=f"ESC t {command.value}: code page not simulated, using PC437"))
         self.style.code_page = command.value
+
+    def _do_reverse(self, command: Command) -> None:
+        self.style.reverse = bool(command.value & 1)
+
+    def _do_upside_down(self, command: Command) -> None:
+        if command.value & 1:
+            self.ignored.append(Command("ignored", command.raw, command.offset,
+                                        label="ESC { upside-down printing (drawn upright)"))
+
+    def _do_intl_charset(self, command: Command) -> None:
+        if command.value not in (0, 15):  # USA; China uses the same ASCII
+            self.ignored.append(Command("ignored", command.raw, command.offset,
+                                        label=f"ESC R {command.value}: international characters drawn as USA"))
+
+    def _do_tabs(self, _command: Command) -> None:
+        pass  # HT moves to the next multiple of 8 columns (the printer's default stops)
+
+    def _do_barcode_hri(self, command: Command) -> None:
+        self.style.barcode_hri = command.value % 48 if command.value in (0, 1, 2, 3, 48, 49, 50, 51) else 0
+
+    def _do_barcode_height(self, command: Command) -> None:
+        self.style.barcode_height = max(1, command.value)
+
+    def _do_barcode_width(self, command: Command) -> None:
+        if 1 <= command.value <= 6 or 68 <= command.value <= 76:
+            self.style.barcode_width = command.value if command.value <= 6 else command.value - 66
+        else:
+            self.unknown.append(command)
+
+    def _do_barcode_font(self, command: Command) -> None:
+        self.style.barcode_font_b = command.value in (1, 49)
 
     def _do_line_spacing(self, command: Command) -> None:
         self.style.spacing = command.value
@@ -409,10 +485,135 @@ class PrinterSimulator:
                 self.unknown.append(Command("unknown", command.raw, command.offset,
                                             label="GS ( k print: symbol wider than the paper, not printed"))
                 return
+            self.codes.append({"kind": "QR", "data": self._qr["data"].decode("utf-8", "replace")})
             self._emit(self.paper.picture(image, self.style.align))
         else:
             self.unknown.append(Command("unknown", command.raw, command.offset,
                                         label=f"GS ( k QR function {fn}"))
+
+    def _picture_now(self, image: Image.Image) -> None:
+        self._flush_decoder()
+        if self.paper.line:
+            self._print_line()
+        self._emit(self.paper.picture(image, self.style.align))
+
+    def _do_barcode(self, command: Command) -> None:
+        from drivers.printer.simulator.barcodes import NAMES, BarcodeError, encode
+        from drivers.printer.simulator.graphics import bars
+
+        name = NAMES.get(command.value, f"barcode system {command.value}")
+        try:
+            modules, hri = encode(command.value, command.data)
+        except BarcodeError as exc:
+            self.unknown.append(Command("unknown", command.raw, command.offset, label=f"GS k {name}: {exc}"))
+            return
+        style = self.style
+        image = bars(modules, style.barcode_width, style.barcode_height)
+        if image.width > self.paper.dots:
+            self.unknown.append(Command("unknown", command.raw, command.offset,
+                                        label=f"GS k {name}: {image.width} dots wide, wider than the paper"))
+            return
+        self.codes.append({"kind": name, "data": command.data.decode("latin-1"), "hri": hri})
+        if style.barcode_hri in (1, 3):
+            self._hri_line(hri)
+        self._picture_now(image)
+        if style.barcode_hri in (2, 3):
+            self._hri_line(hri)
+
+    def _hri_line(self, text: str) -> None:
+        saved = (self.style.font_b, self.style.width, self.style.height, self.style.bold, self.style.underline,
+                 self.style.reverse)
+        self.style.font_b, self.style.width, self.style.height = self.style.barcode_font_b, 1, 1
+        self.style.bold = self.style.reverse = False
+        self.style.underline = 0
+        for char in text:
+            self._add_char(char)
+        self._print_line(spacing=0)
+        (self.style.font_b, self.style.width, self.style.height, self.style.bold, self.style.underline,
+         self.style.reverse) = saved
+
+    def _do_bit_image(self, command: Command) -> None:
+        from drivers.printer.simulator.graphics import BIT_IMAGE_MODES, bit_image
+
+        if command.value not in BIT_IMAGE_MODES:
+            self.unknown.append(Command("unknown", command.raw, command.offset,
+                                        label=f"ESC * mode {command.value}"))
+            return
+        if not command.data:
+            return
+        image = bit_image(command.value, command.data)
+        self._flush_decoder()
+        cell = Cell("", image.width, image.height, image.width, image.height, False, 0, image=image)
+        for strip in self.paper.add_cell(cell, self.style.align, self.style.spacing):
+            self._emit(strip)
+
+    def _do_graphics(self, command: Command) -> None:
+        from drivers.printer.simulator.graphics import GraphicsError, raster_graphics
+
+        body, fn = command.data, command.value
+        if len(body) < 2 or body[0] not in (48, 0):
+            self.unknown.append(Command("unknown", command.raw, command.offset, label="GS ( L: unknown m"))
+            return
+        if fn == 112:
+            try:
+                self._graphics = raster_graphics(body)
+            except GraphicsError as exc:
+                self.unknown.append(Command("unknown", command.raw, command.offset, label=str(exc)))
+            return
+        if fn in (2, 50):
+            if self._graphics is None:
+                self.unknown.append(Command("unknown", command.raw, command.offset,
+                                            label="GS ( L 50: no graphics stored"))
+                return
+            image, self._graphics = self._graphics, None
+            if image.width > self.paper.dots:
+                image = image.crop((0, 0, self.paper.dots, image.height))
+            self._picture_now(image)
+            return
+        if fn in (0, 48, 1, 49):  # transmit NV capacity / set reference dot density
+            self.ignored.append(Command("ignored", command.raw, command.offset, label=f"GS ( L function {fn}"))
+            return
+        self.unknown.append(Command("unknown", command.raw, command.offset,
+                                    label=f"GS ( L function {fn} (NV / download graphics not simulated)"))
+
+    def _do_pdf417(self, command: Command) -> None:
+        from drivers.printer.simulator.graphics import GraphicsError, pdf417
+
+        fn, data, state = command.value, command.data, self._pdf417
+        if fn == 65 and data:
+            state["columns"] = data[0] if data[0] <= 30 else 0
+        elif fn == 66 and data:
+            state["rows"] = data[0] if data[0] == 0 or 3 <= data[0] <= 90 else 0
+        elif fn == 67 and data and 1 <= data[0] <= 8:
+            state["module"] = max(2, data[0])
+        elif fn == 68 and data and 2 <= data[0] <= 8:
+            state["row_height"] = data[0]
+        elif fn == 69 and len(data) >= 2:
+            if data[0] == 48 and 48 <= data[1] <= 56:
+                state["level"], state["ratio"] = data[1] - 48, None
+            elif data[0] == 49 and 1 <= data[1] <= 40:
+                state["level"], state["ratio"] = None, data[1]
+        elif fn == 70 and data:
+            state["truncated"] = bool(data[0] & 1)
+        elif fn == 80 and data[:1] == b"0":
+            state["data"] = bytes(data[1:])
+        elif fn == 81 and data[:1] == b"0":
+            if not state["data"]:
+                self.unknown.append(Command("unknown", command.raw, command.offset,
+                                            label="GS ( k PDF417 print: no data stored"))
+                return
+            try:
+                image = pdf417(state["data"], state["columns"], state["rows"], state["module"], state["row_height"],
+                               state["level"], state["ratio"], state["truncated"], self.paper.dots)
+            except GraphicsError as exc:
+                self.unknown.append(Command("unknown", command.raw, command.offset, label=str(exc)))
+                return
+            self.codes.append({"kind": "PDF417", "data": state["data"].decode("latin-1")})
+            self._picture_now(image)
+        elif fn == 82:
+            self.ignored.append(Command("ignored", command.raw, command.offset, label="GS ( k PDF417 size request"))
+        else:
+            self.unknown.append(Command("unknown", command.raw, command.offset, label=f"GS ( k PDF417 function {fn}"))
 
     # -- paper accounting -------------------------------------------------------------------
     def _emit(self, strip: Strip) -> None:
@@ -436,6 +637,8 @@ class PrinterSimulator:
     def _finish_piece(self) -> None:
         strips = self.paper.strips[self._piece_start:]
         self._piece_start = len(self.paper.strips)
+        self._piece_starts.append(self._piece_start)
+        self._forget_old_pieces()
         if not self.on_cut and self.out_dir is None:
             return
         piece = Paper(self.paper.dots, [s for s in strips if s.image is not None] + strips[-1:])
@@ -447,6 +650,18 @@ class PrinterSimulator:
             self.saved.append(path)
         for listener in list(self.on_cut):
             listener(image)
+
+    def _forget_old_pieces(self) -> None:
+        """Keep the last ``KEEP_PIECES`` pieces of the roll, lines and reports in memory."""
+        if len(self._piece_starts) > KEEP_PIECES:
+            drop = self._piece_starts[-KEEP_PIECES - 1]
+            del self.paper.strips[:drop]
+            self._piece_starts = [start - drop for start in self._piece_starts[-KEEP_PIECES:]]
+            self._piece_start -= drop
+        for kept, limit in ((self.paper.line_text, KEEP_LINES), (self.unknown, KEEP_REPORTS),
+                            (self.ignored, KEEP_REPORTS), (self.codes, KEEP_REPORTS), (self.saved, KEEP_REPORTS)):
+            if len(kept) > limit:
+                del kept[:len(kept) - limit]
 
     # -- for people -------------------------------------------------------------------------
     def render(self, path: str | Path | None = None, scale: int = 1) -> Image.Image:
