@@ -8,6 +8,8 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 APT_PACKAGES := xvfb xauth xsel xdotool libzbar0 libmtdev1 libgl1 libglx-mesa0 libgl1-mesa-dri \
                 libegl1 libegl-mesa0 libsdl2-2.0-0 libusb-1.0-0
+# spoken prompts (espeak-ng, Mandarin voice) and the test that hears them (sox) — issue 12
+APT_PACKAGES += espeak-ng sox
 PYTEST_ARGS ?=
 
 .PHONY: demo test setup system-packages clean screenshots
@@ -55,6 +57,9 @@ screenshots: setup
 	$(VENV)/bin/kiosk scenario run docs/screenshots/signin.yaml --shots docs/screenshots
 	$(VENV)/bin/kiosk scenario run docs/screenshots/apply.yaml --shots docs/screenshots
 	$(VENV)/bin/python docs/screenshots/clerk_case.py docs/screenshots/apply/clerk-case.png
+# following, collecting, rating (issue 12): docs/screenshots/follow/, pickup/, rate/
+	$(VENV)/bin/kiosk scenario run docs/screenshots/follow.yaml docs/screenshots/pickup.yaml \
+	  docs/screenshots/rate.yaml --shots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info

@@ -291,6 +291,31 @@ class DevicesSettings:
                                       "$XDG_RUNTIME_DIR/kiosk-sim.sock)")
 
 
+# -- voice prompts and the pickup journey (issue 12) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    enabled: bool = _spec(True, help="true to speak the prompts where a resident must act (place the card, take "
+                                     "the result, close the door); a resident can turn it off for their session")
+    command: str = _spec("espeak-ng", help="the text-to-speech program (espeak-ng); silent when it is not installed",
+                         pattern=r"[A-Za-z0-9_./-]{1,200}")
+    voice: str = _spec("cmn", help="the espeak-ng voice for Chinese prompts, e.g. \"cmn\" (Mandarin)",
+                       pattern=r"[A-Za-z0-9_+-]{1,40}")
+    english_voice: str = _spec("en", help="the espeak-ng voice for English prompts", pattern=r"[A-Za-z0-9_+-]{1,40}")
+    rate: int = _spec(140, help="speaking speed in words a minute (espeak-ng -s); slower is easier to follow",
+                      min=80, max=300)
+
+
+@dataclass(frozen=True)
+class PickupSettings:
+    close_reminder_seconds: int = _spec(25, help="seconds after a door opened before the resident is reminded to "
+                                                 "close it (the technician is alerted after "
+                                                 "devices.locker.door_open_alert_seconds)", min=5, max=600)
+    rate_after_seconds: int = _spec(8, help="seconds the 取件完成 screen shows before the rating comes up",
+                                    min=2, max=10)
+
+
 # -- technicians (issue 13) ---------------------------------------------------------------
 
 
@@ -326,6 +351,8 @@ class Settings:
     catalog: CatalogSettings = _spec(default_factory=CatalogSettings, help="service catalogue, search and input")
     devices: DevicesSettings = _spec(default_factory=DevicesSettings,
                                      help="ID card reader, scanner, locker, printer, camera")
+    voice: VoiceSettings = _spec(default_factory=VoiceSettings, help="spoken prompts (espeak-ng)")
+    pickup: PickupSettings = _spec(default_factory=PickupSettings, help="collecting results from the locker")
     technician: TechnicianSettings = _spec(default_factory=TechnicianSettings,
                                            help="the technicians' hidden entry (issue 13)")
     source: str = field(default="", compare=False)

@@ -279,8 +279,9 @@ class DeviceManager:
         self.status.publish(Availability(name, False, self._reason(name, "unavailable")))
 
     def register_control(self, name: str, controllable: Any) -> None:
-        """Make something that is not a device answer ``kiosk sim`` too (the embedded backend's
-        fault switch, issue 11); it goes away with the control socket when the manager stops."""
+        """Let ``kiosk sim`` drive one more simulated part by ``name`` (the embedded backend's
+        ``backend`` handle): anything with ``control(action, params)`` and ``state()``. It goes
+        away with the control socket when the manager stops."""
         self._control_server().register(name, controllable)
 
     def _control_server(self):

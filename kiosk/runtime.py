@@ -27,10 +27,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from drivers.events import Listeners, Subscription
 from kiosk.catalog.service import CatalogPaths, CatalogService
 from kiosk.config import ConfigError, Settings, check_secret_permissions
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
 from kiosk.flows.agent import AgentFlow
+from kiosk.flows.follow import FollowFlow
+from kiosk.flows.pickup import PickupFlow
+from kiosk.flows.rating import RatingFlow, RatingTarget
 from kiosk.flows.identify import IdentifyFlow
 from kiosk.flows.inputs import InputRouter
 from kiosk.flows.staff_call import StaffCallFlow
@@ -40,6 +44,7 @@ from kiosk.inactivity import IdleMonitor
 from kiosk.session import Session
 from kiosk.status import Availability, StatusBoard
 from kiosk.tasks import TaskRunner
+from kiosk.voice import Prompter, voice_from_settings
 
 if TYPE_CHECKING:
     from kiosk.flows.apply import ApplyFlow
@@ -76,6 +81,14 @@ class Kiosk:
     today: Callable[[], dt.date] = dt.date.today
     #: the application being made (issue 11), from ``guide.apply`` until the next one or the session's end
     apply: Any | None = None
+    #: spoken prompts (espeak-ng), on or off per session
+    voice: Prompter | None = None
+    #: the slips of following and collecting (acceptance receipt again, pickup slip)
+    slips: Any = None
+    #: the doors this terminal unlocked, per pickup (opened next to the outbox on first use)
+    _ledger: Any = None
+    _waiting_listeners: Listeners = field(default_factory=lambda: Listeners("pickups waiting"))
+
     # -- technicians (issue 13): the hidden entry's PIN gate and the audit trail --
     technician_gate: Any | None = None
     auditor: Any | None = None
@@ -89,7 +102,7 @@ class Kiosk:
             if start_backend:
                 self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
-                self._attach_backend_switch()
+                self._attach_backend_control()
         finally:
             self.services_ready.set()
 
@@ -132,13 +145,6 @@ class Kiosk:
         return AgentFlow(self.session, self.inputs, self.backend_services, self.background, self.today).start()
 
     # -- issue 11: applying at the kiosk --------------------------------------------------------
-    def _attach_backend_switch(self) -> None:
-        """The embedded backend's fault switch answers ``kiosk sim backend down|up|slow|error``."""
-        embedded = getattr(self.backend, "embedded", None) if self.backend is not None else None
-        control = getattr(embedded, "control", None)
-        if control is not None and self.devices is not None:
-            self.devices.register_control("backend", control)
-
     def new_apply_flow(self, code: str) -> "ApplyFlow":
         """An application for item ``code``, started (it waits for a sign-in when nobody is signed in).
 
@@ -175,6 +181,69 @@ class Kiosk:
                                capture_options=lambda aspect: CaptureOptions.from_settings(camera_section, aspect),
                                printing=printing, has_locker=has_locker, today=self.today).start()
         return self.apply
+
+    # -- following, collecting, rating (issue 12) ----------------------------------------------
+    def new_follow_flow(self) -> FollowFlow:
+        """办件查询, started: it holds the card reader and the codes until it ends."""
+        return FollowFlow(self.session, self.inputs, self.backend_services, self.background, self.settings.terminal.id,
+                          self.slips, self.print_receipt, self.speak, self.today).start()
+
+    def new_pickup_flow(self) -> PickupFlow:
+        """自助取件, started: verifies a signed-in resident at once, listens to the locker's doors."""
+        devices = self.devices
+        return PickupFlow(self.session, self.inputs, self.backend_services, self.background,
+                          locker=lambda: devices.locker if devices is not None else None,
+                          subscribe_doors=devices.subscribe_doors if devices is not None else None,
+                          ledger=self.pickup_ledger, slips=self.slips, print_receipt=self.print_receipt,
+                          speak=self.speak, close_reminder_seconds=self.settings.pickup.close_reminder_seconds,
+                          today=self.today).start()
+
+    def new_rating_flow(self, target: RatingTarget | None = None) -> RatingFlow:
+        """好差评 of ``target`` (a journey's offer), or, without one, of a case the resident chooses."""
+        return RatingFlow(self.session, self.inputs, self.backend_services, self.background, target, self.speak,
+                          self.today).start()
+
+    def speak(self, key: str, **values: Any) -> None:
+        if self.voice is not None:
+            self.voice.say(key, **values)
+
+    def print_receipt(self, kind: str, receipt: Any) -> Any:
+        """Print a slip layout on the receipt printer (blocking: call it on a worker thread).
+        Returns the ``PrintJob``, or None when the terminal has no printer."""
+        queue = self.print_queue
+        if queue is None:
+            return None
+        from kiosk.receipts.layout import Target, compile_receipt
+
+        return queue.submit(kind, compile_receipt(receipt, Target.for_printer(queue.printer)).data)
+
+    def pickup_ledger(self) -> Any:
+        """The ledger of unlocked doors, next to the outbox (in memory without a backend)."""
+        if self._ledger is None:
+            from kiosk.pickup_ledger import PickupLedger
+
+            folder = getattr(self.backend, "state_dir", None)
+            self._ledger = PickupLedger(folder / "pickup-ledger.sqlite3" if folder is not None else None)
+        return self._ledger
+
+    def subscribe_pickups_waiting(self, listener: Callable[[int], None]) -> Subscription:
+        """``listener(n)`` hears each heartbeat answer: how many results wait in this locker."""
+        return self._waiting_listeners.add(listener)
+
+    def pickups_waiting(self) -> int | None:
+        """Results waiting in this terminal's locker, as the last heartbeat said (None: not known yet)."""
+        ack = getattr(self.backend, "last_ack", None)
+        return ack.pickups_waiting if ack is not None else None
+
+    def _attach_backend_control(self) -> None:
+        """The embedded backend's testers' handle joins the simulators (``kiosk sim backend …``), and
+        each heartbeat's answer (results waiting here) reaches ``subscribe_pickups_waiting``."""
+        control = getattr(getattr(self.backend, "embedded", None), "control", None)
+        if control is not None and self.devices is not None:
+            self.devices.register_control("backend", control)
+        if self.backend is not None and hasattr(self.backend, "subscribe_heartbeat"):
+            self.backend.subscribe_heartbeat(lambda ack: self._waiting_listeners.publish(ack.pickups_waiting))
+
     def new_technician_flow(self):
         """The hidden entry was opened: a ``TechnicianFlow`` at its PIN pad (audited)."""
         from kiosk.technician.flow import TechnicianFlow
@@ -228,6 +297,8 @@ class Kiosk:
 
     def shutdown(self) -> None:
         self.session.end("shutdown")
+        if self.voice is not None:
+            self.voice.stop()
         for flow in (self.identify, self.staff_call, self.apply):
             if flow is not None:
                 flow.end()
@@ -240,6 +311,8 @@ class Kiosk:
             self.devices.stop()
         if self.backend is not None:
             self.backend.stop()
+        if self._ledger is not None:
+            self._ledger.close()
         if self.catalog is not None:
             self.catalog.close()
         if self.flight is not None:
@@ -267,6 +340,11 @@ def build_kiosk(settings: Settings, start_devices: bool = True, start_backend: b
     kiosk.identify = IdentifyFlow(session, kiosk.inputs, kiosk.backend_services, kiosk.background,
                                   kiosk.today).start()
     kiosk.staff_call = StaffCallFlow(kiosk.backend_services, kiosk.background)
+    # following, collecting, rating (issue 12): spoken prompts and the slips
+    from kiosk.receipts.case_slips import CaseSlips
+
+    kiosk.voice = Prompter(voice_from_settings(settings), translator, session, settings.voice.enabled)
+    kiosk.slips = CaseSlips.from_settings(settings)
     _attach_technician(kiosk)
     log.info("kiosk assembled", extra={"fields": {"terminal": settings.terminal.id, "config": settings.source,
                                                   "backend": "embedded" if settings.backend.embedded
@@ -342,11 +420,13 @@ def _build_backend(settings: Settings, status: StatusBoard, devices: DeviceManag
     if not (settings.backend.embedded or settings.backend.url):
         status.publish(Availability("network", None, "status.network_not_configured"))
         return None
-    from kiosk.backend.service import BackendConfigError, attach_status, build_backend, health_from_devices
+    from kiosk.backend.service import (BackendConfigError, attach_status, build_backend, health_from_devices,
+                                       locker_report_from_devices)
 
     try:
         embedded = embed_backend(settings) if settings.backend.embedded and embed_backend else None
-        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded)
+        backend = build_backend(settings, health_source=health_from_devices(devices), embedded=embedded,
+                                locker_source=locker_report_from_devices(devices))
     except BackendConfigError as exc:
         devices.stop()
         raise ConfigError(settings.source, str(exc), key="backend") from None

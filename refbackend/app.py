@@ -407,7 +407,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
     @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/decision", tags=["clerk"], response_model=m.CaseStatus,
               responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
-              summary="Approve, ask for 补正 (corrections, all at once), or reject with reasons and the remedies "
+              summary="Approve, or reject with reasons and the remedies "
                       "(行政复议/行政诉讼)")
     def clerk_decide(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkDecision, _c: Clerk) -> Any:
         return store.decide(acceptance_number, body)
@@ -417,6 +417,34 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
               summary="Put an approved result into a terminal's locker door; returns the pickup code")
     def clerk_issue(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkIssue, _c: Clerk) -> Any:
         return store.issue(acceptance_number, body)
+
+    # -- back office: 审查中, 补正, re-issue, ratings (issue 12) ------------------------------------
+    @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/review", tags=["clerk"], response_model=m.CaseStatus,
+              responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
+              summary="审查中: start reviewing an accepted case, or resume it once 补正 materials were handed in")
+    def clerk_review(acceptance_number: Annotated[str, Path(max_length=40)], _c: Clerk) -> Any:
+        return store.review(acceptance_number)
+
+    @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/supplement", tags=["clerk"], response_model=m.CaseStatus,
+              responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
+              summary="补正: tell the applicant every missing or faulty material at once (一次性告知)")
+    def clerk_supplement(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkSupplement,
+                         _c: Clerk) -> Any:
+        return store.request_supplement(acceptance_number, body)
+
+    @app.post(f"{CLERK_API}/cases/{{acceptance_number}}/reissue", tags=["clerk"], response_model=m.IssuedPickup,
+              responses=_errors(401, 404, 409, 422), openapi_extra=clerk_only,
+              summary="Put a waiting result (back) into a door after checking the locker: the old pickup is "
+                      "cancelled, a new pickup code is made (the only way a door opens twice for one result)")
+    def clerk_reissue(acceptance_number: Annotated[str, Path(max_length=40)], body: m.ClerkIssue, _c: Clerk) -> Any:
+        return store.reissue(acceptance_number, body)
+
+    @app.get(f"{CLERK_API}/ratings", tags=["clerk"], response_model=m.ClerkRatingList, responses=_errors(401, 422),
+             openapi_extra=clerk_only,
+             summary="好差评: the ratings, newest first, with counts and averages per item and per terminal")
+    def clerk_ratings(_c: Clerk, terminal_id: Annotated[str | None, Query(max_length=64)] = None,
+                      item_code: Annotated[str | None, Query(max_length=40)] = None) -> Any:
+        return store.clerk_ratings(terminal_id, item_code)
 
     @app.get(f"{CLERK_API}/terminals", tags=["clerk"], response_model=list[m.TerminalInfo],
              responses=_errors(401), openapi_extra=clerk_only, summary="Terminals, their last heartbeat, busy doors")

@@ -8,6 +8,12 @@ Forms carry a per-server token so that another site cannot post decisions or mar
 handled through the clerk's browser. Lists show applicants masked; a case's own page shows
 them in full, because deciding a case needs them. A case made by a grid worker (代办) shows
 "代办：<name>（网格员 <worker_id>）" on the list and on its page.
+
+For following and collecting (issue 12) a case's page also starts the review (审查中), asks for
+补正 (every missing material at once) and takes it back, issues a result into a free door chosen
+from a list, and re-issues a waiting one after the locker was checked; the terminal table flags
+doors loaded without a registered result and registered results reported missing; staff calls
+show a terminal's locker alerts; ``/clerk/ratings`` shows the ratings per item and per terminal.
 """
 from __future__ import annotations
 
@@ -67,7 +73,7 @@ POLL_SECONDS = 3
 # Redraws the open staff calls from the clerk API; text goes in with textContent only.
 _STAFF_CALLS_SCRIPT = """
 (function () {
-  var csrf = %(csrf)s, every = %(every)d * 1000;
+  var csrf = %(csrf)s, every = %(every)d * 1000, alerts = %(alerts)s;
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function beijing(iso) {
     var d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
@@ -86,7 +92,8 @@ _STAFF_CALLS_SCRIPT = """
       row.setAttribute("data-call", call.call_id);
       cell(row, beijing(call.called_at));
       cell(row, call.terminal_name + "（" + call.terminal_id + "）");
-      cell(row, call.screen);
+      cell(row, call.alert ? "⚠ " + (alerts[call.alert] || call.alert) +
+           (call.door ? "（" + call.door + "号柜门）" : "") + " · " + call.screen : call.screen);
       var form = document.createElement("form");
       form.method = "post";
       form.action = "/clerk/staff-calls/" + encodeURIComponent(call.call_id) + "/handled";
@@ -162,7 +169,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         cases = store.clerk_cases(wanted).cases
         tabs = " ".join(
             f"<a href='/clerk?state={s}'>{'<b>' if s == wanted else ''}{_e(t)}{'</b>' if s == wanted else ''}</a>"
-            for s, t in m.CASE_STATE_TEXT.items())
+            for s, t in m.CASE_STATE_TEXT.items()) + " <a href='/clerk/ratings'>好差评</a>"
         rows = "".join(
             f"<tr><td><a href='/clerk/cases/{quote(c.acceptance_number)}'>{_e(c.acceptance_number)}</a></td>"
             f"<td>{_e(c.item_name)}</td><td>{_e(c.applicant_masked)}</td><td>{_e(agent_text(c.agent))}</td>"
@@ -173,15 +180,17 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             f"<td>{_e(t.last_heartbeat_at.strftime('%m-%d %H:%M:%S') if t.last_heartbeat_at else '从未')}</td>"
             f"<td>{_e(_devices(t.last_heartbeat))}</td>"
             f"<td>{_e(t.last_heartbeat.outbox_pending if t.last_heartbeat else '')}</td>"
-            f"<td>{_e(', '.join(map(str, t.occupied_doors)) or '无')}</td></tr>" for t in store.terminals())
+            f"<td>{_e(', '.join(map(str, t.occupied_doors)) or '无')}</td>{door_flag_cells(t)}</tr>"
+            for t in store.terminals())
         calls = store.staff_calls().calls
         call_rows = "".join(
             f"<tr data-call='{_e(call.call_id)}'><td>{_e(_beijing(call.called_at))}</td>"
-            f"<td>{_e(call.terminal_name)}（{_e(call.terminal_id)}）</td><td>{_e(call.screen)}</td>"
+            f"<td>{_e(call.terminal_name)}（{_e(call.terminal_id)}）</td><td>{_e(call_text(call))}</td>"
             f"<td><form method='post' action='/clerk/staff-calls/{quote(call.call_id)}/handled'>"
             f"<input type='hidden' name='csrf' value='{_e(csrf_token)}'><button type='submit'>已处理</button>"
             "</form></td></tr>" for call in calls)
-        script = _STAFF_CALLS_SCRIPT % {"csrf": json.dumps(csrf_token), "every": POLL_SECONDS}
+        script = _STAFF_CALLS_SCRIPT % {"csrf": json.dumps(csrf_token), "every": POLL_SECONDS,
+                                        "alerts": json.dumps(m.STAFF_ALERT_TEXT, ensure_ascii=False)}
         body = (f"<section id='staff-calls-section' class='{'' if calls else 'quiet'}'><h2>呼叫工作人员"
                 f"<span id='staff-calls-count'>{f'（{len(calls)}）' if calls else ''}</span></h2>"
                 "<table><thead><tr><th>呼叫时间</th><th>终端</th><th>居民所在页面</th><th></th></tr></thead>"
@@ -193,7 +202,9 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
                 "<table><tr><th>受理编号</th><th>事项</th><th>申请人</th><th>代办</th><th>受理时间</th>"
                 f"<th>承诺办结</th><th>材料页数</th><th>状态</th></tr>{rows or '<tr><td colspan=8>暂无办件</td></tr>'}"
                 "</table><h2>自助终端</h2><table><tr><th>编号</th><th>名称</th><th>最近心跳</th><th>设备</th>"
-                f"<th>待发送</th><th>有件柜门</th></tr>{terminals or '<tr><td colspan=6>暂无终端</td></tr>'}</table>"
+                "<th>待发送</th><th>有件柜门</th><th>需技术人员核查的柜门</th></tr>"
+                f"{terminals or '<tr><td colspan=7>暂无终端</td></tr>'}</table>"
+                "<p><a href='/clerk/ratings'>好差评统计 →</a></p>"
                 + _audit_section(store))
         title = (f"【{len(calls)} 个呼叫】" if calls else "") + "办件列表"
         return _page(title, body, head="<noscript><meta http-equiv='refresh' content='10'></noscript>")
@@ -229,36 +240,24 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         parts.append(f"<section><h3>办理过程</h3><table>{events}</table></section>")
         token = f"<input type='hidden' name='csrf' value='{_e(csrf_token)}'>"
         action = f"/clerk/cases/{quote(number)}"
-        if case.state in ("accepted", "supplement"):
+        parts.extend(followup_sections(store, case, action, token))
+        if case.state in ("accepted", "reviewing"):
             remedies = "".join(
                 f"<label><input type='checkbox' name='remedy' value='{i}' checked> {_e(r.kind)}：{_e(r.time_limit)}"
                 f"向{_e(r.authority)}提出</label><br>" for i, r in enumerate(DEFAULT_REMEDIES))
             parts.append(
                 f"<section><h3>审核决定</h3><form method='post' action='{action}/decide'>{token}"
                 "<p><label><input type='radio' name='action' value='approve' checked> 准予办理</label> "
-                "<label><input type='radio' name='action' value='correct'> 需要补正</label> "
                 "<label><input type='radio' name='action' value='reject'> 不予批准</label></p>"
                 f"<fieldset><legend>准予办理</legend>办理结果：<input name='result_name' "
                 f"value='{_e(_item_result(store, case.item_code))}' size=40></fieldset>"
-                "<fieldset><legend>需要补正</legend>一次性告知申请人还需补正的全部材料或事项（每行一条）："
-                "<textarea name='corrections'></textarea></fieldset>"
                 "<fieldset><legend>不予批准</legend>理由（每行一条）：<textarea name='reasons'></textarea>"
                 f"<p>告知的行政救济途径：<br>{remedies}</p></fieldset>"
                 "<p>备注：<input name='note' size=60></p>"
                 "<button type='submit'>提交决定</button></form></section>")
         elif case.state == "approved":
-            options = "".join(f"<option value='{_e(t.terminal_id)}'>{_e(t.terminal_id)} {_e(t.name)}"
-                              f"（柜门 1–{t.doors}，有件：{_e(', '.join(map(str, t.occupied_doors)) or '无')}）</option>"
-                              for t in store.terminals())
-            parts.append(
-                f"<section><h3>出件到自助终端柜门</h3><form method='post' action='{action}/issue'>{token}"
-                f"<p>终端：<select name='terminal_id'>{options}</select></p>"
-                "<p>柜门号：<input name='door' type='number' min='1' max='999' value='1'></p>"
-                "<button type='submit'>放入柜门并生成取件码</button></form></section>")
-        if case.decision and case.decision.corrections:
-            items = "".join(f"<li>{_e(c)}</li>" for c in case.decision.corrections)
-            parts.append(f"<section><h3>需要补正（已一次性告知）</h3><ol>{items}</ol></section>")
-        elif case.decision and not case.decision.approved:
+            parts.append(issue_form(store, action, token, "issue", "出件到自助终端柜门", "放入柜门并生成取件码"))
+        if case.decision and not case.decision.approved:
             told = "".join(f"<li>{_e(r.kind)}：{_e(r.time_limit)}向{_e(r.authority)}提出</li>"
                            for r in case.decision.remedies)
             parts.append(f"<section><h3>不予批准</h3><p>理由：{_e('；'.join(case.decision.reasons))}</p>"
@@ -283,15 +282,10 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         chosen = {int(v) for v in fields.get("remedy", []) if v.isdigit()}
         remedies = [r for i, r in enumerate(DEFAULT_REMEDIES) if i in chosen]
         reasons = [line.strip() for line in fields.get("reasons", [""])[0].splitlines() if line.strip()]
-        corrections = [line.strip()[:2000] for line in fields.get("corrections", [""])[0].splitlines()
-                       if line.strip()][:20]
-        if action == "correct" and not corrections:
-            return case_page(number, error="需要补正时请写明要补正的材料或事项（每行一条）", status=422)
         try:
             decision = m.ClerkDecision(approve=approve, result_name=fields.get("result_name", [""])[0][:200],
                                        reasons=reasons if action == "reject" else [],
                                        remedies=remedies if action == "reject" else None,
-                                       corrections=corrections if action == "correct" else [],
                                        note=fields.get("note", [""])[0][:2000])
             if action == "reject" and not remedies:
                 return case_page(number, error="不予批准时须告知至少一种救济途径（行政复议或行政诉讼）", status=422)
@@ -305,10 +299,8 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
     @app.post("/clerk/cases/{number}/issue", include_in_schema=False)
     async def clerk_issue(number: str, request: Request, _c: str = Clerk) -> Response:
         fields = await form_of(request)
-        door = fields.get("door", [""])[0]
         try:
-            issue = m.ClerkIssue(terminal_id=fields.get("terminal_id", [""])[0], door=int(door) if door.isdigit() else 0)
-            issued = store.issue(number, issue)
+            issued = store.issue(number, _issue_of(fields))
         except ValidationError:
             return case_page(number, error="请选择终端并填写 1 到 999 之间的柜门号", status=422)
         except ApiError as exc:
@@ -325,6 +317,47 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             return _page("呼叫工作人员", f"<p><a href='/clerk'>← 办件列表</a></p><div class='error'>{_e(exc.message)}"
                                    "</div>", exc.status)
         return RedirectResponse("/clerk", status_code=303)
+
+    # -- 审查中, 补正, re-issue, ratings (issue 12) ----------------------------------------------
+    @app.post("/clerk/cases/{number}/review", include_in_schema=False)
+    async def clerk_review(number: str, request: Request, _c: str = Clerk) -> Response:
+        await form_of(request)
+        try:
+            store.review(number)
+        except ApiError as exc:
+            return case_page(number, error=exc.message, status=exc.status)
+        return RedirectResponse(f"/clerk/cases/{quote(number)}", status_code=303)
+
+    @app.post("/clerk/cases/{number}/supplement", include_in_schema=False)
+    async def clerk_supplement(number: str, request: Request, _c: str = Clerk) -> Response:
+        fields = await form_of(request)
+        items = [line.strip() for line in fields.get("items", [""])[0].splitlines() if line.strip()]
+        days = fields.get("deadline_days", [""])[0]
+        try:
+            request_model = m.ClerkSupplement(items=items, note=fields.get("note", [""])[0][:2000],
+                                              deadline_days=int(days) if days.isdigit() else None)
+            store.request_supplement(number, request_model)
+        except ValidationError:
+            return case_page(number, error="请逐行写明需要补正的全部材料（一次性告知），期限为 1–90 个工作日", status=422)
+        except ApiError as exc:
+            return case_page(number, error=exc.message, status=exc.status)
+        return RedirectResponse(f"/clerk/cases/{quote(number)}", status_code=303)
+
+    @app.post("/clerk/cases/{number}/reissue", include_in_schema=False)
+    async def clerk_reissue(number: str, request: Request, _c: str = Clerk) -> Response:
+        fields = await form_of(request)
+        try:
+            issued = store.reissue(number, _issue_of(fields))
+        except ValidationError:
+            return case_page(number, error="请选择终端并填写 1 到 999 之间的柜门号", status=422)
+        except ApiError as exc:
+            return case_page(number, error=exc.message, status=exc.status)
+        return case_page(number, message=f"已重新放入 {_e(issued.terminal_id)} 的 {issued.door} 号柜门，新取件码 "
+                                         f"<span class='code'>{_e(issued.pickup_code)}</span>（原取件码作废）")
+
+    @app.get("/clerk/ratings", include_in_schema=False)
+    def clerk_ratings_page(terminal: str = "", item: str = "", _c: str = Clerk) -> HTMLResponse:
+        return _page("好差评", ratings_body(store.clerk_ratings(terminal or None, item or None), terminal, item))
 
     @app.get("/clerk/cases/{number}/pages/{material_index}/{page_no}", include_in_schema=False)
     def clerk_page_image(number: str, material_index: int, page_no: int, _c: str = Clerk) -> Response:
@@ -393,6 +426,119 @@ def application_sections(number: str, item: m.ServiceItem | None, detail: dict[s
                  "locker": f"自助终端 {delivery.terminal_id}"}[delivery.method]
         out.append(f"<section><h3>领取方式</h3><p>{_DELIVERY[delivery.method]}：{_e(where)}</p></section>")
     return "".join(out)
+
+
+# -- pieces of the pages for following, collecting and rating (issue 12) -----------------------
+
+def _issue_of(fields: dict[str, list[str]]) -> m.ClerkIssue:
+    """The door chosen on an issue form: ``slot`` = "TERMINAL|DOOR" from the list of free doors, or
+    ``terminal_id`` and ``door`` typed."""
+    terminal, _, door = fields.get("slot", [""])[0].partition("|")
+    if not terminal:
+        terminal, door = fields.get("terminal_id", [""])[0], fields.get("door", [""])[0]
+    return m.ClerkIssue(terminal_id=terminal, door=int(door) if door.isdigit() else 0)
+
+
+def call_text(call: m.StaffCall) -> str:
+    """The staff call's screen, or what the terminal's alert is about: ⚠ 柜门未关闭（3号柜门）· pickup.open."""
+    if not call.alert:
+        return call.screen
+    door = f"（{call.door}号柜门）" if call.door else ""
+    return f"⚠ {m.STAFF_ALERT_TEXT.get(call.alert, call.alert)}{door} · {call.screen}"
+
+
+def door_flag_cells(terminal: m.TerminalInfo) -> str:
+    """The doors a technician should look at, from the terminal's last locker report."""
+    flags = []
+    if terminal.loaded_unregistered:
+        flags.append(f"有物品但未登记：{', '.join(map(str, terminal.loaded_unregistered))}")
+    if terminal.registered_empty:
+        flags.append(f"已登记但柜内为空：{', '.join(map(str, terminal.registered_empty))}")
+    report = terminal.last_heartbeat.locker if terminal.last_heartbeat else None
+    if report is not None and report.open:
+        flags.append(f"开着：{', '.join(map(str, report.open))}")
+    if report is None:
+        flags.append("终端未报告柜门情况")
+    elif not report.sensors:
+        flags.append("柜门无物品传感器，无法核对")
+    text = "<br>".join(_e(flag) for flag in flags) or "无"
+    return f"<td class='{'state-rejected' if terminal.loaded_unregistered or terminal.registered_empty else ''}'>" \
+           f"{text}</td>"
+
+
+def _door_options(store: ReferenceStore) -> str:
+    options = []
+    for t in store.terminals():
+        for door in t.free_doors:
+            options.append(f"<option value='{_e(t.terminal_id)}|{door}'>{_e(t.terminal_id)} {_e(t.name)} · "
+                           f"{door} 号柜门（空闲）</option>")
+        for door in t.loaded_unregistered:
+            options.append(f"<option value='{_e(t.terminal_id)}|{door}'>{_e(t.terminal_id)} {_e(t.name)} · "
+                           f"{door} 号柜门（已放入物品，未登记）</option>")
+    return "".join(options)
+
+
+def issue_form(store: ReferenceStore, action: str, token: str, verb: str, title: str, button: str,
+               note: str = "") -> str:
+    """Choose a free door of a terminal; the terminal learns of the result at its next heartbeat."""
+    options = _door_options(store)
+    if not options:
+        return f"<section><h3>{_e(title)}</h3><p>没有空闲的柜门。</p></section>"
+    return (f"<section><h3>{_e(title)}</h3>{note}<form method='post' action='{action}/{verb}'>{token}"
+            f"<p>终端与柜门：<select name='slot'>{options}</select></p>"
+            "<p class='muted'>终端在下一次心跳时得知（约 1 分钟内）；居民刷身份证或输入取件码即可取件。</p>"
+            f"<button type='submit'>{_e(button)}</button></form></section>")
+
+
+def followup_sections(store: ReferenceStore, case: m.CaseStatus, action: str, token: str) -> list[str]:
+    """审查中 / 补正 controls and what the case is waiting for."""
+    parts = []
+    if case.state == "accepted":
+        parts.append(f"<section><h3>开始审查</h3><form method='post' action='{action}/review'>{token}"
+                     "<button type='submit'>开始审查（状态改为审查中）</button></form></section>")
+    if case.state in ("accepted", "reviewing"):
+        parts.append(
+            f"<section><h3>要求补正（一次性告知）</h3><form method='post' action='{action}/supplement'>{token}"
+            "<p>需要补正的全部材料（每行一条）：<textarea name='items'></textarea></p>"
+            "<p>补正方式：<input name='note' size=60 value='请携带原件到便民服务中心综合受理窗口补正'></p>"
+            "<p>补正期限：<input name='deadline_days' type='number' min='1' max='90' value='5'> 个工作日</p>"
+            "<button type='submit'>告知申请人补正</button></form></section>")
+    if case.state == "supplement" and case.supplement is not None:
+        items = "".join(f"<li>{_e(item)}</li>" for item in case.supplement.items)
+        parts.append(f"<section><h3>待补正</h3><ul>{items}</ul><p>{_e(case.supplement.note)}</p>"
+                     f"<p>期限：{_e(case.supplement.deadline or '未定')}</p>"
+                     f"<form method='post' action='{action}/review'>{token}"
+                     "<button type='submit'>补正材料已收到，继续审查</button></form></section>")
+    if case.state == "ready_for_pickup":
+        parts.append(issue_form(store, action, token, "reissue", "重新出件（核查柜门后）", "重新放入柜门并生成新取件码",
+                                "<p class='muted'>居民报告柜内没有、柜门打不开或柜门未开时，请先到终端核查。重新出件后"
+                                "原取件码作废，终端可再为该件开一次柜门。</p>"))
+    return parts
+
+
+def ratings_body(ratings: m.ClerkRatingList, terminal: str, item: str) -> str:
+    """好差评: counts per item and per terminal, then every rating."""
+    def table(title: str, rows: list[m.RatingSummary], link: str) -> str:
+        body = "".join(
+            f"<tr><td><a href='/clerk/ratings?{link}={quote(r.key)}'>{_e(r.name)}</a></td><td>{r.count}</td>"
+            f"<td>{r.average:.2f}</td>" + "".join(f"<td>{r.levels.get(str(level), 0)}</td>" for level in range(5, 0, -1))
+            + "</tr>" for r in rows)
+        head = "".join(f"<th>{_e(m.RATING_LEVEL_TEXT[level])}</th>" for level in range(5, 0, -1))
+        return (f"<h2>{_e(title)}</h2><table><tr><th>名称</th><th>评价数</th><th>平均分</th>{head}</tr>"
+                f"{body or '<tr><td colspan=8>暂无评价</td></tr>'}</table>")
+
+    filters = " · ".join(x for x in (f"终端 {_e(terminal)}" if terminal else "", f"事项 {_e(item)}" if item else "") if x)
+    rows = "".join(
+        f"<tr><td>{_e(r.recorded_at.astimezone(CHINA).strftime('%Y-%m-%d %H:%M'))}</td>"
+        f"<td><a href='/clerk/cases/{quote(r.acceptance_number)}'>{_e(r.acceptance_number)}</a></td>"
+        f"<td>{_e(r.item_name)}</td><td>{_e(r.terminal_id)}</td><td class='{'state-rejected' if r.level <= 2 else ''}'>"
+        f"{r.level} {_e(r.level_text)}</td><td>{_e('、'.join(m.RATING_REASON_TEXT[x] for x in r.reasons))}</td>"
+        f"<td>{_e(r.comment)}</td></tr>" for r in ratings.ratings)
+    return ("<p><a href='/clerk'>← 办件列表</a>" + (" · <a href='/clerk/ratings'>全部评价</a>" if filters else "")
+            + "</p><h1>好差评</h1>" + (f"<p>筛选：{filters}</p>" if filters else "")
+            + table("按事项", ratings.by_item, "item") + table("按终端", ratings.by_terminal, "terminal")
+            + "<h2>评价明细</h2><table><tr><th>时间</th><th>受理编号</th><th>事项</th><th>终端</th><th>评价</th>"
+            f"<th>原因</th><th>意见</th></tr>{rows or '<tr><td colspan=7>暂无评价</td></tr>'}</table>")
 
 
 def agent_text(agent: m.GridWorker | None) -> str:

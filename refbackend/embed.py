@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.backend.models import EmbeddedBackend
 from kiosk.backend.signing import generate_key, parse_key
+from refbackend.casework import BackendControl, seed_demo_cases
 from refbackend.faults import FaultProxy
 from refbackend.seed import DEMO_PEOPLE_PATH
 from refbackend.server import prepare_store, start_embedded
@@ -22,8 +23,12 @@ from refbackend.server import prepare_store, start_embedded
 log = logging.getLogger(__name__)
 
 
-def start_for_settings(settings: Any) -> EmbeddedBackend:
-    """Start the demo backend for this terminal (``settings`` is the kiosk's ``Settings``)."""
+def start_for_settings(settings: Any, demo_cases: bool = False) -> EmbeddedBackend:
+    """Start the demo backend for this terminal (``settings`` is the kiosk's ``Settings``).
+
+    With ``demo_cases`` (``kiosk demo``) a few cases to follow and one result to collect are
+    seeded (``refbackend.casework.seed_demo_cases``). The returned ``control`` is the testers'
+    handle (``kiosk sim backend …``): make cases, act as the clerk, take the network down."""
     terminal = settings.terminal
     locker = getattr(getattr(settings, "devices", None), "locker", None)
     key_text = generate_key()
@@ -31,6 +36,8 @@ def start_for_settings(settings: Any) -> EmbeddedBackend:
                           terminal_names={terminal.id: terminal.name},
                           terminal_doors={terminal.id: getattr(locker, "doors", 24)}, people=DEMO_PEOPLE_PATH)
     try:
+        if demo_cases and store.count("cases") == 0:
+            seed_demo_cases(store, terminal.id)
         running = start_embedded(store)
     except Exception:
         store.close()
@@ -46,4 +53,9 @@ def start_for_settings(settings: Any) -> EmbeddedBackend:
     log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
                 running.url, running.clerk_password)
     return EmbeddedBackend(url=proxy.url, terminal_key=parse_key(key_text), clerk_password=running.clerk_password,
-                           stop=stop, control=proxy, direct_url=running.url)
+                           stop=stop, control=BackendControl(store, terminal.id, proxy), direct_url=running.url)
+
+
+def start_demo(settings: Any) -> EmbeddedBackend:
+    """``start_for_settings`` with the demo cases (what ``kiosk demo`` uses)."""
+    return start_for_settings(settings, demo_cases=True)

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import uvicorn
 
@@ -96,13 +96,17 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
 
 def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str | None = None,
                    clock: Callable[[], float] = time.time, port: int = 0, timeout: float = 15.0,
-                   tls_cert: str | None = None, tls_key: str | None = None) -> RunningBackend:
+                   tls_cert: str | None = None, tls_key: str | None = None,
+                   wrap: Callable[[Any], Any] | None = None) -> RunningBackend:
     """Start the backend on 127.0.0.1 (a random free port unless given) on a daemon thread.
 
-    With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS."""
+    With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS. ``wrap(app)`` returns the ASGI
+    app actually served (middleware a test wants around the whole application)."""
     store = store or prepare_store(clock=clock)
     clerk_password = clerk_password or secrets.token_urlsafe(12)
     app = create_app(store, clerk_password, clock)
+    if wrap is not None:
+        app = wrap(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # asyncio sets TCP_NODELAY only on sockets it creates; on a socket handed to it, each answer

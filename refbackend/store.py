@@ -6,7 +6,9 @@ and promised dates, the case timeline, clerk decisions and remedies, results iss
 a terminal's locker door, pickups that close a case, ratings and heartbeats. Grid
 workers signing in with a staff code or staff card and a PIN (locked after 5 wrong PINs),
 personal identity codes resolved to a person, and staff calls from terminals are here too.
-The HTTP layer (``refbackend.app``) only translates between HTTP and these methods.
+The HTTP layer (``refbackend.app``) only translates between HTTP and these methods. The steps
+between acceptance and decision (审查中, 补正), re-issuing a result, the clerk's ratings and the
+door flags are in the mixin ``refbackend.followup``.
 
 One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
 district pilot (a few dozen terminals).
@@ -33,6 +35,7 @@ from kiosk.backend import models as m
 from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from refbackend.masking import mask_id_number, mask_name
 from refbackend.db import immediate_transaction
+from refbackend.followup import FollowupStore, case_extras, delivery_for, migrate
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-class ReferenceStore:
+class ReferenceStore(FollowupStore):
     def __init__(self, path: Path | str = ":memory:", clock: Callable[[], float] = time.time):
         self.path = str(path)
         self.clock = clock
@@ -179,6 +182,8 @@ class ReferenceStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")  # one commit, not one per table
+        with immediate_transaction(self._conn, self._lock) as conn:
+            migrate(conn)  # the columns of following, collecting and alerts (refbackend.followup)
         # Nonces go through their own connection without an fsync per commit: a nonce only has to
         # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
         # window only for requests whose Idempotency-Key still makes a repeat harmless.
@@ -563,13 +568,20 @@ class ReferenceStore:
             decision = m.Decision(approved=True, decided_at=now, result_name=item.result, note="即办件，当场办结")
         conn.execute("UPDATE applications SET status='submitted', acceptance_number=? WHERE application_id=?",
                      (number, application_id))
+        extras = conn.execute("SELECT delivery FROM application_extras WHERE application_id=?",
+                              (application_id,)).fetchone()
+        choice = m.DeliveryChoice.model_validate_json(extras["delivery"]) if extras is not None and extras["delivery"] \
+            else None
+        delivery = delivery_for(json.loads(row["form"] or "{}"), item.kiosk.can_pickup, choice)
+        delivery_terminal = choice.terminal_id if choice is not None and choice.method == "locker" else terminal_id
         conn.execute("INSERT INTO cases(acceptance_number, application_id, terminal_id, item_code, item_name, kind, "
                      "holder_id, verification_code, state, accepted_at, promised_date, agent_handled, decision, "
-                     "submit_result) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     "submit_result, delivery, delivery_terminal) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                      (number, application_id, terminal_id, item.code, item.name, item.time_limit.kind,
                       row["holder_id"], code, state, now.isoformat(timespec="seconds"),
                       promised.isoformat() if promised else None, int(agent is not None),
-                      decision.model_dump_json() if decision else None, result.model_dump_json()))
+                      decision.model_dump_json() if decision else None, result.model_dump_json(),
+                      delivery, delivery_terminal))
         self._event(conn, number, "accepted", "已受理", via)
         if immediate:
             self._event(conn, number, "approved", "已办结", "即办件，当场办结，准予办理")
@@ -597,8 +609,8 @@ class ReferenceStore:
         events = [m.CaseEvent(at=datetime.fromisoformat(e["at"]), state=e["state"], title=e["title"],
                               detail=e["detail"])
                   for e in conn.execute("SELECT * FROM case_events WHERE acceptance_number=? ORDER BY id", (number,))]
-        pickup_row = conn.execute("SELECT * FROM pickups WHERE acceptance_number=? ORDER BY issued_at DESC LIMIT 1",
-                                  (number,)).fetchone()
+        pickup_row = conn.execute("SELECT * FROM pickups WHERE acceptance_number=? AND cancelled_at IS NULL "
+                                  "ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
         pickup = None
         if pickup_row is not None:
             pickup = m.PickupInfo(terminal_id=pickup_row["terminal_id"], door=pickup_row["door"],
@@ -611,16 +623,24 @@ class ReferenceStore:
                             promised_date=date.fromisoformat(row["promised_date"]) if row["promised_date"] else None,
                             agent_handled=bool(row["agent_handled"]), timeline=events,
                             decision=m.Decision.model_validate_json(row["decision"]) if row["decision"] else None,
-                            pickup=pickup)
+                            pickup=pickup, **case_extras(conn, row, self._item_or_none(row["item_code"])))
+
+    def _item_or_none(self, code: str) -> m.ServiceItem | None:
+        try:
+            return self.item(code)
+        except ApiError:
+            return None
 
     def _check_attempts(self, conn: sqlite3.Connection, terminal_id: str, kind: str) -> None:
         cutoff = self.clock() - FAILED_ATTEMPTS_WINDOW
         conn.execute("DELETE FROM failed_attempts WHERE at < ?", (cutoff,))
-        count = conn.execute("SELECT COUNT(*) FROM failed_attempts WHERE terminal_id=? AND kind=?",
-                             (terminal_id, kind)).fetchone()[0]
+        count, oldest = conn.execute("SELECT COUNT(*), MIN(at) FROM failed_attempts WHERE terminal_id=? AND kind=?",
+                                     (terminal_id, kind)).fetchone()
         if count >= FAILED_ATTEMPTS_LIMIT:
+            # the oldest counted try leaves the window first: that is when one more try is allowed
+            wait = max(1, math.ceil(oldest + FAILED_ATTEMPTS_WINDOW - self.clock()))
             raise ApiError(429, "too_many_attempts", "too many wrong codes from this terminal; try again in "
-                                                     "a few minutes")
+                                                     "a few minutes", retry_after_seconds=wait)
 
     def _fail_attempt(self, terminal_id: str, kind: str) -> None:
         with self.tx() as conn:
@@ -628,11 +648,17 @@ class ReferenceStore:
                          (terminal_id, kind, self.clock()))
 
     def case_by_number(self, terminal_id: str, query: m.CaseQuery) -> m.CaseStatus:
+        """A case by number and 查询码, or by number and its holder's ID (read from the card)."""
         with self.tx() as conn:
             self._check_attempts(conn, terminal_id, "case")
-            row = conn.execute("SELECT verification_code FROM cases WHERE acceptance_number=?",
+            row = conn.execute("SELECT verification_code, holder_id FROM cases WHERE acceptance_number=?",
                                (query.acceptance_number,)).fetchone()
-            ok = row is not None and secrets.compare_digest(row["verification_code"], query.verification_code)
+            if row is None:
+                ok = False
+            elif query.holder is not None:
+                ok = secrets.compare_digest(row["holder_id"], query.holder.id_number)
+            else:
+                ok = secrets.compare_digest(row["verification_code"], query.verification_code or "")
             if ok:
                 return self._case(conn, query.acceptance_number)
         self._fail_attempt(terminal_id, "case")
@@ -641,7 +667,7 @@ class ReferenceStore:
     def cases_by_holder(self, query: m.HolderQuery) -> m.CaseList:
         with self._lock:
             rows = self._conn.execute("SELECT acceptance_number, item_name, state, accepted_at FROM cases "
-                                      "WHERE holder_id=? ORDER BY accepted_at DESC LIMIT 50",
+                                      "WHERE holder_id=? ORDER BY accepted_at DESC, acceptance_number DESC LIMIT 50",
                                       (query.id_number,)).fetchall()
         return m.CaseList(cases=[m.CaseSummary(acceptance_number=r["acceptance_number"], item_name=r["item_name"],
                                                state=r["state"], state_text=m.CASE_STATE_TEXT[r["state"]],
@@ -692,7 +718,8 @@ class ReferenceStore:
                                        "WHERE application_id=? ORDER BY material_index, page_no",
                                        (row["application_id"],)).fetchall()
             pickup = self._conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
-                                        "acceptance_number=? ORDER BY issued_at DESC LIMIT 1", (number,)).fetchone()
+                                        "acceptance_number=? AND cancelled_at IS NULL ORDER BY issued_at DESC LIMIT 1",
+                                        (number,)).fetchone()
             extras = self._conn.execute("SELECT * FROM application_extras WHERE application_id=?",
                                         (row["application_id"],)).fetchone()
             licences = {}
@@ -718,8 +745,8 @@ class ReferenceStore:
     def decide(self, number: str, decision: m.ClerkDecision) -> m.CaseStatus:
         with self.tx() as conn:
             case = self._case(conn, number)
-            if case.state not in ("accepted", "supplement"):
-                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 and 待补正 cases "
+            if case.state not in ("accepted", "reviewing"):
+                raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 and 审查中 cases "
                                                        "are decided")
             now = self.now()
             item_result = ""
@@ -727,16 +754,6 @@ class ReferenceStore:
                 item_result = self.item(case.item_code).result
             except ApiError:
                 pass
-            corrections = [c.strip() for c in decision.corrections if c.strip()]
-            if corrections:
-                record = m.Decision(approved=False, decided_at=now, corrections=corrections, note=decision.note)
-                conn.execute("UPDATE cases SET state='supplement', decision=? WHERE acceptance_number=?",
-                             (record.model_dump_json(), number))
-                self._event(conn, number, "supplement", "需要补正材料",
-                            "请一次补齐：" + "；".join(f"{i}. {c}" for i, c in enumerate(corrections, start=1)))
-                log.info("case needs corrections", extra={"fields": {"acceptance_number": number,
-                                                                     "corrections": len(corrections)}})
-                return self._case(conn, number)
             if decision.approve:
                 record = m.Decision(approved=True, decided_at=now, result_name=decision.result_name or item_result,
                                     note=decision.note)
@@ -762,30 +779,36 @@ class ReferenceStore:
             case = self._case(conn, number)
             if case.state != "approved":
                 raise ApiError(409, "not_ready", f"the case is {case.state_text}; only approved cases are issued")
-            terminal = self._terminal(conn, issue.terminal_id)
-            if issue.door > terminal["doors"]:
-                raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
-                               [m.FieldProblem(field="door", problem=f"at most {terminal['doors']}")])
-            busy = conn.execute("SELECT acceptance_number FROM pickups WHERE terminal_id=? AND door=? AND "
-                                "picked_up_at IS NULL", (issue.terminal_id, issue.door)).fetchone()
-            if busy is not None:
-                raise ApiError(409, "door_occupied", f"door {issue.door} still holds a result that was not collected")
-            taken = {r[0] for r in conn.execute("SELECT pickup_code FROM pickups WHERE terminal_id=? AND "
-                                                "picked_up_at IS NULL", (issue.terminal_id,))}
+            return self._issue_into(conn, case, issue)
+
+    def _issue_into(self, conn: sqlite3.Connection, case: m.CaseStatus, issue: m.ClerkIssue) -> m.IssuedPickup:
+        """Register the result of ``case`` behind a free door of a terminal (inside a transaction)."""
+        number = case.acceptance_number
+        terminal = self._terminal(conn, issue.terminal_id)
+        if issue.door > terminal["doors"]:
+            raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
+                           [m.FieldProblem(field="door", problem=f"at most {terminal['doors']}")])
+        busy = conn.execute("SELECT acceptance_number FROM pickups WHERE terminal_id=? AND door=? AND "
+                            "picked_up_at IS NULL AND cancelled_at IS NULL",
+                            (issue.terminal_id, issue.door)).fetchone()
+        if busy is not None:
+            raise ApiError(409, "door_occupied", f"door {issue.door} still holds a result that was not collected")
+        taken = {r[0] for r in conn.execute("SELECT pickup_code FROM pickups WHERE terminal_id=? AND "
+                                            "picked_up_at IS NULL AND cancelled_at IS NULL", (issue.terminal_id,))}
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        while code in taken:
             code = f"{secrets.randbelow(10 ** 6):06d}"
-            while code in taken:
-                code = f"{secrets.randbelow(10 ** 6):06d}"
-            now = self.now()
-            pickup_id = "PU" + uuid.uuid4().hex[:20].upper()
-            result_name = case.decision.result_name if case.decision else ""
-            conn.execute("INSERT INTO pickups(pickup_id, acceptance_number, terminal_id, door, pickup_code, "
-                         "result_name, issued_at) VALUES (?,?,?,?,?,?,?)",
-                         (pickup_id, number, issue.terminal_id, issue.door, code, result_name or case.item_name,
-                          now.isoformat(timespec="seconds")))
-            conn.execute("UPDATE cases SET state='ready_for_pickup' WHERE acceptance_number=?", (number,))
-            self._event(conn, number, "ready_for_pickup", "待取件",
-                        f"结果已放入{terminal['name']}（{issue.terminal_id}）{issue.door}号柜门，"
-                        f"凭身份证或取件码自助领取")
+        now = self.now()
+        pickup_id = "PU" + uuid.uuid4().hex[:20].upper()
+        result_name = case.decision.result_name if case.decision else ""
+        conn.execute("INSERT INTO pickups(pickup_id, acceptance_number, terminal_id, door, pickup_code, "
+                     "result_name, issued_at) VALUES (?,?,?,?,?,?,?)",
+                     (pickup_id, number, issue.terminal_id, issue.door, code, result_name or case.item_name,
+                      now.isoformat(timespec="seconds")))
+        conn.execute("UPDATE cases SET state='ready_for_pickup' WHERE acceptance_number=?", (number,))
+        self._event(conn, number, "ready_for_pickup", "待取件",
+                    f"结果已放入{terminal['name']}（{issue.terminal_id}）{issue.door}号柜门，"
+                    f"凭身份证或取件码自助领取")
         log.info("result issued to a locker", extra={"fields": {"acceptance_number": number,
                                                                 "terminal": issue.terminal_id, "door": issue.door}})
         return m.IssuedPickup(pickup_id=pickup_id, acceptance_number=number, terminal_id=issue.terminal_id,
@@ -796,15 +819,18 @@ class ReferenceStore:
             rows = self._conn.execute("SELECT * FROM terminals ORDER BY terminal_id").fetchall()
             doors = {}
             for r in self._conn.execute("SELECT terminal_id, door FROM pickups WHERE picked_up_at IS NULL "
-                                        "ORDER BY door"):
+                                        "AND cancelled_at IS NULL ORDER BY door"):
                 doors.setdefault(r["terminal_id"], []).append(r["door"])
-        return [m.TerminalInfo(terminal_id=r["terminal_id"], name=r["name"],
-                               last_heartbeat_at=datetime.fromisoformat(r["last_heartbeat_at"])
-                               if r["last_heartbeat_at"] else None,
-                               last_heartbeat=m.Heartbeat.model_validate_json(r["last_heartbeat"])
-                               if r["last_heartbeat"] else None,
-                               doors=r["doors"], occupied_doors=doors.get(r["terminal_id"], []))
-                for r in rows]
+        infos = []
+        for r in rows:
+            beat = m.Heartbeat.model_validate_json(r["last_heartbeat"]) if r["last_heartbeat"] else None
+            registered = doors.get(r["terminal_id"], [])
+            infos.append(m.TerminalInfo(terminal_id=r["terminal_id"], name=r["name"],
+                                        last_heartbeat_at=datetime.fromisoformat(r["last_heartbeat_at"])
+                                        if r["last_heartbeat_at"] else None,
+                                        last_heartbeat=beat, doors=r["doors"], occupied_doors=registered,
+                                        **self.door_flags(r["doors"], registered, beat.locker if beat else None)))
+        return infos
 
     # -- pickups ---------------------------------------------------------------------------
     def _slot(self, row: sqlite3.Row) -> m.PickupSlot:
@@ -815,22 +841,27 @@ class ReferenceStore:
     def waiting_pickups(self, terminal_id: str) -> m.PickupList:
         with self._lock:
             rows = self._conn.execute("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
-                                      "WHERE p.terminal_id=? AND p.picked_up_at IS NULL ORDER BY p.door",
+                                      "WHERE p.terminal_id=? AND p.picked_up_at IS NULL AND p.cancelled_at IS NULL "
+                                      "ORDER BY p.door",
                                       (terminal_id,)).fetchall()
         return m.PickupList(terminal_id=terminal_id, slots=[self._slot(r) for r in rows])
 
     def verify_pickup(self, terminal_id: str, request: m.PickupVerify) -> m.PickupMatches:
         with self.tx() as conn:
-            self._check_attempts(conn, terminal_id, "pickup")
+            if request.method != "id_card":  # codes can be guessed, a card on the reader cannot
+                self._check_attempts(conn, terminal_id, "pickup")
             base = ("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
-                    "WHERE p.terminal_id=? AND p.picked_up_at IS NULL")
+                    "WHERE p.terminal_id=? AND p.picked_up_at IS NULL AND p.cancelled_at IS NULL")
             if request.method == "id_card":
                 rows = conn.execute(base + " AND c.holder_id=? ORDER BY p.door",
                                     (terminal_id, (request.id_number or "").strip().upper())).fetchall()
+            elif request.method == "receipt":
+                rows = conn.execute(base + " AND c.acceptance_number=? AND c.verification_code=? ORDER BY p.door",
+                                    (terminal_id, request.acceptance_number, request.verification_code)).fetchall()
             else:
                 rows = conn.execute(base + " AND p.pickup_code=? ORDER BY p.door",
                                     (terminal_id, request.pickup_code)).fetchall()
-        if not rows:
+        if not rows and request.method != "id_card":  # a wrong code counts; a card with nothing waiting not
             self._fail_attempt(terminal_id, "pickup")
         return m.PickupMatches(matches=[self._slot(r) for r in rows])
 
@@ -842,6 +873,8 @@ class ReferenceStore:
             raise ApiError(404, "pickup_not_found", "no result with this pickup id waits at this terminal")
         if row["picked_up_at"] is not None:
             raise ApiError(409, "already_picked_up", "this result was already collected")
+        if row["cancelled_at"] is not None:
+            raise ApiError(409, "pickup_cancelled", "a clerk re-issued this result; this pickup is no longer valid")
         if row["door"] != request.door:
             raise ApiError(409, "door_mismatch", f"this result is behind door {row['door']}, not {request.door}")
         photo = None
@@ -857,7 +890,7 @@ class ReferenceStore:
                                            request.door_closed_at.isoformat() if request.door_closed_at else None,
                                            request.verified_by, photo, pickup_id))
         conn.execute("UPDATE cases SET state='closed' WHERE acceptance_number=?", (number,))
-        how = "身份证" if request.verified_by == "id_card" else "取件码"
+        how = {"id_card": "身份证", "pickup_code": "取件码", "receipt": "受理回执"}[request.verified_by]
         door_text = "柜门已关闭" if request.door_closed else "柜门未关闭，已通知工作人员"
         self._event(conn, number, "closed", "已取件，办结",
                     f"凭{how}在自助终端 {terminal_id} {row['door']}号柜门取件，{door_text}")
@@ -903,8 +936,8 @@ class ReferenceStore:
             self._terminal(conn, terminal_id)
             conn.execute("UPDATE terminals SET last_heartbeat_at=?, last_heartbeat=? WHERE terminal_id=?",
                          (self._stamp(), beat.model_dump_json(), terminal_id))
-            waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL",
-                                   (terminal_id,)).fetchone()[0]
+            waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL "
+                                   "AND cancelled_at IS NULL", (terminal_id,)).fetchone()[0]
             version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
         return m.HeartbeatAck(server_time=self.now(), catalog_version=version, pickups_waiting=waiting)
 
@@ -1010,13 +1043,16 @@ class ReferenceStore:
         terminal = self._terminal(conn, terminal_id)
         call_id = "SC" + uuid.uuid4().hex[:20].upper()
         now = self.now()
-        conn.execute("INSERT INTO staff_calls(call_id, terminal_id, terminal_name, screen, called_at, recorded_at) "
-                     "VALUES (?,?,?,?,?,?)", (call_id, terminal_id, terminal["name"], request.screen,
-                                              request.called_at.isoformat(), now.isoformat(timespec="seconds")))
+        conn.execute("INSERT INTO staff_calls(call_id, terminal_id, terminal_name, screen, called_at, recorded_at, "
+                     "alert, door) VALUES (?,?,?,?,?,?,?,?)",
+                     (call_id, terminal_id, terminal["name"], request.screen, request.called_at.isoformat(),
+                      now.isoformat(timespec="seconds"), request.alert, request.door))
         log.warning("staff called to a terminal", extra={"fields": {"terminal": terminal_id,
-                                                                    "screen": request.screen}})
+                                                                    "screen": request.screen,
+                                                                    "alert": request.alert or "",
+                                                                    "door": request.door}})
         return 201, m.StaffCallReceipt(call_id=call_id, screen=request.screen, called_at=request.called_at,
-                                       recorded_at=now), call_id
+                                       recorded_at=now, alert=request.alert, door=request.door), call_id
 
     @staticmethod
     def _staff_call(row: sqlite3.Row) -> m.StaffCall:
@@ -1024,7 +1060,8 @@ class ReferenceStore:
                            terminal_name=row["terminal_name"], screen=row["screen"],
                            called_at=datetime.fromisoformat(row["called_at"]),
                            recorded_at=datetime.fromisoformat(row["recorded_at"]),
-                           handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None)
+                           handled_at=datetime.fromisoformat(row["handled_at"]) if row["handled_at"] else None,
+                           alert=row["alert"], door=row["door"])
 
     def staff_calls(self, open_only: bool = True) -> m.StaffCallList:
         """Open calls oldest first; with ``open_only=False`` the last 200 calls, newest first."""

@@ -31,22 +31,35 @@ class HomeScreen(KioskScreen):
     def on_pre_enter(self, *_args) -> None:
         app = App.get_running_app()
         self._subscription = app.kiosk.status.subscribe(lambda _item: kivy_deliver(self.refresh))
+        # results now waiting in this locker (the backend's heartbeat answer) show on the pickup tile
+        self._waiting = app.kiosk.subscribe_pickups_waiting(lambda _n: kivy_deliver(self.refresh))
         self.refresh()
 
     def on_leave(self, *_args) -> None:
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
+        if getattr(self, "_waiting", None) is not None:
+            self._waiting.cancel()
+            self._waiting = None
 
     def build_tiles(self) -> None:
         grid = self.ids.tiles
         grid.clear_widgets()
         for spec in HOME_TILES:
-            tile = Tile(screen=spec.screen, widget_id=f"home.{spec.screen}")
+            # the tile's id names the journey: home.pickup opens the screen pickup.list
+            tile = Tile(screen=spec.screen, widget_id=f"home.{spec.screen.split('.', 1)[0]}")
             tile.spec = spec
-            tile.bind(on_release=self.open_tile)
+            tile.bind(on_release=self.open_tile, content_height=lambda *_: self._even_tiles())
             grid.add_widget(tile)
         self.refresh()
+
+    def _even_tiles(self) -> None:
+        """Tiles two to a row line up: each is as tall as the tallest one needs."""
+        tiles = list(self.ids.tiles.children)
+        tallest = max((tile.content_height for tile in tiles), default=0)
+        for tile in tiles:
+            tile.even_height = tallest
 
     def refresh(self) -> None:
         app = App.get_running_app()
@@ -58,6 +71,9 @@ class HomeScreen(KioskScreen):
             state = journey_state(spec.screen, kiosk.status)
             tile.title = app.tr(spec.title_key)
             tile.subtitle = app.tr(spec.subtitle_key)
+            waiting = kiosk.pickups_waiting() if spec.screen == "pickup.list" else None
+            if waiting:  # the last heartbeat said results wait in this locker
+                tile.subtitle = app.tr("home.tile.pickup_waiting", n=waiting)
             tile.disabled = not state.available
             tile.disabled_reason = app.tr(state.reason) if not state.available else ""
         session = kiosk.session

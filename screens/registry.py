@@ -45,6 +45,13 @@ SCREENS: dict[str, ScreenEntry] = {
         ScreenEntry("apply.delivery", "screens.apply", "ApplyDeliveryScreen"),
         ScreenEntry("apply.review", "screens.apply", "ApplyReviewScreen"),
         ScreenEntry("apply.done", "screens.apply", "ApplyDoneScreen"),
+        # following, collecting and rating (issue 12)
+        ScreenEntry("follow.list", "screens.follow", "FollowListScreen"),
+        ScreenEntry("follow.case", "screens.follow", "FollowCaseScreen"),
+        ScreenEntry("pickup.list", "screens.pickup", "PickupListScreen"),
+        ScreenEntry("pickup.open", "screens.pickup", "PickupOpenScreen"),
+        ScreenEntry("pickup.done", "screens.pickup", "PickupDoneScreen"),
+        ScreenEntry("rate", "screens.rating", "RatingScreen"),
         # -- technicians (issue 13): behind the hidden corner gesture and the PIN --
         ScreenEntry("tech_pin", "screens.technician", "TechPinScreen"),
         ScreenEntry("diag", "screens.technician", "DiagScreen"),
@@ -55,7 +62,10 @@ SCREENS: dict[str, ScreenEntry] = {
 HOME_TILES: tuple[HomeTile, ...] = (
     HomeTile("apply", "home.tile.apply", "home.tile.apply_sub", opens="search"),  # issue 11
     HomeTile("search", "home.tile.search", "home.tile.search_sub"),
+    HomeTile("follow.list", "home.tile.follow", "home.tile.follow_sub"),  # issue 12
+    HomeTile("pickup.list", "home.tile.pickup", "home.tile.pickup_sub"),  # issue 12
     HomeTile("agent", "home.tile.agent", "home.tile.agent_sub"),
+    HomeTile("rate", "home.tile.rate", "home.tile.rate_sub"),  # issue 12
     HomeTile("help", "home.tile.help", "home.tile.help_sub"),
 )
 
@@ -67,6 +77,6 @@ def screen_class(name: str):
 
 def terminal_offers() -> frozenset[str]:
     """The resident services this build of the kiosk really has (guides only promise these): a
-    service counts when a screen of its name, or of its family (``apply.form``), exists."""
-    return frozenset(name for name in ("apply", "pickup", "follow", "rate")
-                     if any(screen == name or screen.startswith(name + ".") for screen in SCREENS))
+    service is offered when a screen has its name, or its name before a dot (``pickup.list``)."""
+    journeys = {name.split(".", 1)[0] for name in SCREENS}
+    return frozenset(name for name in ("apply", "pickup", "follow", "rate") if name in journeys)

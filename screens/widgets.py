@@ -30,6 +30,8 @@ class Tile(ButtonBehavior, BoxLayout):
     screen = StringProperty("")
     disabled_reason = StringProperty("")
     widget_id = StringProperty("")  # the scenario contract's name, e.g. "home.search"
+    content_height = NumericProperty(0)  # what its title and subtitle need
+    even_height = NumericProperty(0)  # the tallest tile's need, so that tiles side by side line up
 
 
 class CardIcon(Widget):

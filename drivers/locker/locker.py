@@ -77,6 +77,10 @@ class Locker(Device):
     def query_all(self) -> dict[int, DoorState]:
         raise NotImplementedError
 
+    def known_states(self) -> dict[int, DoorState]:
+        """The doors as last seen (polled or after an unlock), without asking the boards."""
+        return {}
+
 
 class SerialLocker(Locker):
     def __init__(self, port: str, board: str = "kerong", *, address: int | None = None, doors: int = 16,
@@ -251,6 +255,9 @@ class SerialLocker(Locker):
             self._jammed.discard(door)
             self._note(DoorState(door, False, state.item_present))
         return DoorState(door, False, state.item_present)
+
+    def known_states(self) -> dict[int, DoorState]:
+        return dict(self._known)
 
     # -- change tracking -----------------------------------------------------------------------------
     def _note(self, state: DoorState) -> None:

@@ -258,6 +258,13 @@ class BackendClient:
         return self._request("POST", "/cases/query", model=m.CaseStatus, json_body=query, repeatable=True,
                              ok=(200,))
 
+    def case_for_holder(self, acceptance_number: str, id_number: str, id_type: str = "resident_id") -> m.CaseStatus:
+        """One case of the ID card holder in front of the terminal (no 查询码 needed)."""
+        query = m.CaseQuery(acceptance_number=acceptance_number,
+                            holder=m.HolderQuery(id_type=id_type, id_number=id_number))
+        return self._request("POST", "/cases/query", model=m.CaseStatus, json_body=query, repeatable=True,
+                             ok=(200,))
+
     def cases_by_holder(self, id_number: str, id_type: str = "resident_id") -> list[m.CaseSummary]:
         query = m.HolderQuery(id_type=id_type, id_number=id_number)
         result = self._request("POST", "/cases/by-holder", model=m.CaseList, json_body=query, repeatable=True,

@@ -408,11 +408,24 @@ ScreenName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$",
                                   description="the screen the resident was on, e.g. apply.form")]
 
 
+StaffAlert = Literal["door_left_open", "door_empty", "lock_jammed", "locker_silent"]
+STAFF_ALERT_TEXT: dict[str, str] = {
+    "door_left_open": "柜门未关闭",
+    "door_empty": "柜门已开但柜内没有物品",
+    "lock_jammed": "柜门锁打不开",
+    "locker_silent": "柜门控制板无应答",
+}
+
+
 class StaffCallCreate(ContractModel):
-    """A resident pressed 呼叫工作人员. No personal data: the terminal comes from the signature."""
+    """A resident pressed 呼叫工作人员, or the terminal needs a person at its locker (``alert``).
+    No personal data: the terminal comes from the signature."""
 
     screen: ScreenName
     called_at: DateTime = Field(description="when the button was pressed, by the terminal's clock")
+    alert: StaffAlert | None = Field(None, description="set when the terminal itself calls for a technician "
+                                                       "(a locker problem during a pickup)")
+    door: Int | None = Field(None, ge=1, le=999, description="the locker door concerned, with an alert")
 
 
 class StaffCallReceipt(ContractModel):
@@ -420,6 +433,8 @@ class StaffCallReceipt(ContractModel):
     screen: ScreenName
     called_at: DateTime
     recorded_at: DateTime
+    alert: StaffAlert | None = None
+    door: Int | None = None
 
 
 class StaffCall(ContractModel):
@@ -432,6 +447,8 @@ class StaffCall(ContractModel):
     called_at: DateTime
     recorded_at: DateTime
     handled_at: DateTime | None = None
+    alert: StaffAlert | None = None
+    door: Int | None = None
 
 
 class StaffCallList(ContractModel):
@@ -611,10 +628,11 @@ class SubmitResult(ContractModel):
 # ---------------------------------------------------------------------------------------
 # Cases
 
-CaseState = Literal["accepted", "supplement", "approved", "rejected", "ready_for_pickup", "closed"]
+CaseState = Literal["accepted", "reviewing", "supplement", "approved", "rejected", "ready_for_pickup", "closed"]
 
 CASE_STATE_TEXT: dict[str, str] = {
     "accepted": "已受理",
+    "reviewing": "审查中",
     "supplement": "待补正",
     "approved": "已办结（准予）",
     "rejected": "已办结（不予）",
@@ -636,7 +654,6 @@ class Decision(ContractModel):
     reasons: list[LongText] = Field(default_factory=list)
     remedies: list[Remedy] = Field(default_factory=list)
     note: str = Field("", max_length=2000)
-    corrections: list[LongText] = Field(default_factory=list, description="补正: everything still needed, at once")
 
 
 class CaseEvent(ContractModel):
@@ -653,6 +670,24 @@ class PickupInfo(ContractModel):
     picked_up_at: DateTime | None = None
 
 
+class Supplement(ContractModel):
+    """补正: what the applicant still has to hand in, told all at once (一次性告知)."""
+
+    requested_at: DateTime
+    items: list[LongText] = Field(min_length=1, max_length=30, description="every missing or faulty material")
+    note: str = Field("", max_length=2000, description="where and how to hand them in")
+    deadline: Day | None = None
+
+
+class CaseMaterial(ContractModel):
+    name: str = Field(max_length=200)
+    pages: Int = Field(ge=0)
+
+
+Delivery = Literal["terminal", "counter", "post"]
+DELIVERY_TEXT: dict[str, str] = {"terminal": "自助终端柜门领取", "counter": "窗口领取", "post": "免费邮寄"}
+
+
 class CaseStatus(ContractModel):
     acceptance_number: AcceptanceNumber
     item_code: ItemCode
@@ -666,11 +701,32 @@ class CaseStatus(ContractModel):
     timeline: list[CaseEvent]
     decision: Decision | None = None
     pickup: PickupInfo | None = None
+    # -- following a case (issue 12) --
+    supplement: Supplement | None = Field(None, description="补正: what is still missing, all of it at once; set "
+                                                            "while the case waits for it (state supplement)")
+    delivery: Delivery = Field("counter", description="how the result reaches the applicant")
+    delivery_terminal_id: str | None = Field(None, description="delivery terminal: the terminal whose locker "
+                                                               "will hold the result")
+    department: str = Field("", max_length=200, description="the department that decides the case")
+    materials: list[CaseMaterial] = Field(default_factory=list, description="the materials received, with pages")
+    applicant_masked: str = Field("", max_length=60, description="the applicant's name, masked (张*三)")
+    verification_code: str | None = Field(None, pattern=r"^\d{6}$",
+                                          description="查询码, for reprinting the acceptance receipt")
 
 
 class CaseQuery(ContractModel):
+    """A case by its number and the 查询码 printed on the receipt, or by its number and the ID card
+    of its holder (read on the terminal) — exactly one of the two."""
+
     acceptance_number: AcceptanceNumber
-    verification_code: str = Field(pattern=r"^\d{6}$")
+    verification_code: str | None = Field(None, pattern=r"^\d{6}$")
+    holder: HolderQuery | None = Field(None, description="the holder's ID, read from the card on the terminal")
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> "CaseQuery":
+        if (self.verification_code is None) == (self.holder is None):
+            raise ValueError("give either verification_code or holder")
+        return self
 
 
 class CaseSummary(ContractModel):
@@ -704,10 +760,15 @@ class PickupList(ContractModel):
 
 
 class PickupVerify(ContractModel):
-    method: Literal["id_card", "pickup_code"]
+    """Who is collecting: the ID card holder, the pickup code (SMS), or the acceptance receipt
+    (acceptance number and 查询码, which the receipt says it can be collected with)."""
+
+    method: Literal["id_card", "pickup_code", "receipt"]
     id_type: IdType = "resident_id"
     id_number: str | None = Field(None, min_length=5, max_length=32)
     pickup_code: str | None = Field(None, pattern=r"^\d{6}$")
+    acceptance_number: AcceptanceNumber | None = None
+    verification_code: str | None = Field(None, pattern=r"^\d{6}$")
 
     @model_validator(mode="after")
     def _one_credential(self) -> "PickupVerify":
@@ -715,6 +776,8 @@ class PickupVerify(ContractModel):
             raise ValueError("method id_card needs id_number")
         if self.method == "pickup_code" and not self.pickup_code:
             raise ValueError("method pickup_code needs pickup_code")
+        if self.method == "receipt" and not (self.acceptance_number and self.verification_code):
+            raise ValueError("method receipt needs acceptance_number and verification_code")
         return self
 
 
@@ -727,7 +790,7 @@ class PickupConfirm(ContractModel):
     picked_up_at: DateTime
     door_closed: Bool = Field(description="the lock board reported the door closed again")
     door_closed_at: DateTime | None = None
-    verified_by: Literal["id_card", "pickup_code"]
+    verified_by: Literal["id_card", "pickup_code", "receipt"]
     photo_jpeg_base64: str | None = Field(None, max_length=700_000,
                                           description="optional photo of the person collecting (JPEG, base64)")
 
@@ -810,6 +873,16 @@ class DeviceHealth(ContractModel):
                                               description="the newest status changes (health history)")
 
 
+class LockerReport(ContractModel):
+    """The locker as its boards report it: doors, which hold an item (boards with item sensors) and
+    which stand open. The backend compares it with the results it registered."""
+
+    doors: Int = Field(ge=1, le=999)
+    sensors: Bool = Field(description="the boards have item sensors; without them loaded is always empty")
+    loaded: list[Annotated[int, Field(ge=1, le=999)]] = Field(default_factory=list, max_length=999)
+    open: list[Annotated[int, Field(ge=1, le=999)]] = Field(default_factory=list, max_length=999)
+
+
 class Heartbeat(ContractModel):
     sent_at: DateTime
     software_version: str = Field(max_length=40)
@@ -818,6 +891,7 @@ class Heartbeat(ContractModel):
     outbox_pending: Int = Field(0, ge=0)
     outbox_quarantined: Int = Field(0, ge=0)
     catalog_version: Int = Field(0, ge=0)
+    locker: LockerReport | None = Field(None, description="what the locker's doors hold, as the boards see it")
 
 
 class HeartbeatAck(ContractModel):
@@ -861,17 +935,10 @@ class ClerkDecision(ContractModel):
     remedies: list[Remedy] | None = Field(
         None, description="remedies told to the applicant on a rejection; the district's defaults when omitted")
     note: str = Field("", max_length=2000)
-    corrections: list[LongText] = Field(
-        default_factory=list, max_length=20,
-        description="补正 (with approve false): everything the applicant must still bring, told at once; the "
-                    "case waits as supplement and is decided again later")
 
     @model_validator(mode="after")
     def _reasons_for_rejection(self) -> "ClerkDecision":
-        corrections = [c for c in self.corrections if c.strip()]
-        if self.approve and corrections:
-            raise ValueError("a 补正 request (corrections) does not approve")
-        if not self.approve and not corrections and not any(reason.strip() for reason in self.reasons):
+        if not self.approve and not any(reason.strip() for reason in self.reasons):
             raise ValueError("a rejection states at least one reason")
         return self
 
@@ -924,6 +991,57 @@ class TerminalInfo(ContractModel):
     last_heartbeat: Heartbeat | None
     doors: Int
     occupied_doors: list[int]
+    free_doors: list[int] = Field(default_factory=list, description="doors a result can be issued to: no result "
+                                                                    "registered, none reported inside")
+    loaded_unregistered: list[int] = Field(default_factory=list, description="doors the terminal reports loaded "
+                                                                             "that hold no registered result")
+    registered_empty: list[int] = Field(default_factory=list, description="doors holding a registered result "
+                                                                          "that the terminal reports empty")
+
+
+# ---------------------------------------------------------------------------------------
+# Back office: review, 补正, re-issue and ratings (issue 12)
+
+
+class ClerkSupplement(ContractModel):
+    """Ask for 补正: every missing or faulty material at once."""
+
+    items: list[LongText] = Field(min_length=1, max_length=30)
+    note: str = Field("", max_length=2000)
+    deadline_days: Int | None = Field(None, ge=1, le=90, description="working days to hand them in")
+
+    @model_validator(mode="after")
+    def _something_missing(self) -> "ClerkSupplement":
+        if not any(item.strip() for item in self.items):
+            raise ValueError("name at least one missing material")
+        return self
+
+
+class ClerkRating(ContractModel):
+    rating_id: str
+    acceptance_number: AcceptanceNumber
+    item_code: ItemCode
+    item_name: str
+    terminal_id: str
+    level: Int = Field(ge=1, le=5)
+    level_text: str
+    reasons: list[RatingReason]
+    comment: str
+    recorded_at: DateTime
+
+
+class RatingSummary(ContractModel):
+    key: str = Field(description="the item code or the terminal id")
+    name: str
+    count: Int
+    average: float
+    levels: dict[str, Int] = Field(description="how many ratings of each level, \"1\" … \"5\"")
+
+
+class ClerkRatingList(ContractModel):
+    ratings: list[ClerkRating]
+    by_item: list[RatingSummary]
+    by_terminal: list[RatingSummary]
 
 
 # ---------------------------------------------------------------------------------------
@@ -943,7 +1061,9 @@ class EmbeddedBackend:
     terminal_key: bytes = dc_field(repr=False)
     clerk_password: str = dc_field(repr=False)
     stop: Callable[[], None] = dc_field(repr=False)
-    #: the fault switch the kiosk talks through (``state()``/``control()``, ``kiosk sim backend …``), if any
+    #: testers' handle (``control(action, params)`` / ``state()``, like a device simulator):
+    #: ``kiosk sim backend …`` makes cases, decides and issues them, and switches the network the
+    #: kiosk talks through down, slow or failing
     control: Any = dc_field(default=None, repr=False)
-    #: the backend itself, past the fault switch (the clerk's page); ``url`` when there is no switch
+    #: the backend itself, past the network switch (the clerk's page); ``url`` when there is no switch
     direct_url: str = ""

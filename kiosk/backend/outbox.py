@@ -279,6 +279,23 @@ class Outbox:
         """The full result of an item delivered by this process (kept in memory only)."""
         return self._recent.get(key)
 
+    def pending_payloads(self, kind: str) -> list[tuple[str, float, dict[str, Any]]]:
+        """(key, created_at, payload) of every pending item of ``kind``, oldest first, without its
+        attachments. Holds personal data: the caller keeps it in memory and never logs it. An item
+        that cannot be read back is skipped here (the sender quarantines it)."""
+        with self._db_lock:
+            rows = self._conn.execute("SELECT seq, key, kind, created_at, attempts, payload FROM outbox_items "
+                                      "WHERE state='pending' AND kind=? ORDER BY seq", (kind,)).fetchall()
+        found = []
+        for seq, key, row_kind, created_at, _attempts, sealed in rows:
+            try:
+                payload = json.loads(self._cipher.decrypt(sealed, f"{key}|{row_kind}|payload").decode("utf-8"))
+            except (DecryptError, UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(payload, dict):
+                found.append((key, created_at, payload))
+        return found
+
     def _next_pending(self, after_seq: int, until_key: str | None) -> tuple | None:
         """The next pending item that is due: one that met a server error waits for its pause
         (the item a resident is waiting for at the kiosk never does)."""

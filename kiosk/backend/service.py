@@ -11,9 +11,11 @@ caller's worker thread. The caller gets one of three outcomes:
 - ``Refused(error)``: the backend refused it for good (e.g. a required material missing);
   the stored item is removed and the resident can correct it.
 
-Reads (case status, pickups waiting, verify pickup, resolve an identity code) and a grid
-worker's sign-in go straight to the client; the catalogue is read from the cache, which a
-background sync keeps current.
+Reads (case status by 查询码 or by holder, pickups waiting, verify pickup, resolve an identity
+code) and a grid worker's sign-in go straight to the client; the catalogue is read from the
+cache, which a background sync keeps current. ``queued_applications`` lists a holder's
+applications still waiting in the outbox (read on the kiosk, network or not); each heartbeat
+carries the locker's report and its answer is kept (``last_ack``) and published.
 
 ``build_backend(settings)`` is the composition root for this package. With
 ``[backend] embedded = true`` it is handed an ``EmbeddedBackend`` that the entry layer started
@@ -84,15 +86,40 @@ class Refused:
     fields: list
 
 
+@dataclass(frozen=True)
+class QueuedApplication:
+    """An application stored in the outbox while the network was down: not yet a case."""
+
+    key: str
+    item_code: str
+    item_name: str
+    created_at: float  # Unix time, when the resident submitted it
+
+    @property
+    def local_reference(self) -> str:
+        """The reference printed on the receipt until the acceptance number exists (e.g. "3F9A0C1D")."""
+        return self.key[:8].upper()
+
+    @property
+    def application_key(self) -> str:
+        """What a rating names this application by until it has an acceptance number."""
+        return create_key(self.key)
+
+
 class BackendServices:
     def __init__(self, client: BackendClient, outbox: Outbox, catalog: CatalogCache, *,
                  heartbeat_seconds: int = 60, catalog_sync_seconds: int = 900,
-                 health_source: Callable[[], list[m.DeviceHealth]] | None = None):
+                 health_source: Callable[[], list[m.DeviceHealth]] | None = None,
+                 locker_source: Callable[[], m.LockerReport | None] | None = None):
         self.client = client
         self.outbox = outbox
         self.catalog = catalog
         self.deliverer = Deliverer(client)
         self.health_source = health_source or (lambda: [])
+        self.locker_source = locker_source or (lambda: None)
+        #: what the last heartbeat answered (results waiting in this terminal's locker…), or None
+        self.last_ack: m.HeartbeatAck | None = None
+        self._beat_listeners: Listeners[m.HeartbeatAck] = Listeners("heartbeat")
         self.heartbeat_seconds = heartbeat_seconds
         self.catalog_sync_seconds = catalog_sync_seconds
         self.started_at = time.monotonic()
@@ -103,6 +130,7 @@ class BackendServices:
         self._thread: threading.Thread | None = None
         self._cleanup: list[Callable[[], None]] = []
         self.embedded: EmbeddedBackend | None = None  # when [backend] embedded = true (url, clerk password)
+        self.state_dir: Path | None = None  # where the outbox lives; the pickup ledger goes next to it
 
     # -- state-changing calls (through the outbox) -----------------------------------------
     def submit_application(self, create: m.ApplicationCreate, pages: list[tuple[int, int, str, bytes]],
@@ -140,12 +168,14 @@ class BackendServices:
                                                      "confirm": confirm.model_dump(mode="json")})
         return self._deliver_now(key)
 
-    def call_staff(self, screen: str) -> Delivered[m.StaffCallReceipt] | Queued | Refused:
+    def call_staff(self, screen: str, alert: str | None = None,
+                   door: int | None = None) -> Delivered[m.StaffCallReceipt] | Queued | Refused:
         """呼叫工作人员 from ``screen`` (e.g. ``apply.form``): stored, then sent; exactly once, even
         if the network is down now (then ``Queued``: the call goes out when it is back).
-        No personal data: the terminal is known from the signature. A malformed screen name
-        raises ``ValueError`` and nothing is stored."""
-        call = m.StaffCallCreate(screen=screen, called_at=datetime.now(timezone.utc))
+        No personal data: the terminal is known from the signature. ``alert`` (``door_left_open``,
+        ``door_empty``, ``lock_jammed``, ``locker_silent``) and ``door`` make it the terminal's own
+        call for a technician. A malformed screen name raises ``ValueError`` and nothing is stored."""
+        call = m.StaffCallCreate(screen=screen, called_at=datetime.now(timezone.utc), alert=alert, door=door)
         key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
         return self._deliver_now(key)
 
@@ -185,6 +215,30 @@ class BackendServices:
 
     def cases_by_holder(self, id_number: str, id_type: str = "resident_id") -> list[m.CaseSummary]:
         return self._online(self.client.cases_by_holder, id_number, id_type)
+
+    def case_for_holder(self, acceptance_number: str, id_number: str, id_type: str = "resident_id") -> m.CaseStatus:
+        """A case of the holder whose card is on the reader (no 查询码 needed)."""
+        return self._online(self.client.case_for_holder, acceptance_number, id_number, id_type)
+
+    def queued_applications(self, id_number: str) -> list[QueuedApplication]:
+        """This holder's applications still waiting in the outbox (等待网络恢复后提交), oldest first.
+        Read from the encrypted outbox on the kiosk itself: works with the network down."""
+        wanted = id_number.strip().upper()
+        found = []
+        for key, created_at, payload in self.outbox.pending_payloads("application"):
+            create = payload.get("create") if isinstance(payload.get("create"), dict) else {}
+            applicant = create.get("applicant") if isinstance(create.get("applicant"), dict) else {}
+            if str(applicant.get("id_number", "")).strip().upper() != wanted:
+                continue
+            code = str(create.get("item_code", ""))
+            item = self.catalog.get(code) if code else None
+            found.append(QueuedApplication(key, code, item.name if item is not None else code, created_at))
+        return found
+
+    def subscribe_heartbeat(self, listener: Callable[[m.HeartbeatAck], None]) -> Subscription:
+        """``listener(ack)`` runs after each heartbeat the backend answered (``ack.pickups_waiting``:
+        results waiting in this terminal's locker, as the clerks registered them)."""
+        return self._beat_listeners.add(listener)
 
     def pickups_waiting(self) -> list[m.PickupSlot]:
         return self._online(self.client.pickups_waiting)
@@ -237,8 +291,18 @@ class BackendServices:
         beat = m.Heartbeat(sent_at=datetime.now(timezone.utc), software_version=__version__,
                            uptime_seconds=int(time.monotonic() - self.started_at), devices=self.health_source(),
                            outbox_pending=counts["pending"], outbox_quarantined=counts["quarantined"],
-                           catalog_version=self.catalog.version)
-        return self._online(self.client.heartbeat, beat)
+                           catalog_version=self.catalog.version, locker=self._locker_report())
+        ack = self._online(self.client.heartbeat, beat)
+        self.last_ack = ack
+        self._beat_listeners.publish(ack)
+        return ack
+
+    def _locker_report(self) -> m.LockerReport | None:
+        try:
+            return self.locker_source()
+        except Exception:  # a locker that cannot say must not stop the heartbeat
+            log.exception("locker report for the heartbeat failed")
+            return None
 
     # -- online state ----------------------------------------------------------------------
     def subscribe(self, listener: Callable[[bool], None]) -> Subscription:
@@ -352,6 +416,22 @@ def health_from_devices(manager: Any) -> Callable[[], list[m.DeviceHealth]]:
     return collect
 
 
+def locker_report_from_devices(manager: Any) -> Callable[[], m.LockerReport | None]:
+    """A heartbeat ``locker_source``: the locker's doors as last polled (no I/O), or None without one."""
+    def report() -> m.LockerReport | None:
+        locker = manager.locker if manager is not None else None
+        if locker is None or not hasattr(locker, "known_states"):
+            return None
+        states = locker.known_states()
+        if not states:
+            return None
+        sensors = any(state.item_present is not None for state in states.values())
+        return m.LockerReport(doors=int(getattr(locker, "doors", len(states)) or len(states)), sensors=sensors,
+                              loaded=sorted(d for d, s in states.items() if s.item_present),
+                              open=sorted(d for d, s in states.items() if not s.closed))
+    return report
+
+
 def attach_status(services: BackendServices, status: "StatusBoard") -> None:
     """Drive the top bar's network light from what the backend calls actually experience."""
     from kiosk.status import Availability
@@ -380,7 +460,8 @@ class BackendConfigError(Exception):
 
 
 def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceHealth]] | None = None,
-                  embedded: EmbeddedBackend | None = None) -> BackendServices:
+                  embedded: EmbeddedBackend | None = None,
+                  locker_source: Callable[[], m.LockerReport | None] | None = None) -> BackendServices:
     """Assemble the backend services from ``[backend]``.
 
     With ``[backend] embedded = true`` the caller (the entry layer) has already started a backend
@@ -430,7 +511,9 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
             step()
         raise
     services = BackendServices(client, outbox, catalog, heartbeat_seconds=cfg.heartbeat_seconds,
-                               catalog_sync_seconds=cfg.catalog_sync_seconds, health_source=health_source)
+                               catalog_sync_seconds=cfg.catalog_sync_seconds, health_source=health_source,
+                               locker_source=locker_source)
     services._cleanup.extend(cleanup)
     services.embedded = embedded
+    services.state_dir = state_dir  # the outbox's folder (a throwaway one for the in-memory demo backend)
     return services

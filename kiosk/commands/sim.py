@@ -14,8 +14,11 @@ to it over its simulator control socket::
     kiosk sim camera show FILE                  the simulated camera films this picture until told otherwise
     kiosk sim camera scene document|id_card|qr|empty [--qr TEXT] | camera next-page
     kiosk sim backend down|up|slow|error [--seconds S]
-                                                the embedded backend: unreachable, back, answering late
-                                                (S seconds, default 25), or answering 500
+                                                the embedded backend's network: unreachable, back,
+                                                answering late (S seconds, default 25), or answering 500
+    kiosk sim backend case|review|supplement|approve|reject|issue|reissue|check …
+                                                the embedded backend's back office: make a case, act
+                                                as the clerk, check what reached it
 
 The words after ``kiosk sim`` are defined once, in ``add_actions``: the command line uses
 them, and so do testers' scenarios (a ``sim:`` step), through ``parse_sim_words``. Either
@@ -150,11 +153,7 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     for sub in camera_actions.choices.values():
         sub.add_argument("--device", default="camera")
 
-    backend = actions.add_parser("backend", help="the embedded backend's network: down, up, slow or error")
-    backend.add_argument("mode", choices=("down", "up", "slow", "error"),
-                         help="down: unreachable; up: normal; slow: every answer late; error: every answer a 500")
-    backend.add_argument("--seconds", type=float, help="slow: how late (default 25 s)")
-    backend.set_defaults(to_call=lambda a: SimCall("backend", a.mode, {"seconds": a.seconds} if a.seconds else {}))
+    _add_backend_words(actions)
 
     serve = actions.add_parser("serve", help="run simulators on their own until Ctrl-C")
     serve.add_argument("--idcard", nargs="?", const="", metavar="LINK", help="an ID card reader (port link)")
@@ -168,6 +167,72 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--pickup-seconds", type=float, default=0.0,
                        help="simulated resident shuts an opened door after this long (0: never)")
     serve.set_defaults(handler=_serve, to_call=None)
+
+
+NETWORK_ACTIONS = ("down", "up", "slow", "error")
+BACKEND_ACTIONS = ("case", "review", "supplement", "approve", "reject", "issue", "reissue", "check") + NETWORK_ACTIONS
+
+
+def _add_backend_words(actions: argparse._SubParsersAction) -> None:
+    """``backend …``: the embedded reference backend (demo and scenarios) as testers need it."""
+    backend = actions.add_parser(
+        "backend", help="the embedded backend: make a case, act as the clerk, take the network down",
+        description="case: make a case (--holder a deck card, --state, --door, --number, --code, --pickup-code); "
+                    "review, supplement, approve, reject, issue, reissue: what a clerk does to case NUMBER (or latest, "
+                    "the newest case); check NUMBER --state S --ratings N --level L: fails unless the case is so; "
+                    "down / up / slow / error: the network to it unreachable / back / answering late (--seconds, "
+                    "default 25) / answering 500")
+    backend.add_argument("what", choices=BACKEND_ACTIONS)
+    backend.add_argument("case_number", nargs="?", metavar="NUMBER",
+                         help="the case's acceptance number, or latest (the newest case)")
+    backend.add_argument("--holder", default="senior", help="case: whose case, a card of the deck (default senior)")
+    backend.add_argument("--state",
+                         choices=("accepted", "reviewing", "supplement", "approved", "rejected", "ready", "closed"),
+                         help="case: how far it has come (default accepted; ready: its result waits behind --door); "
+                              "check: the state it must be in")
+    backend.add_argument("--item", help="case: the item code (default 370503-GA-0009 居住证申领)")
+    backend.add_argument("--door", type=int, help="case --state ready|closed, issue, reissue: the locker door")
+    backend.add_argument("--number", help="case: the acceptance number to give it, e.g. 370503-20260105-000042")
+    backend.add_argument("--code", help="case: its 查询码 (6 digits)")
+    backend.add_argument("--pickup-code", help="case --state ready: its pickup code (6 digits)")
+    backend.add_argument("--missing", action="append", help="case/supplement: a missing material (repeat)")
+    backend.add_argument("--reason", action="append", help="case/reject: a reason for refusing (repeat)")
+    backend.add_argument("--delivery", choices=("terminal", "counter", "post"), help="case: how the result is delivered")
+    backend.add_argument("--ratings", type=int, help="check: how many ratings the case has")
+    backend.add_argument("--level", type=int, choices=range(1, 6), help="check: the level of its last rating")
+    backend.add_argument("--seconds", type=float, help="slow: how late every answer leaves (default 25 s)")
+    backend.set_defaults(to_call=_backend, state=None)
+
+
+def _backend(args: argparse.Namespace) -> SimCall:
+    params: dict[str, Any] = {}
+    if args.what == "case":
+        params.update(holder=args.holder, state=args.state or "accepted")
+        for key in ("item", "door", "number", "code", "pickup_code", "missing", "delivery"):
+            if getattr(args, key) is not None:
+                params[key] = getattr(args, key)
+        if args.reason:
+            params["reasons"] = args.reason
+    elif args.what in NETWORK_ACTIONS:
+        if args.seconds:
+            params["seconds"] = args.seconds
+    else:
+        if not args.case_number:
+            raise SimWordsError(f"kiosk sim backend {args.what}: say which case (its acceptance number)")
+        params["number"] = args.case_number
+        if args.what in ("issue", "reissue"):
+            if not args.door:
+                raise SimWordsError(f"kiosk sim backend {args.what}: say which door (--door N)")
+            params["door"] = args.door
+        if args.what == "check":
+            for key in ("state", "ratings", "level"):
+                if getattr(args, key) is not None:
+                    params[key] = getattr(args, key)
+        if args.missing:
+            params["missing"] = args.missing
+        if args.reason:
+            params["reasons"] = args.reason
+    return SimCall("backend", args.what, params)
 
 
 def parse_sim_words(words: str | Sequence[str]) -> SimCall:

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             help="open a normal window of this size instead of full screen (development)")
         parser.add_argument("--exit-after-first-frame", action="store_true",
                             help="quit once the home screen is drawn and print start-up figures as JSON")
-        parser.set_defaults(handler=_run)
+        parser.set_defaults(handler=_run, demo_cases=name == "demo")  # kiosk demo: cases to follow and collect
 
     shot = subparsers.add_parser("shot", help="render one screen offscreen and save it as PNG",
                                  description="render one screen offscreen (Xvfb) and save it as PNG")
@@ -52,13 +52,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shot.set_defaults(handler=_shot)
 
 
-def _embed_backend(settings):
-    """``refbackend.embed.start_for_settings`` when [backend] embedded = true (imported here, lazily)."""
+def _embed_backend(settings, demo_cases: bool = False):
+    """``refbackend.embed.start_for_settings`` when [backend] embedded = true (imported here, lazily);
+    with ``demo_cases`` (``kiosk demo``) ``start_demo``, which also seeds cases to follow and collect."""
     if not settings.backend.embedded:
         return None
     from kiosk.commands.backend import refbackend_module
 
-    return refbackend_module("embed").start_for_settings
+    embed = refbackend_module("embed")
+    return embed.start_demo if demo_cases else embed.start_for_settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -67,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     from screens.launcher import run_kiosk
 
     return run_kiosk(settings, window=args.window, exit_after_first_frame=args.exit_after_first_frame,
-                     embed_backend=_embed_backend(settings))
+                     embed_backend=_embed_backend(settings, getattr(args, "demo_cases", False)))
 
 
 def _shot(args: argparse.Namespace) -> int:

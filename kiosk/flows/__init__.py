@@ -8,6 +8,8 @@
 - ``agent``: 代办, a grid worker signs in with a staff code or card and a PIN and acts for a
   resident;
 - ``staff_call``: 呼叫工作人员 from any screen;
+- ``follow``: 办件查询 by ID card, receipt QR code or typed number, and what a case shows
+  (timeline, next step); ``pickup``: 自助取件 from the locker; ``rating``: 好差评;
 - ``availability``: which journeys can run now and why not.
 
 Flows get their collaborators (session, input router, backend, a background runner, a clock)

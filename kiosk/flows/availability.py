@@ -24,6 +24,11 @@ JOURNEYS: dict[str, Needs] = {
     "help": Needs(),
     "identify": Needs(any_of=("idcard", "scanner")),
     "agent": Needs(all_of=("network",), any_of=("idcard", "scanner")),
+    # following, collecting and rating (issue 12); a home tile names its screen, e.g. "pickup.list"
+    # follow: works offline too (applications waiting in the outbox; the flow says what needs the network)
+    "follow": Needs(),
+    "pickup": Needs(all_of=("network", "locker")),  # a pickup code can be typed: no reader needed
+    "rate": Needs(any_of=("idcard", "scanner")),  # who rates: card or a receipt's code; sent through the outbox
 }
 
 # -- issue 11: applying needs a way to identify the resident; the network may be down (the
@@ -38,7 +43,8 @@ class JourneyState:
 
 
 def journey_state(journey: str, status: StatusBoard) -> JourneyState:
-    needs = JOURNEYS.get(journey, Needs())
+    """``journey`` is a journey's name or the name of its first screen (``pickup.list``)."""
+    needs = JOURNEYS.get(journey) or JOURNEYS.get(journey.split(".", 1)[0], Needs())
     for component in needs.all_of:
         if not status.is_available(component):
             return JourneyState(False, _reason(component, status))

@@ -48,20 +48,25 @@ class AcceptanceData:
     acceptance_number: str
     department: str
     materials: tuple[Material, ...]
-    promised_date: date
+    promised_date: date | None  # None for a 即办件 (decided on the spot)
     working_days: int
     pickup_method: str
     follow_url: str  # the QR payload: where the resident follows the case
     service_phone: str
+    verification_code: str = ""  # 查询码: with the acceptance number, follows the case without the ID card
+    reprint: bool = False  # printed again later (补打), e.g. from 办件查询
 
 
 def acceptance_receipt(data: AcceptanceData, logo: str = "") -> Receipt:
     total = sum(material.pages for material in data.materials)
+    promised = (f"{_day(data.promised_date)}，{data.working_days}个工作日内"
+                if data.promised_date is not None and data.working_days > 0 else "即办件，当场办结")
     elements: list = [*_logo(logo),
-                      Text("受理回执", align="center", bold=True, size=2),
+                      Text("受理回执（补打）" if data.reprint else "受理回执", align="center", bold=True, size=2),
                       Text(data.department, align="center"),
                       Separator("="),
                       Field("受理编号", data.acceptance_number, bold=True),
+                      *([Field("查询码", data.verification_code, bold=True)] if data.verification_code else []),
                       Field("办理事项", data.item_name),
                       Field("申请人", mask_name(data.resident_name)),
                       Field("受理时间", _when(data.accepted_at)),
@@ -73,7 +78,7 @@ def acceptance_receipt(data: AcceptanceData, logo: str = "") -> Receipt:
         elements.append(Columns(name, f"{material.pages}页"))
     elements += [Columns("", f"共{len(data.materials)}项 {total}页", bold=True),
                  Separator(),
-                 Field("承诺办结", f"{_day(data.promised_date)}，{data.working_days}个工作日内", bold=True),
+                 Field("承诺办结", promised, bold=True),
                  Field("取件方式", data.pickup_method),
                  Separator(),
                  Qr(data.follow_url, module_size=6, level="M", caption="微信或支付宝扫码，随时查看办理进度"),

@@ -153,6 +153,9 @@ def _submit(d, flow):
     d.wait(2.0)
 
 
+# -- following, collecting and rating (issue 12) --------------------------------------------------
+from tests.screens.followup_support import FOLLOWUP_STATES  # noqa: E402
+
 STATES = {
     "home": _home,
     "home-signed-in": _home_signed_in,
@@ -172,6 +175,7 @@ STATES = {
     "agent-confirm": _agent(_worker_card, _pin, _resident_card),
     "countdown": lambda d: (d.app.go("help"), d.app.start_countdown()),
     "toast": lambda d: (d.app.go("help"), d.app.show_toast("已通知工作人员，请在原地稍候")),
+    **FOLLOWUP_STATES,
     "home-devices-down": _home_devices_down,  # last: the devices stay "down" for this app
 }
 
@@ -195,6 +199,7 @@ APPLY_STATES = {
 }
 
 
+@pytest.mark.timeout(900)  # some forty screens, each drawn and read back
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly):
     _walk(start_app, tmp_path, elderly, STATES)

@@ -129,7 +129,7 @@ def test_a_backend_catalogue_cache_replaces_the_file_when_it_has_items(tmp_path)
 
 def test_guide_promises_only_what_this_terminal_offers(demo_items):
     tr = Translator("zh").tr
-    item = next(i for i in demo_items if i.can_apply and i.can_pickup)
+    item = next(i for i in demo_items if i.can_apply_here and i.can_pickup)
     plain = build_guide(item, tr)
     assert "可在本机申请" not in plain.facts and "可在本机取件" not in plain.facts
     full = build_guide(item, tr, offers={"apply", "pickup"})
