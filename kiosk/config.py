@@ -221,6 +221,8 @@ class PrinterSettings:
                                        min=1, max=600)
     simulator_out: str = _spec("", help="folder where the simulated printer saves each receipt as PNG "
                                         "(driver simulator); empty: keep in memory only")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"paper_near_end\" or "
+                                           "\"cover_open, slow:1.5\"", pattern=_FAULT_LIST)
     logo: str = _spec("", help="a PNG printed at the top of receipts; empty for the bundled 河易办 logo, "
                                "\"none\" for no logo")
 
