@@ -20,7 +20,7 @@ status answer carries no checksum, so ``bad_checksum`` does not exist here. The 
 from __future__ import annotations
 
 import random
-import time
+import threading
 from typing import Any
 
 from drivers.printer.simulator.printer import PrinterSimulator
@@ -102,12 +102,16 @@ class ControllablePrinterSimulator(SimulatorControl):
     def _filter_answer(self, answer: bytes) -> bytes:
         if self.take_fault("no_answer"):
             return b""
-        slow = self.take_fault("slow")
-        if slow:
-            time.sleep(float(slow.params.get("value", slow.params.get("seconds", 2.0))))
         if self.take_fault("garbage"):
             # noise without bit 4, which every DLE EOT status byte has: the driver sees it is not a status
-            return bytes(self._random.randrange(256) & 0xEF for _ in range(len(answer)))
+            answer = bytes(self._random.randrange(256) & 0xEF for _ in range(len(answer)))
+        slow = self.take_fault("slow")
+        if slow:
+            delay = float(slow.params.get("value", slow.params.get("seconds", 2.0)))
+            timer = threading.Timer(delay, self.simulator.answer_later, args=(answer,))
+            timer.daemon = True
+            timer.start()
+            return b""
         return answer
 
     # -- the interface ------------------------------------------------------------------------------

@@ -220,6 +220,11 @@ class PrinterSimulator:
             for command in self.parser.finish():
                 self.unknown.append(command)
 
+    def answer_later(self, data: bytes) -> None:
+        """Queue an answer that left the printer late (the control interface's ``slow`` fault)."""
+        with self._lock:
+            self.output += data
+
     def take_output(self, count: int) -> bytes:
         with self._lock:
             data = bytes(self.output[:count])
