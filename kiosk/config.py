@@ -293,7 +293,12 @@ class TechnicianSettings:
                                           "an hour)", min=5, max=3600)
     sim_panel_keys: str = _spec("ctrl+shift+s", help="keys that show or hide the testers' simulator control panel "
                                                      "(only when a device is simulated), e.g. \"ctrl+shift+s\"",
-                                pattern=r"((ctrl|shift|alt|meta)\+)*[a-z0-9]|f([1-9]|1[0-2])")
+                                pattern=r"((ctrl|shift|alt|meta)\+)*([a-z0-9]|f([1-9]|1[0-2]))")
+    sim_payloads: str = _spec("", help="a TOML file of [[payload]] tables (key, label, text or hex): the codes the "
+                                       "simulator panel offers to scan; empty for the bundled "
+                                       "assets/sim/payloads.toml")
+    sim_pictures: str = _spec("", help="a folder of pictures (and sub-folders of pages) the simulator panel offers "
+                                       "to show to the simulated camera; empty for the bundled assets/sim/pictures")
 
 
 # -- end of technicians' block -------------------------------------------------------------
