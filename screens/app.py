@@ -141,6 +141,8 @@ class KioskApp(App):
         Clock.schedule_once(run, 0)
 
     def on_stop(self):
+        if self.sim_panel is not None:  # issue 13: its clock and requests stop before the workers do
+            self.sim_panel.hide()
         for event in self._events:
             event.cancel()
         for subscription in self._subscriptions:
@@ -153,8 +155,6 @@ class KioskApp(App):
         Window.unbind(on_touch_down=self._on_corner_touch)
         Window.unbind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
         Window.unbind(on_keyboard=self._on_sim_keys)
-        if self.sim_panel is not None:
-            self.sim_panel.hide()
         self.end_technician()
         self.kiosk.shutdown()
 

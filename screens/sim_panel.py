@@ -113,7 +113,10 @@ class SimPanelOverlay(BoxLayout):
         if self._busy or app is None:
             return
         self._busy = True
-        app.tasks.submit(self.model.refresh, on_done=self._refreshed, on_error=self._refresh_failed)
+        try:
+            app.tasks.submit(self.model.refresh, on_done=self._refreshed, on_error=self._refresh_failed)
+        except RuntimeError:  # the app is stopping: its workers take nothing more
+            self._busy = False
 
     def _refreshed(self, _states) -> None:
         self._busy = False
@@ -129,8 +132,11 @@ class SimPanelOverlay(BoxLayout):
     def press(self, entry) -> None:
         app = App.get_running_app()
         self.result_text, self.result_bad = app.tr("sim.sending", words=entry.text), False
-        app.tasks.submit(self.model.press, entry, on_done=lambda _answer: self._pressed(entry),
-                         on_error=lambda error: self._refused(entry, error))
+        try:
+            app.tasks.submit(self.model.press, entry, on_done=lambda _answer: self._pressed(entry),
+                             on_error=lambda error: self._refused(entry, error))
+        except RuntimeError:  # the app is stopping
+            pass
 
     def _pressed(self, entry) -> None:
         self.result_text, self.result_bad = App.get_running_app().tr("sim.done", words=entry.text), False
@@ -191,7 +197,8 @@ class SimPanelOverlay(BoxLayout):
             self.section = next(iter(sections), ())
         state = model.reported.states.get(self.selected, {})
         self.state_text = self._state_line(state) if self.selected else app.tr("sim.not_ready")
-        signature = (app.lang, app.elderly, self.selected, self.section, tuple(model.devices), model.reported.door,
+        door = (state.get("doors") or {}).get(str(model.reported.door)) if isinstance(state.get("doors"), dict) else None
+        signature = (app.lang, app.elderly, self.selected, self.section, tuple(model.devices), model.reported.door, repr(door),
                      tuple((e.widget_id, self._label(e), e.active) for e in entries))
         if signature == self._drawn:
             return
