@@ -141,8 +141,11 @@ class KioskApp(App):
         Clock.schedule_once(run, 0)
 
     def on_stop(self):
-        if self.sim_panel is not None:  # issue 13: its clock and requests stop before the workers do
+        # issue 13: the simulator panel and a technician's screen stop their clocks before the workers do
+        if self.sim_panel is not None:
             self.sim_panel.hide()
+        if self.screens is not None and self.screens.current in ("tech_pin", "diag"):
+            self.screens.current_screen.dispatch("on_leave")
         for event in self._events:
             event.cancel()
         for subscription in self._subscriptions:

@@ -40,6 +40,8 @@ def _load_kv() -> None:
 
 class SimPanelOverlay(BoxLayout):
     widget_id = StringProperty("sim.panel")
+    #: what lies under the panel cannot be read (``screens.accessibility`` skips it)
+    covers_below = True
     window_width = NumericProperty(1080)
     window_height = NumericProperty(1920)
     docked_bottom = BooleanProperty(True)

@@ -240,7 +240,8 @@ class DiagScreen(KioskScreen):
 
             row = BoxLayout(size_hint_y=None, height=app.theme.button_height, spacing=app.theme.spacing)
             row.add_widget(self._button("‹", "diag.door.prev", lambda: self.move_door(-1)))
-            row.add_widget(self._label(f"{self.door}", bold=True, halign="center", font_size=app.theme.font_heading))
+            row.add_widget(self._label(f"{self.door}", bold=True, halign="center", font_size=app.theme.font_heading,
+                                       size_hint_y=1))  # centred between ‹ and ›
             row.add_widget(self._button("›", "diag.door.next", lambda: self.move_door(1)))
             holder.add_widget(row)
             holder.add_widget(self._button(app.tr("diag.door_open"), "diag.door.open",

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -15,21 +12,8 @@ KEY_S, KEY_F9 = ord("s"), 290
 
 
 @pytest.fixture
-def socket_dir():
-    folder = tempfile.mkdtemp(prefix="ksp-", dir="/tmp")  # a Unix socket path must stay short
-    yield Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def devices(socket_dir: Path, **sections):
-    base = load_settings(DEMO_CONFIG_PATH).devices
-    changes = {name: dataclasses.replace(getattr(base, name), **values) for name, values in sections.items()}
-    return dataclasses.replace(base, sim_control=str(socket_dir / "sim.sock"), **changes)
-
-
-@pytest.fixture
-def sim_app(start_app, socket_dir):
-    driver = start_app(devices=devices(socket_dir))
+def sim_app(start_app, sim_devices):
+    driver = start_app(devices=sim_devices())
     assert wait_until(driver, lambda: driver.app.kiosk.devices.control is not None and
                       driver.app.kiosk.status.is_available("idcard"), 15)
     return driver
@@ -116,16 +100,16 @@ def test_ready_made_codes_and_a_refused_request_say_what_happened(sim_app):
                                            for t in sim_app.texts()))
 
 
-def test_the_panel_follows_the_configured_keys_and_is_absent_without_simulators(start_app, socket_dir, tmp_path):
+def test_the_panel_follows_the_configured_keys_and_is_absent_without_simulators(start_app, sim_devices):
     from kiosk.config import TechnicianSettings
 
     settings = load_settings(DEMO_CONFIG_PATH)
-    driver = start_app(devices=devices(socket_dir),
+    driver = start_app(devices=sim_devices(),
                        technician=dataclasses.replace(settings.technician, sim_panel_keys="ctrl+f9"))
     assert not driver.key(KEY_S, ("ctrl", "shift"))
     assert driver.key(KEY_F9, ("ctrl",))
     assert wait_until(driver, lambda: by_id(driver, "sim.close") is not None)
     real = {name: {"driver": "none"} for name in ("idcard", "scanner", "printer", "camera", "locker")}
-    plain = start_app(devices=devices(socket_dir, **real), technician=TechnicianSettings())
+    plain = start_app(devices=sim_devices(**real), technician=TechnicianSettings())
     assert not plain.key(KEY_S, ("ctrl", "shift"))
     assert plain.app.toggle_sim_panel() is False and plain.app.sim_panel is None
