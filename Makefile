@@ -53,7 +53,7 @@ screenshots: setup
 	$(VENV)/bin/kiosk shot search --keys shebaok --elderly --out docs/screenshots/keyboard-elderly.png
 	$(VENV)/bin/kiosk shot search --query 结婚 --open 1 --out docs/screenshots/guide.png
 	$(VENV)/bin/kiosk scenario run docs/screenshots/signin.yaml --shots docs/screenshots
+	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info
-	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots

@@ -257,8 +257,8 @@ class SimPanelOverlay(BoxLayout):
         door = self.model.reported.door
         text = app.tr("sim.door", n=door)
         bits = (self.model.reported.states.get(self.selected, {}).get("doors") or {}).get(str(door))
-        if isinstance(bits, dict):  # what the simulator says of this door, e.g. closed ✓ item ✗
-            text += "\n" + " ".join(f"{name} {'✓' if on else '✗'}" for name, on in bits.items())
+        if isinstance(bits, dict):  # what the simulator says of this door, e.g. closed ✓ item ×
+            text += "\n" + " ".join(f"{name} {'✓' if on else '×'}" for name, on in bits.items())
         row.add_widget(KioskLabel(text=text, bold=True, halign="center", size_hint_y=1))
         row.add_widget(ahead)
         return row

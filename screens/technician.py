@@ -204,7 +204,7 @@ class DiagScreen(KioskScreen):
                                             lambda lv=level: self.session.check(self.selected, lv)))
             holder.add_widget(row)
         for check in diag.checks:
-            holder.add_widget(self._label(f"{'✓' if check.passed else '✗'} {check.name}: {check.detail}",
+            holder.add_widget(self._label(f"{'✓' if check.passed else '×'} {check.name}: {check.detail}",
                                           color=theme.text if check.passed else theme.bad_dark))
         if diag.counters:
             holder.add_widget(self._label("counters: " + ", ".join(f"{k} {v}" for k, v in sorted(diag.counters.items())),

@@ -96,7 +96,7 @@ def test_ready_made_codes_and_a_refused_request_say_what_happened(sim_app):
     assert wait_until(sim_app, lambda: not locker.doors[14].closed)
     locker.doors.pop(14)  # the cabinet "loses" the door: the next request is refused
     tap(sim_app, "sim.door.close")
-    assert wait_until(sim_app, lambda: any("✗ kiosk sim door close 14" in t and "no door" in t
+    assert wait_until(sim_app, lambda: any("× kiosk sim door close 14" in t and "no door" in t
                                            for t in sim_app.texts()))
 
 
