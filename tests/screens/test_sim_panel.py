@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -54,6 +55,10 @@ def test_a_card_from_the_deck_signs_in_as_placing_it_with_kiosk_sim_does(sim_app
     assert sim_app.app.kiosk.devices.simulator("idcard").card.key == "senior"
     tap(sim_app, "sim.card.remove")
     assert wait_until(sim_app, lambda: sim_app.app.kiosk.devices.simulator("idcard").card is None)
+    # the flight log has the request (as a scenario's `sim:` would replay it), not the panel's taps
+    events = [json.loads(line) for line in sim_app.app.kiosk.flight.path.read_text(encoding="utf-8").splitlines()]
+    assert {"device": "idcard", "action": "place", "card": "senior"} in [e.get("request") for e in events]
+    assert not [e for e in events if e["kind"] == "tap" and e.get("widget", "").startswith("sim.")]
 
 
 def test_a_fault_button_sets_the_fault_and_a_second_press_clears_it(sim_app):
