@@ -36,7 +36,8 @@ from kiosk.vision.enhance import enhance  # noqa: E402
 from kiosk.vision.geometry import quad_iou  # noqa: E402
 from kiosk.vision.output import encode_jpeg  # noqa: E402
 from kiosk.vision.rectify import deskew, rectify  # noqa: E402
-from tests.vision_material import COMMON_HANZI, code_set, document_set  # noqa: E402
+from tests.vision_material import (CODE_CLASSES, COMMON_HANZI, charset_code_set, code_set,  # noqa: E402
+                                   document_set)
 
 
 def timed(fn, *args, **kwargs):
@@ -143,6 +144,58 @@ def codes(n: int, seed: int) -> bool:
     return ok
 
 
+def charset_classes(n_per_class: int, seed: int) -> bool:
+    """Issue 16: codes per charset class (with and without ECI), 1-D codes and code-free textures."""
+    started = time.perf_counter()
+    frames = charset_code_set(n_per_class=n_per_class, seed=seed)
+    print(f"codes per class: {n_per_class} frames 1280x720 per class, generated in "
+          f"{time.perf_counter() - started:.0f} s (seed {seed}; texts from the held-apart word lists)")
+    readers = {
+        "pipeline": lambda img, grey: [c.text for c in read_codes(img, mode="still")],
+        "zxing-cpp": lambda img, grey: _zxing_text(grey),
+        "pyzbar": lambda img, grey: _pyzbar_text(grey),
+    }
+    table: dict = {}
+    ms: dict = {name: [] for name in readers}
+    for cls, _, image, text in frames:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        for name, reader in readers.items():
+            texts, took = timed(reader, image, grey)
+            ms[name].append(took)
+            row = table.setdefault((cls, name), [0, 0, 0])  # right, wrong, nothing
+            if text is None:
+                row[1] += bool(texts)  # a false positive
+                row[2] += not texts
+            elif text in texts:
+                row[0] += 1
+            elif texts:
+                row[1] += 1
+            else:
+                row[2] += 1
+    print(f"  {'class':14s} " + "   ".join(f"{name:>22s}" for name in readers))
+    print(f"  {'':14s} " + "   ".join(f"{'right/wrong/nothing':>22s}" for _ in readers))
+    ahead = True
+    totals = {name: [0, 0, 0] for name in readers}
+    for cls in CODE_CLASSES:
+        cells = []
+        for name in readers:
+            right, wrong, nothing = table[(cls, name)]
+            for i, v in enumerate((right, wrong, nothing)):
+                totals[name][i] += v
+            cells.append(f"{right:>10d}/{wrong:>4d}/{nothing:>5d}")
+        pipe = table[(cls, "pipeline")]
+        if cls == "no code":
+            ok = pipe[1] == 0
+        else:
+            ok = pipe[1] == 0 and all(pipe[0] >= table[(cls, other)][0] for other in readers if other != "pipeline")
+        ahead &= ok
+        print(f"  {cls:14s} " + "   ".join(cells) + ("" if ok else "   <- pipeline not ahead / wrong"))
+    print(f"  {'all':14s} " + "   ".join(f"{t[0]:>10d}/{t[1]:>4d}/{t[2]:>5d}" for t in totals.values()))
+    print("  median ms: " + ", ".join(f"{name} {median(v):.1f}" for name, v in ms.items()))
+    print(f"  pipeline ahead of each decoder on every class, 0 wrong, 0 false positives: {'OK' if ahead else 'FAIL'}")
+    return ahead
+
+
 def clean_chinese(count: int = 300, seed: int = 300) -> None:
     rng = np.random.default_rng(seed)
     tallies = {"pipeline": 0, "pyzbar alone": 0, "zxing-cpp alone": 0}
@@ -162,6 +215,7 @@ def main() -> int:
     parser.add_argument("--full", type=int, default=16)
     parser.add_argument("--codes", type=int, default=150)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--per-class", type=int, default=30, help="frames per code class (issue 16 set)")
     args = parser.parse_args()
     print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads, numpy {np.__version__}")
     if args.docs > 0:
@@ -169,6 +223,8 @@ def main() -> int:
     if args.full > 0:
         full_resolution(args.full, args.seed)
     ok = codes(args.codes, args.seed) if args.codes > 0 else True
+    if args.per_class > 0:
+        ok &= charset_classes(args.per_class, args.seed + 1610)
     clean_chinese()
     return 0 if ok else 1
 

@@ -6,13 +6,24 @@ syntax, a missing key, a wrong type, an unknown key, a value out of range — in
 ``ConfigError`` whose message names the file, the line, the key and what is expected,
 so that a technician can fix the file without reading a traceback.
 
+Numbers must be finite (no ``nan`` or ``inf``: a NaN timeout never times out) and within
+the field's bounds, or within ±2**53 where a field gives none. A file larger than
+``MAX_CONFIG_BYTES`` or nested deeper than TOML parsing can follow is refused with the same
+one-line message; lines are looked up only for the message, so a large file is quick.
+
+``check_secret_permissions`` refuses a configuration that holds a secret (an inline
+``terminal_key``, or a ``terminal_key_file``) readable by other users.
+
 Later sections (devices, backend, …) are added by declaring a dataclass and a field on
 ``Settings``; the validator is generic over the dataclasses.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import re
+import stat
 import tomllib
 import types
 import typing
@@ -21,6 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 DEFAULT_CONFIG_PATH = Path("/etc/kiosk/kiosk.toml")
+#: a kiosk.toml is a few kilobytes; anything this large is not one
+MAX_CONFIG_BYTES = 1024 * 1024
+#: the largest whole number a field without its own bounds takes
+MAX_PLAIN_NUMBER = 2 ** 53
 DEMO_CONFIG_PATH = Path(__file__).resolve().parent.parent / "assets" / "demo.toml"
 
 
@@ -93,6 +108,10 @@ class BackendSettings:
                                             "\"/etc/kiosk/terminal.key\"")
     terminal_key: str = _spec("", help="the signing key itself (base64); only for tests and demos, prefer "
                                        "terminal_key_file", pattern=r"([A-Za-z0-9+/=_-]{43,})?")
+    tls_pin_sha256: str = _spec("", help="optional: the SHA-256 fingerprint (64 hex digits, colons allowed) of the "
+                                         "backend's certificate; with it, any other certificate is refused even "
+                                         "if a trusted CA signed it",
+                                pattern=r"|([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}")
     ca_bundle: str = _spec("", help="PEM file of the CA(s) that signed the backend's certificate; empty for the "
                                     "system's CAs. TLS verification is always on")
     connect_timeout: float = _spec(3.05, help="seconds to wait for a connection", min=0.1, max=60)
@@ -327,11 +346,14 @@ def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> 
     """Read and validate ``path``. Raises ``ConfigError`` with a readable message."""
     path = Path(path)
     try:
-        raw_bytes = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw_bytes = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(path, "the file does not exist (give another with --config)") from None
     except OSError as exc:
         raise ConfigError(path, f"cannot be read: {exc.strerror}") from None
+    if len(raw_bytes) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, f"is larger than {MAX_CONFIG_BYTES // 1024} KB: this is not a kiosk configuration")
     try:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -341,12 +363,18 @@ def load_settings(path: Path | str, overrides: dict[str, Any] | None = None) -> 
 
 
 def parse_settings(text: str, path: Path | str = "<config>", overrides: dict[str, Any] | None = None) -> Settings:
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, f"is larger than {MAX_CONFIG_BYTES // 1024} KB: this is not a kiosk configuration")
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(path, "values are nested too deeply to read") from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError(path, f"TOML syntax error: {detail}", line=line) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise ConfigError(path, f"a value cannot be read: a number far too large ({str(exc)[:60]})") from None
     for dotted, value in (overrides or {}).items():
         *tables, key = dotted.split(".")
         node = data
@@ -356,6 +384,25 @@ def parse_settings(text: str, path: Path | str = "<config>", overrides: dict[str
     locator = _Locator(text)
     settings = _build(Settings, data, (), path, locator)
     return dataclasses.replace(settings, source=str(path))
+
+
+def check_secret_permissions(settings: "Settings") -> None:
+    """Refuse a secret that other users of the machine can read: a configuration file holding
+    an inline ``terminal_key``, or the ``terminal_key_file`` itself (the fix: ``chmod 600``)."""
+    backend = settings.backend
+    candidates = []
+    if backend.terminal_key and settings.source:
+        candidates.append((Path(settings.source), "backend.terminal_key", "holds the terminal's signing key"))
+    if backend.terminal_key_file:
+        candidates.append((Path(backend.terminal_key_file), "backend.terminal_key_file", "is the terminal's key"))
+    for path, key, what in candidates:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            continue  # a missing key file is reported where it is read
+        if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+            raise ConfigError(settings.source or path, f"{path} {what} and other users can read it: "
+                                                       f"run chmod 600 {path}", key=key)
 
 
 def _line_from_message(message: str) -> int | None:
@@ -389,7 +436,8 @@ def _build(cls: type, data: Any, prefix: tuple[str, ...], path: Path | str, loca
         if dataclasses.is_dataclass(hint):
             values[name] = _build(hint, value, prefix + (name,), path, locator)
         else:
-            values[name] = _check_value(hint, f, value, dotted, path, locator.key_line(prefix, name))
+            values[name] = _check_value(hint, f, value, dotted, path,
+                                        lambda name=name: locator.key_line(prefix, name))
     return cls(**values)
 
 
@@ -406,6 +454,8 @@ def _type_name(hint: Any) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_PLAIN_NUMBER:
+        return "a number far too large"
     if isinstance(value, str):
         return '"' + value[:60] + ('…"' if len(value) > 60 else '"')
     if isinstance(value, bool):
@@ -416,12 +466,14 @@ def _shown(value: Any) -> str:
 
 
 def _check_value(hint: Any, f: dataclasses.Field, value: Any, dotted: str, path: Path | str,
-                 line: int | None) -> Any:
+                 line: Any) -> Any:
+    """``line()`` finds the key's line; it is only called for a message."""
     expected = f.metadata.get("help") or _type_name(hint)
 
     def fail(why: str = "") -> ConfigError:
         got = f"got {_shown(value)}"
-        return ConfigError(path, f"expected {expected}; {got}{why}", line=line, key=dotted)
+        return ConfigError(path, f"expected {expected}; {got}{why}", line=line() if callable(line) else line,
+                           key=dotted)
 
     origin = typing.get_origin(hint)
     if origin is Literal:
@@ -440,7 +492,11 @@ def _check_value(hint: Any, f: dataclasses.Field, value: Any, dotted: str, path:
     elif hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail()
+        if isinstance(value, int) and abs(value) > MAX_PLAIN_NUMBER:
+            raise fail()
         value = float(value)
+        if not math.isfinite(value):
+            raise fail(" (a finite number)")
     elif hint is str:
         if not isinstance(value, str):
             raise fail()
@@ -451,6 +507,8 @@ def _check_value(hint: Any, f: dataclasses.Field, value: Any, dotted: str, path:
         if not isinstance(value, hint):
             raise fail()
     low, high = f.metadata.get("min"), f.metadata.get("max")
+    if hint is int and (low is None or high is None) and abs(value) > MAX_PLAIN_NUMBER:
+        raise fail()
     if low is not None and value < low:
         raise fail(f" (at least {low:g})")
     if high is not None and value > high:

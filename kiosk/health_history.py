@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from kiosk.atomic_file import write_json_atomically
 from kiosk.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -104,10 +104,7 @@ class HealthHistory:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
-            os.replace(temporary, self.path)
+            write_json_atomically(self.path, self.to_json())
         except OSError as exc:  # a full disk must not stop the kiosk: the history stays in memory
             log.warning("health history not saved", extra={"fields": {"error": exc.strerror or str(exc)}})
 

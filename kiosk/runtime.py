@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from kiosk.catalog.service import CatalogPaths, CatalogService
-from kiosk.config import ConfigError, Settings
+from kiosk.config import ConfigError, Settings, check_secret_permissions
 from kiosk.devices import BuildContext, Built, DeviceManager, DevicePlan
 from kiosk.flows.agent import AgentFlow
 from kiosk.flows.identify import IdentifyFlow
@@ -267,10 +267,12 @@ def _attach_technician(kiosk: Kiosk) -> None:
 
 
 def check_backend_settings(settings: Settings) -> None:
-    """Raise ``ConfigError`` now for a [backend] section that cannot work (no key, bad key)."""
+    """Raise ``ConfigError`` now for a [backend] section that cannot work (no key, bad key, a key
+    other users can read)."""
     cfg = settings.backend
     if cfg.embedded or not cfg.url:
         return
+    check_secret_permissions(settings)
     from kiosk.backend.signing import TerminalKeyError, parse_key, read_key_file
 
     try:

@@ -4,6 +4,14 @@ from __future__ import annotations
 import os
 import tempfile
 
+# Parallel workers (pytest-xdist) each get their own temporary folder: simulators put their
+# pseudo-terminal links and control sockets there under fixed names.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _worker_tmp = os.path.join(tempfile.gettempdir(), "worker-" + os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(_worker_tmp, exist_ok=True)
+    os.environ["TMPDIR"] = _worker_tmp
+    tempfile.tempdir = _worker_tmp
+
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")

@@ -16,6 +16,7 @@ When the printer simulator lands, its rendered receipts can be added as another 
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from drivers.camera import scene
@@ -87,4 +88,109 @@ def code_set(n: int = 100, seed: int = 66, size: tuple[int, int] = (1920, 1080))
         data, text = payload(rng, kind)
         carrier = "receipt" if kind == "receipt" else None
         out.append(scene.code_scene(rng, width, height, data, text, carrier=carrier))
+    return out
+
+
+# -- issue 16: charsets with and without ECI, 1-D barcodes, code-free textures -----------------------
+
+CODE_CLASSES = ("utf-8", "gb18030", "gb18030+eci", "shift_jis", "shift_jis+eci", "iso-8859-1", "ascii", "1-d",
+                "no code")
+
+
+def _segno_matrix(text: str, codec: str, eci: bool) -> np.ndarray:
+    import segno
+
+    data = text if eci else text.encode(codec)
+    kwargs = {"encoding": codec, "eci": True} if eci else {"mode": "byte"}
+    symbol = segno.make(data, micro=False, error=str(np.random.default_rng(len(text)).choice(["m", "q"])), **kwargs)
+    modules = np.array(symbol.matrix, dtype=bool)
+    return np.pad(np.where(modules, 0, 255).astype(np.uint8), 4, constant_values=255)
+
+
+def _linear_card(rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    import zxingcpp
+
+    kind = str(rng.choice(["EAN13", "Code128", "Code39"]))
+    if kind == "EAN13":
+        body = "69" + "".join(str(d) for d in rng.integers(0, 10, 10))
+        total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+        text = body + str((10 - total % 10) % 10)
+    elif kind == "Code128":
+        text = "HK" + "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(6, 14))))
+    else:
+        text = "".join("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"[i] for i in rng.integers(0, 34, int(rng.integers(5, 10))))
+    barcode = zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, kind))
+    image = np.asarray(barcode.to_image(scale=int(rng.integers(3, 5)), add_quiet_zones=True))
+    image = cv2.copyMakeBorder(image, 30, 50, 20, 20, cv2.BORDER_CONSTANT, value=245)
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), text
+
+
+def textured_desk(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """A code-free frame that provokes 1-D false positives: stripes, weave, grilles, text and grain."""
+    style = str(rng.choice(["stripes", "grille", "weave", "page", "desk"]))
+    if style in ("stripes", "grille"):
+        xs = np.arange(width, dtype=np.float32)[None, :]
+        period = rng.uniform(4, 14)
+        wave = np.sin(xs / period * 2 * np.pi + np.sin(xs / rng.uniform(30, 90)) * rng.uniform(0, 3))
+        base = (wave > rng.uniform(-0.4, 0.4)).astype(np.float32) * rng.uniform(60, 160) + rng.uniform(20, 80)
+        image = np.repeat(np.repeat(base, height, axis=0)[..., None], 3, axis=2)
+        if style == "grille":
+            image[(np.arange(height) % int(rng.integers(20, 60))) < 6] = 40
+        angle = rng.uniform(-30, 30)
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+        image = cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+        image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    elif style == "weave":
+        image = scene.render_desk(rng, width, height, "fabric")
+    elif style == "page":
+        image = scene.document_scene(rng, width, height, kind=str(rng.choice(["text", "form"]))).image
+    else:
+        image = scene.render_desk(rng, width, height, str(rng.choice(["wood", "cluttered"])))
+    return scene.add_blur(image, rng, rng.uniform(0.5, 1.5)) if rng.random() < 0.5 else image
+
+
+def charset_code_set(n_per_class: int = 20, seed: int = 1616, size: tuple[int, int] = (1280, 720),
+                     part: str = "held") -> list[tuple[str, scene.CodeScene | None, np.ndarray, str | None]]:
+    """(class, scene or None, image, the text a correct reader returns or None for no code) per frame.
+
+    Texts come from ``tests.charset_material`` (``part`` of its word lists); codes are encoded
+    with segno in byte mode (with or without an ECI), printed on a slip, a phone or a receipt,
+    photographed in perspective with blur, noise, glare, shadow, dimming and JPEG artefacts.
+    """
+    from tests.charset_material import payload_text
+
+    rng = np.random.default_rng(seed)
+    width, height = size
+    out = []
+    for cls in CODE_CLASSES:
+        for _ in range(n_per_class):
+            if cls == "no code":
+                out.append((cls, None, textured_desk(rng, width, height), None))
+                continue
+            if cls == "1-d":
+                card, text = _linear_card(rng)
+                bg = scene.render_desk(rng, width, height, str(rng.choice(["cluttered", "fabric", "wood", "dark"])))
+                quad = scene.random_quad(rng, width, height, card.shape[0] / card.shape[1], min_fill=0.25,
+                                         max_fill=0.45, max_rotation=12.0, perspective=0.03)
+                image = scene.paste(bg, card, quad)
+                for effect in ("blur", "noise", "jpeg"):
+                    if rng.random() < 0.4:
+                        image = {"blur": lambda im: scene.add_blur(im, rng, rng.uniform(0.6, 1.4)),
+                                 "noise": lambda im: scene.add_noise(im, rng),
+                                 "jpeg": lambda im: scene.jpeg_artefacts(im, int(rng.integers(40, 80)))}[effect](image)
+                out.append((cls, None, image, text))
+                continue
+            charset, eci = cls.split("+")[0], cls.endswith("+eci")
+            if charset == "ascii":
+                data, text = payload(rng, str(rng.choice(["ascii", "receipt"])))
+                if not text.isascii():
+                    text = data = _ascii(rng)
+                matrix = None
+            else:
+                text = payload_text(rng, charset, part)
+                codec = "cp932" if charset == "shift_jis" and not eci else charset
+                matrix = _segno_matrix(text, codec, eci)
+                data = text
+            item = scene.code_scene(rng, width, height, data, text, matrix=matrix)
+            out.append((cls, item, item.image, text))
     return out

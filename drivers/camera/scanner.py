@@ -34,6 +34,17 @@ def _parts(code: Any) -> tuple[str, bytes]:
     return str(code.format), bytes(code.raw)
 
 
+def _event(code: Any, source: str) -> ScanEvent:
+    """The event for one decoded code: the image decoder's text where it decided one (it saw the
+    code's ECI designators, which the bare bytes no longer carry), else the bytes decoded here."""
+    fmt, raw = _parts(code)
+    if not isinstance(code, tuple) and hasattr(code, "problem") and hasattr(code, "text"):
+        text = code.text if not code.problem else None
+        return ScanEvent(text, raw, source, getattr(code, "encoding", "") if text is not None else "",
+                         code.problem, fmt)
+    return ScanEvent.from_bytes(raw, source, format=fmt)
+
+
 class CameraCodeScanner(CodeScanner):
     device_class = "code_scanner"
 
@@ -76,7 +87,7 @@ class CameraCodeScanner(CodeScanner):
         self._last_seq = frame.seq
         self.count("frames_scanned")
         try:
-            codes = [_parts(code) for code in self.decode(frame.image)]
+            codes = {_parts(code): code for code in self.decode(frame.image)}
         except Exception as exc:
             self.count("decode_errors")
             log.warning("code decoder failed", extra={"fields": {"device": self.name, "error": type(exc).__name__}})
@@ -90,8 +101,7 @@ class CameraCodeScanner(CodeScanner):
                 self.count("repeats")
                 continue
             self._recent[key] = now
-            fmt, raw = key
-            event = ScanEvent.from_bytes(raw, self.name, format=fmt)
+            event = _event(codes[key], self.name)
             published.append(event)
             self._publish_scan(event)
         return published

@@ -419,9 +419,13 @@ def qr_matrix(data: str | bytes, error_correction: str = "M") -> np.ndarray:
     return np.where(np.array(code.get_matrix(), bool), 0, 255).astype(np.uint8)
 
 
-def qr_card(data: str | bytes, rng: np.random.Generator, carrier: str, module_px: int = 8) -> np.ndarray:
-    """The QR on what holds it: ``paper`` (a slip), ``phone`` (a screen in a dark frame) or ``receipt``."""
-    matrix = qr_matrix(data)
+def qr_card(data: str | bytes, rng: np.random.Generator, carrier: str, module_px: int = 8,
+            matrix: np.ndarray | None = None) -> np.ndarray:
+    """The QR on what holds it: ``paper`` (a slip), ``phone`` (a screen in a dark frame) or ``receipt``.
+
+    ``matrix``: a ready symbol (one pixel per module, as ``qr_matrix`` makes), e.g. one with an ECI.
+    """
+    matrix = qr_matrix(data) if matrix is None else matrix
     code = cv2.resize(matrix, None, fx=module_px, fy=module_px, interpolation=cv2.INTER_NEAREST)
     code = cv2.cvtColor(code, cv2.COLOR_GRAY2BGR)
     size = code.shape[0]
@@ -465,14 +469,14 @@ class CodeScene:
 
 def code_scene(rng: np.random.Generator, width: int, height: int, payload: str | bytes, text: str, *,
                carrier: str | None = None, effects: list[str] | tuple[str, ...] | None = None,
-               background: np.ndarray | None = None) -> CodeScene:
+               background: np.ndarray | None = None, matrix: np.ndarray | None = None) -> CodeScene:
     carrier = carrier or str(rng.choice(["paper", "phone", "receipt"]))
     if effects is None:
         effects = [e for e in ("blur", "noise", "jpeg", "glare", "shadow", "dim")
                    if rng.random() < {"blur": 0.45, "noise": 0.5, "jpeg": 0.5, "glare": 0.2, "shadow": 0.25,
                                       "dim": 0.25}[e]]
     module_px = 8
-    card = qr_card(payload, rng, carrier, module_px)
+    card = qr_card(payload, rng, carrier, module_px, matrix)
     bg = background if background is not None else render_desk(rng, width, height, str(
         rng.choice(["cluttered", "fabric", "wood", "dark"])))
     aspect = card.shape[0] / card.shape[1]

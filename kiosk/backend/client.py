@@ -3,7 +3,9 @@
 Built on a ``requests`` session with:
 
 - connect and read timeouts on every call;
-- TLS verification always on, with an optional CA bundle for a private CA;
+- TLS verification always on, with an optional CA bundle for a private CA, and an optional pin
+  of the backend certificate's SHA-256 fingerprint (urllib3's ``assert_fingerprint``): with a
+  pin, a certificate any CA vouches for is still refused unless it is that one;
 - every request signed (``kiosk.backend.signing``), re-signed with a fresh nonce on each
   attempt so a retry is never taken for a replay;
 - retries with exponential backoff and jitter, only for calls that are safe to repeat
@@ -64,7 +66,7 @@ class _ProgressBody:
 
 
 class BackendClient:
-    def __init__(self, base_url: str, terminal_id: str, key: bytes, *, ca_bundle: str = "",
+    def __init__(self, base_url: str, terminal_id: str, key: bytes, *, ca_bundle: str = "", tls_pin_sha256: str = "",
                  connect_timeout: float = 3.05, read_timeout: float = 20.0, retries: int = 3,
                  backoff: float = 0.5, max_backoff: float = 8.0, session: requests.Session | None = None,
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
@@ -87,6 +89,10 @@ class BackendClient:
         self.session = session or requests.Session()
         self.session.auth = TerminalAuth(terminal_id, key, clock)
         self.session.verify = ca_bundle or True  # never False
+        if tls_pin_sha256:
+            if parts.scheme != "https":
+                raise ValueError("a TLS pin needs an https:// backend URL")
+            self.session.mount("https://", _PinnedAdapter(tls_pin_sha256))
         self.session.trust_env = False  # a proxy from the environment must not see or alter requests
         from kiosk import __version__
 
@@ -292,6 +298,18 @@ def _reason(exc: Exception) -> str:
     if reason is not None:
         text += f": {type(reason).__name__}"
     return text
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Refuses any server certificate but the one with this SHA-256 fingerprint (after CA checks)."""
+
+    def __init__(self, fingerprint: str):
+        self.fingerprint = fingerprint.replace(":", "").lower()
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self.fingerprint
+        super().init_poolmanager(*args, **kwargs)
 
 
 def ascii_seconds(text: str | None) -> int | None:

@@ -155,16 +155,20 @@ class Outbox:
 
     # -- opening ---------------------------------------------------------------------------
     def _connect(self, path: Path) -> sqlite3.Connection:
+        # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database's
+        # permissions, and the WAL holds (encrypted) personal data too.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                os.chmod(companion, 0o600)
+            except OSError:
+                pass
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
-        try:
-            os.chmod(path, 0o600)
-        except OSError:
-            pass
         return conn
 
     def _open_checked(self) -> sqlite3.Connection:

@@ -409,7 +409,8 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
             except TerminalKeyError as exc:
                 raise BackendConfigError(str(exc)) from None
             url = cfg.url
-        client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, connect_timeout=cfg.connect_timeout,
+        client = BackendClient(url, terminal_id, key, ca_bundle=cfg.ca_bundle, tls_pin_sha256=cfg.tls_pin_sha256,
+                               connect_timeout=cfg.connect_timeout,
                                read_timeout=cfg.read_timeout, retries=cfg.retries)
         data_key = load_or_create_data_key(cfg.outbox_key_file or state_dir / "outbox.key")
         outbox = Outbox(cfg.outbox_path or state_dir / "outbox.sqlite3", RecordCipher(data_key))

@@ -2,8 +2,10 @@
 
 ``kiosk ime build`` (run at install; the kiosk also runs it on a first start) writes the
 lexicon to the ``[catalog] cache_dir`` folder and says how big it is and how long it took.
-``kiosk ime candidates LETTERS [--context address]`` shows what the on-screen keyboard
-would offer for the letters typed.
+``kiosk ime candidates LETTERS... [--context address] [--count N] [--json]`` shows what the
+on-screen keyboard would offer for each input (``-`` reads inputs from stdin, one a line);
+with ``--json`` one line per input: ``{"letters": "shenfenzhengming", "candidates": ["身份证明", …]}``
+(only candidates that take all the letters typed; the first ``--count``).
 """
 from __future__ import annotations
 
@@ -29,9 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(handler=_build)
 
     try_ = actions.add_parser("candidates", help="show the candidates for typed letters")
-    try_.add_argument("letters", help="pinyin as typed, e.g. zhengming, sfz, xi'an")
+    try_.add_argument("letters", nargs="+", help="pinyin as typed, e.g. zhengming, sfz, xi'an; - reads stdin")
     try_.add_argument("--context", choices=CONTEXTS, default="general")
-    try_.add_argument("--count", type=int, default=10)
+    try_.add_argument("--count", type=int, default=10, help="candidates per input (default 10)")
+    try_.add_argument("--json", action="store_true", help="one JSON line per input")
     _where(try_)
     try_.set_defaults(handler=_candidates)
 
@@ -59,20 +62,42 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inputs(values: list[str]):
+    import sys
+
+    for value in values:
+        if value == "-":
+            for line in sys.stdin:
+                if line.strip():
+                    yield line.strip()
+        else:
+            yield value
+
+
 def _candidates(args: argparse.Namespace) -> int:
+    import json
+
     path = _cache_dir(args) / LEXICON_FILE
     try:
         engine = ImeEngine(Lexicon(path))
     except LexiconError as exc:
         raise UserFacingError(str(exc), 2) from None
-    letters = args.letters.strip().lower()
-    started = time.perf_counter()
-    candidates = engine.candidates(letters, args.context)
-    ms = (time.perf_counter() - started) * 1000
-    if not candidates:
-        print(f"{letters}: no candidates (not pinyin?)")
-        return 1
-    shown = "  ".join(f"{n}.{c.text}" + ("" if c.consumed >= len(letters) else f"(+{letters[c.consumed:]})")
-                      for n, c in enumerate(candidates[:args.count], start=1))
-    print(f"{letters} ({ms:.1f} ms): {shown}")
-    return 0
+    missing = 0
+    for raw in _inputs(args.letters):
+        letters = raw.strip().lower()
+        started = time.perf_counter()
+        candidates = engine.candidates(letters, args.context)
+        ms = (time.perf_counter() - started) * 1000
+        if args.json:
+            whole = [c.text for c in candidates if c.consumed >= len(letters)][:max(0, args.count)]
+            print(json.dumps({"letters": letters, "candidates": whole}, ensure_ascii=False), flush=True)
+            missing += not whole
+            continue
+        if not candidates:
+            print(f"{letters}: no candidates (not pinyin?)")
+            missing += 1
+            continue
+        shown = "  ".join(f"{n}.{c.text}" + ("" if c.consumed >= len(letters) else f"(+{letters[c.consumed:]})")
+                          for n, c in enumerate(candidates[:args.count], start=1))
+        print(f"{letters} ({ms:.1f} ms): {shown}")
+    return 1 if missing else 0

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from kiosk.ime.lexicon import TAG_ADDRESS, TAG_EXTRA, TAG_PLACE, Entry, Lexicon
+from kiosk.ime.lexicon import TAG_ADDRESS, TAG_DOMAIN, TAG_EXTRA, TAG_PLACE, Entry, Lexicon
 from kiosk.ime.syllables import SYLLABLES, Token, segmentations
 
 MAX_LETTERS = 48
@@ -28,15 +28,16 @@ CONTEXTS = ("general", "address", "name", "search")
 
 # score multipliers by context and tag (address words / place names / catalogue words)
 _BOOSTS = {
-    "general": {TAG_PLACE: 3.0},
+    "general": {TAG_PLACE: 3.0, TAG_DOMAIN: 6.0},
     "name": {},
     "address": {TAG_ADDRESS: 40.0, TAG_PLACE: 200.0},
-    "search": {TAG_PLACE: 3.0, TAG_EXTRA: 30.0},
+    "search": {TAG_PLACE: 3.0, TAG_EXTRA: 30.0, TAG_DOMAIN: 6.0},
 }
 _PREFIX_ONLY = 0.02   # "ta" reaching tang: far below 他/她/它
 _ABBREVIATED = 0.5    # a word matched through an initial ("zm" → 证明)
 _LOG_CORPUS = 18.0
 _MIN_SENTENCE_SCORE = 5.0
+_SINGLE = 4.0         # extra cost of a one-character word inside a composed phrase
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ class ImeEngine:
                 if not matches or matches[0][0] < _MIN_SENTENCE_SCORE:
                     continue  # no guess built from characters nobody uses
                 score, entry = matches[0]
-                # unigram log-probability: log f - log N (N ≈ 6e7 words in jieba's corpus)
-                value = best[i][0] + math.log(max(score, 1.0)) - _LOG_CORPUS
+                # unigram log-probability: log f - log N (N ≈ 6e7 words in jieba's corpus); a lone
+                # character costs more, so that 身份+证明 beats 身份证+名
+                value = best[i][0] + math.log(max(score, 1.0)) - _LOG_CORPUS - (_SINGLE if j - i == 1 else 0.0)
                 if best[j] is None or value > best[j][0]:
                     best[j] = (value, best[i][1] + [(entry.word, j - i)])
         if best[n] is None or len(best[n][1]) < 2:
@@ -142,12 +144,14 @@ class ImeEngine:
         tokens = splits[0]
         sentence = self._sentence(tokens, context) if len(tokens) >= 2 else None
         total = len(letters)
-        if full:
-            score, entry = full[0]
+        # every lexicon word that covers all the letters typed comes before a phrase composed
+        # from parts (身份证明 before 身份证名); words reached only as a prefix (ta → tang) after it
+        whole = [(score, entry) for score, entry in full if _covers(entry, tokens)]
+        for score, entry in whole:
             push(entry.word, total, "'".join(entry.syllables), score)
         if sentence:
             push("".join(word for word, _n in sentence), total, "", 0.0)
-        for score, entry in full[1:]:
+        for score, entry in full:
             push(entry.word, total, "'".join(entry.syllables), score)
         if sentence:
             # the guess's first words, longest first: 王秀英 of 王秀英街道
@@ -166,6 +170,13 @@ class ImeEngine:
             for score, entry in self._matches(head, context):
                 push(entry.word, consumed, "'".join(entry.syllables), score)
         return out
+
+
+def _covers(entry: Entry, tokens: tuple[Token, ...]) -> bool:
+    """The entry's syllables are the typed ones, the last one complete (not a longer syllable)."""
+    last = tokens[-1]
+    return len(entry.syllables) == len(tokens) and not (
+        last.kind == "partial" and last.text in SYLLABLES and entry.syllables[-1] != last.text)
 
 
 def _cost(tokens: tuple[Token, ...]) -> tuple[int, int]:

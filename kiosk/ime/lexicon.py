@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 LEXICON_FILE = "pinyin_lexicon.sqlite3"
 LEXICON_VERSION = "3"
 CONTEXT_WORDS_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "ime" / "context_words.toml"
-TAG_NONE, TAG_ADDRESS, TAG_PLACE, TAG_EXTRA = 0, 1, 2, 3
+TAG_NONE, TAG_ADDRESS, TAG_PLACE, TAG_EXTRA, TAG_DOMAIN = 0, 1, 2, 3, 4
 PLACE_FREQ = 60000
 ADDRESS_FREQ = 2000   # a floor for address words jieba lacks (号楼); the context does the rest
 DEFAULT_MIN_FREQ = 5
@@ -82,6 +82,28 @@ def load_context_words(path: Path = CONTEXT_WORDS_PATH) -> dict[str, int]:
             if word.strip():
                 words[word.strip()] = tag
     return words
+
+
+def domain_words(catalog: Path | None = None) -> frozenset[str]:
+    """Words of two to four hanzi in the catalogue's item names and guide texts (cut by jieba)."""
+    import json
+
+    import jieba
+
+    path = catalog or Path(__file__).resolve().parents[2] / "assets" / "catalog" / "hekou_items.json"
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    records = records.get("items", []) if isinstance(records, dict) else records
+    texts = []
+    for record in records:
+        for key in ("name", "conditions", "materials", "process", "result", "keywords", "time_limit"):
+            value = record.get(key)
+            texts.append(json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value)
+    jieba.setLogLevel(60)
+    return frozenset(w for w in jieba.cut("\n".join(t for t in texts if t), HMM=False)
+                     if 2 <= len(w) <= 4 and all(is_hanzi(ch) for ch in w))
 
 
 def reading_of(word: str) -> tuple[str, ...] | None:
@@ -140,8 +162,8 @@ def build_lexicon(path: Path | str, source: Path | str | None = None, context: P
                 if reading in SYLLABLES:
                     add((reading,), word, max(1, freq if number == 0 else freq // 4))
             continue
-        if freq < min_freq:
-            continue
+        if freq < min_freq and len(word) > 4:
+            continue  # every word of up to four hanzi is kept: 补领, 随迁, 扶助金 are rare in jieba's corpus
         syllables = reading_of(word)
         if syllables:
             add(syllables, word, freq)
@@ -162,6 +184,12 @@ def build_lexicon(path: Path | str, source: Path | str | None = None, context: P
     for word, tag in load_context_words(context).items():
         for syllables in readings_of(word):
             add(syllables, word, PLACE_FREQ if tag == TAG_PLACE else ADDRESS_FREQ, tag)
+    # government-service words: the demo catalogue's names and guides cut into words (ranked up
+    # a little among words that read the same: 登记 before 等级, 申领 before 神灵)
+    domain = domain_words()
+    for (syllables, word), slot in entries.items():
+        if slot[1] == TAG_NONE and word in domain:
+            slot[1] = TAG_DOMAIN
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + f".{os.getpid()}.building")

@@ -7,12 +7,12 @@ state lives in a small JSON file (``path``), so restarting the kiosk does not re
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kiosk.atomic_file import write_json_atomically
 from kiosk.technician.pin import pin_matches
 
 MAX_LOCKOUT = 3600
@@ -84,10 +84,7 @@ class PinGate:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"failures": self.failures, "lockouts": self.lockouts,
-                                             "locked_until": self.locked_until}), encoding="utf-8")
-            os.replace(temporary, self.path)
+            write_json_atomically(self.path, {"failures": self.failures, "lockouts": self.lockouts,
+                                              "locked_until": self.locked_until})
         except OSError:
             pass  # the lockout still holds in memory

@@ -1,31 +1,42 @@
 """Read QR and bar codes from camera frames and still images, better than any one decoder.
 
-Two decoders and a ladder of preprocessing steps; the ladder stops at the first step that
-gives a trustworthy result:
+Two decoders, zxing-cpp and zbar (through pyzbar's ctypes wrapper, in *binary* mode: raw
+bytes instead of zbar's Shift-JIS guess), and a ladder of preprocessing steps. Every step
+runs its decoders and every symbol found is an *observation* of a code, keyed by symbology
+and bytes; observations add up over the steps, and the ladder stops at the first step after
+which every code seen is *confirmed*:
 
-1. the grey image, QR codes only: zxing-cpp (it tries rotations by 90°, downscaling and
-   inversion itself) — fast, and most frames end here — then zbar in *binary* mode
-   (pyzbar's own ``decode`` does not offer it, so zbar is driven through pyzbar's ctypes
-   wrapper): raw bytes instead of zbar's Shift-JIS guess;
-2. the grey image, every symbology (1-D barcodes, Data Matrix, Aztec, PDF417), both decoders
-   — so the pipeline reads everything either decoder reads on its own;
-3. contrast-equalised (CLAHE) grey;
-4. adaptive threshold;
-5. rescaled (×2 for small frames / codes, ×0.5 for large blurred ones);
-6. sharpened (unsharp mask);
-7. turned by 45° (zbar reads 1-D codes only along rows and columns).
+- a 2-D code (QR, Data Matrix, Aztec, PDF417) by one observation: its Reed–Solomon check
+  makes a misread vanishingly rare;
+- EAN/UPC and GTIN-14 ITF by one observation whose check digit is right;
+- Code 128 and Code 93 (mandatory check characters) by one observation from 6 characters
+  on, shorter ones by two;
+- Code 39, Codabar and ITF (no mandatory check) by one observation from ``UNCHECKED_LONG``
+  characters on, shorter ones by two observations — two decoders, or two preprocessing
+  steps — and none below ``MIN_LENGTH`` (zbar is also told these minimum lengths,
+  ``ZBAR_CFG_MIN_LEN``): a one-character Code 39 on a textured desk is the typical false
+  positive.
 
-``mode="frame"`` (live camera frames: residents hold up QR codes) runs zxing-cpp on the grey
-frame, zbar on a half-size copy and zxing-cpp on a CLAHE copy, QR codes only, to keep the
-frame rate; ``mode="still"`` runs the whole ladder. Every result's bytes go through the one
-code decoder, ``drivers.codetext.decode_code_text`` — the same as a serial scanner's bytes:
-UTF-8 first, GB18030 only where the bytes say so, zbar's Shift-JIS mojibake repaired, and a
-payload that would come out as mojibake is refused. The decoders' own text is never used.
+Codes still unconfirmed when the ladder ends are dropped. So a short 1-D false positive
+seen early no longer stops the ladder before the QR code it hides is read.
+
+Still mode's ladder: the grey image with both decoders looking for QR codes only (zxing-cpp
+tries rotations, downscaling and inversion itself); every symbology; contrast-equalised
+(CLAHE); adaptive threshold; rescaled (×2 for small frames, ×0.5 for large blurred ones);
+sharpened; turned by 45° (zbar reads 1-D codes only along rows and columns).
+``mode="frame"`` (live camera frames) runs zxing-cpp on the grey frame, zbar on a half-size
+copy and zxing-cpp on a CLAHE copy, QR codes only, to keep the frame rate.
+
+Text: zxing-cpp reports the ECI designators of a code (``TextMode.HexECI``); the bytes and
+their ECI segments go through the one code decoder, ``drivers.codetext`` — ECI first, the
+evidence in the bytes otherwise — with the decoders' own readings of the same bytes
+(``decoder_readings``: what zxing-cpp and zbar make of them without an ECI) to break a tie.
 A code found but refused is skipped, or, with ``refused=True``, returned after the readable
 ones with ``text=""`` and the decoder's ``problem``. Corners are in the input image's pixels.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -34,11 +45,23 @@ from typing import Callable, Iterable
 import cv2
 import numpy as np
 
-from drivers.codetext import decode_code_text
+from drivers.codetext import CodeText, decode_code_segments
 
 log = logging.getLogger(__name__)
 
 ZBAR_CFG_BINARY = 4  # zbar_config_e.ZBAR_CFG_BINARY (zbar ≥ 0.22): keep QR bytes as they are
+ZBAR_CFG_MIN_LEN = 0x20  # zbar_config_e.ZBAR_CFG_MIN_LEN: shortest 1-D code zbar reports
+
+#: Fewest characters a 1-D code of these symbologies may have (shorter ones are noise).
+MIN_LENGTH = {"CODE_39": 4, "CODE_93": 3, "CODE_128": 3, "CODABAR": 4, "ITF": 6}
+#: Symbologies with no mandatory check character: confirmed only by two observations.
+NO_CHECK = frozenset({"CODE_39", "CODABAR", "ITF"})
+#: Symbologies with mandatory check characters: one observation from this length on.
+CHECKED_LONG = {"CODE_128": 6, "CODE_93": 6}
+#: Symbologies without: one observation from this length on, two below it.
+UNCHECKED_LONG = {"CODE_39": 6, "CODABAR": 8, "ITF": 10}
+GTIN = frozenset({"EAN_13", "EAN_8", "UPC_A", "UPC_E", "ISBN_10", "ISBN_13"})
+TWO_D = frozenset({"QR_CODE", "MICRO_QR_CODE", "RMQR_CODE", "DATA_MATRIX", "AZTEC", "PDF_417", "MAXICODE"})
 
 
 @dataclass(frozen=True)
@@ -47,9 +70,10 @@ class Code:
     text: str  # "" when the bytes hold no trustworthy text (see ``problem``)
     corners: tuple[tuple[float, float], ...]  # in the input image's pixels
     encoding: str  # as drivers.codetext reports it: ascii | utf-8 | gb18030 | …; "" when refused
-    decoder: str  # zxing | zbar
+    decoder: str  # zxing | zbar | zxing+zbar: the decoders that saw it
     raw: bytes = field(repr=False, default=b"")
     problem: str = ""  # "" for a readable code; else empty | undecodable | garbage (drivers.codetext)
+    votes: int = 1  # observations: (step, decoder) pairs that read these bytes
 
     def as_json(self) -> dict:
         corners = [[round(x, 1), round(y, 1)] for x, y in self.corners]
@@ -76,6 +100,34 @@ class _Symbol:
     raw: bytes
     corners: np.ndarray  # (n, 2) in the image the decoder saw
     decoder: str
+    segments: tuple = ()  # ((eci or None, bytes), …) when the decoder knows the ECI segments (zxing-cpp)
+
+
+_ECI_IDENTIFIERS = frozenset({"]Q2", "]Q4", "]Q6", "]d4", "]d5", "]d6", "]z3", "]z4", "]z5", "]L1"})
+
+
+def eci_segments(hex_eci: str) -> tuple[str, tuple[tuple[int | None, bytes], ...]]:
+    """zxing-cpp's ``TextMode.HexECI`` text → (symbology identifier, ((eci or None, bytes), …)).
+
+    The text is the hex of ``]Xn`` then the content; when the identifier says the ECI
+    protocol is in use, ``\\nnnnnn`` starts an ECI segment and ``\\\\`` stands for one backslash.
+    """
+    data = bytes.fromhex(hex_eci)
+    ident, body = (data[:3].decode("latin-1"), data[3:]) if data[:1] == b"]" else ("", data)
+    if ident not in _ECI_IDENTIFIERS:
+        return ident, ((None, body),)
+    segments: list[tuple[int | None, bytearray]] = [(None, bytearray())]
+    i = 0
+    while i < len(body):
+        if body[i] == 0x5C and body[i + 1:i + 7].isdigit() and len(body[i + 1:i + 7]) == 6:
+            segments.append((int(body[i + 1:i + 7]), bytearray()))
+            i += 7
+            continue
+        if body[i] == 0x5C and body[i + 1:i + 2] == b"\\":
+            i += 1
+        segments[-1][1].append(body[i])
+        i += 1
+    return ident, tuple((eci, bytes(chunk)) for eci, chunk in segments if chunk or eci is not None)
 
 
 _ZXING_NAMES = {"QRCode": "QR_CODE", "MicroQRCode": "MICRO_QR_CODE", "RMQRCode": "RMQR_CODE",
@@ -98,8 +150,10 @@ def zxing_symbols(grey: np.ndarray, qr_only: bool = False) -> list[_Symbol]:
     import zxingcpp
 
     out = []
-    found = (zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode) if qr_only
-             else zxingcpp.read_barcodes(grey))
+    mode = getattr(getattr(zxingcpp, "TextMode", None), "HexECI", None)
+    kwargs = {"text_mode": mode} if mode is not None else {}
+    found = (zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode, **kwargs) if qr_only
+             else zxingcpp.read_barcodes(grey, **kwargs))
     for result in found:
         if not getattr(result, "valid", True):
             continue
@@ -107,7 +161,13 @@ def zxing_symbols(grey: np.ndarray, qr_only: bool = False) -> list[_Symbol]:
         corners = np.array([[pos.top_left.x, pos.top_left.y], [pos.top_right.x, pos.top_right.y],
                             [pos.bottom_right.x, pos.bottom_right.y], [pos.bottom_left.x, pos.bottom_left.y]],
                            np.float64)
-        out.append(_Symbol(_zxing_format(result.format), bytes(result.bytes), corners, "zxing"))
+        segments: tuple = ()
+        if mode is not None:
+            try:
+                segments = eci_segments(result.text)[1]
+            except ValueError:
+                segments = ()
+        out.append(_Symbol(_zxing_format(result.format), bytes(result.bytes), corners, "zxing", segments))
     return out
 
 
@@ -133,6 +193,12 @@ def _zbar_raw(grey: np.ndarray, binary: bool = True, qr_only: bool = False) -> l
         if qr_only:  # ZBAR_NONE (0) addresses every symbology
             zbar_image_scanner_set_config(scanner, 0, 0, 0)
             zbar_image_scanner_set_config(scanner, ZBarSymbol.QRCODE, 0, 1)
+        else:
+            for name, shortest in (("CODE39", MIN_LENGTH["CODE_39"]), ("CODE93", MIN_LENGTH["CODE_93"]),
+                                   ("CODE128", MIN_LENGTH["CODE_128"]), ("CODABAR", MIN_LENGTH["CODABAR"]),
+                                   ("I25", MIN_LENGTH["ITF"])):
+                if hasattr(ZBarSymbol, name):
+                    zbar_image_scanner_set_config(scanner, getattr(ZBarSymbol, name), ZBAR_CFG_MIN_LEN, shortest)
         for noisy in _ZBAR_OFF:  # zbar's DataBar decoder prints assertion noise on busy frames
             zbar_image_scanner_set_config(scanner, noisy, 0, 0)
         with pz._image() as image:
@@ -247,18 +313,95 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _code(symbol: _Symbol, back: np.ndarray | None) -> Code:
-    decoded = decode_code_text(symbol.raw)
+@functools.lru_cache(maxsize=256)
+def decoder_readings(raw: bytes) -> tuple[str, ...]:
+    """What zxing-cpp and zbar make of ``raw`` themselves, in a QR code without an ECI.
+
+    Each decoder guesses the charset of such bytes in its own way (zxing-cpp: ISO 8859-1,
+    Shift_JIS or UTF-8; zbar: UTF-8 or Shift_JIS). The bytes are written into a clean QR
+    code (byte mode, no ECI) and read back by both; ``drivers.codetext`` uses their texts
+    only to break a tie between equally plausible charsets.
+    """
+    if raw.isascii() or len(raw) > 1200:
+        return ()
+    try:
+        import qrcode
+        import zxingcpp
+        from pyzbar import pyzbar
+
+        symbol = qrcode.QRCode(border=4, box_size=1, error_correction=qrcode.constants.ERROR_CORRECT_L)
+        symbol.add_data(raw)
+        symbol.make(fit=True)
+        image = np.where(np.array(symbol.get_matrix(), dtype=bool), 0, 255).astype(np.uint8)
+        image = np.kron(image, np.ones((3, 3), np.uint8))
+        readings = [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode,
+                                                            text_mode=zxingcpp.TextMode.Plain)]
+        readings += [d.data.decode("utf-8", "replace") for d in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])]
+    except Exception:  # no reading is no vote
+        return ()
+    return tuple(readings)
+
+
+def gtin_check_ok(digits: str) -> bool:
+    """The GS1 mod-10 check digit of an EAN/UPC/GTIN number (the last digit) is right."""
+    if not digits.isdigit() or len(digits) < 7:
+        return False
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def _decode(symbol: _Symbol) -> CodeText:
+    segments = symbol.segments or ((None, symbol.raw),)
+    readings = decoder_readings(symbol.raw) if all(eci is None for eci, _ in segments) else ()
+    return decode_code_segments(segments, readings)
+
+
+def _corners(symbol: _Symbol, back: np.ndarray | None) -> tuple[tuple[float, float], ...]:
     corners = symbol.corners
     if back is not None and len(corners):
         corners = np.hstack([corners, np.ones((len(corners), 1))]) @ back.T
-    return Code(symbol.format, decoded.text or "", tuple((float(x), float(y)) for x, y in corners),
-                decoded.encoding, symbol.decoder, symbol.raw, decoded.problem)
+    return tuple((float(x), float(y)) for x, y in corners)
+
+
+class _Seen:
+    """Everything observed of one code (symbology + bytes) over the ladder."""
+
+    def __init__(self, symbol: _Symbol, back: np.ndarray | None, decoded: CodeText):
+        self.symbol, self.decoded = symbol, decoded
+        self.corners = _corners(symbol, back)
+        self.observations: set[tuple[str, str]] = set()
+        self.decoders: list[str] = []
+
+    def see(self, step: str, symbol: _Symbol) -> None:
+        self.observations.add((step, symbol.decoder))
+        if symbol.decoder not in self.decoders:
+            self.decoders.append(symbol.decoder)
+
+    @property
+    def confirmed(self) -> bool:
+        fmt, votes = self.symbol.format, len(self.observations)
+        text = self.decoded.text or ""
+        if fmt in TWO_D:
+            return True
+        if fmt in GTIN:
+            return gtin_check_ok(text) or (fmt in ("UPC_E", "ISBN_10") and votes >= 2)
+        if fmt == "ITF" and len(text) == 14 and gtin_check_ok(text):
+            return True
+        if len(text) < MIN_LENGTH.get(fmt, 1):
+            return False
+        if len(text) >= CHECKED_LONG.get(fmt, UNCHECKED_LONG.get(fmt, 10 ** 6)):
+            return True
+        return votes >= 2 if (fmt in NO_CHECK or fmt in CHECKED_LONG) else True
+
+    def code(self) -> Code:
+        return Code(self.symbol.format, self.decoded.text or "", self.corners, self.decoded.encoding,
+                    "+".join(self.decoders), self.symbol.raw, self.decoded.problem, len(self.observations))
 
 
 def read_codes(image: np.ndarray, mode: str = "still", stats: ReadStats | None = None,
                steps: Iterable[Step] | None = None, refused: bool = False) -> list[Code]:
-    """Every trustworthy code found by the first step of the ladder that finds any.
+    """Every confirmed, trustworthy code, from the ladder's steps up to the first that leaves none pending.
 
     With ``refused=True``, codes found but refused by the text decoder follow (``text=""``,
     ``problem`` set), each once.
@@ -267,8 +410,7 @@ def read_codes(image: np.ndarray, mode: str = "still", stats: ReadStats | None =
     stats = stats if stats is not None else ReadStats()
     grey = to_grey(image)
     ladder = steps if steps is not None else (FRAME_STEPS if mode == "frame" else STILL_STEPS)
-    found: list[Code] = []
-    unreadable: list[Code] = []
+    seen: dict[tuple[str, bytes], _Seen] = {}
     for name, prepare, decoders in ladder:
         prepared, back = prepare(grey)
         for decoder in decoders:
@@ -279,16 +421,31 @@ def read_codes(image: np.ndarray, mode: str = "still", stats: ReadStats | None =
                 log.warning("decoder failed", extra={"fields": {"decoder": decoder, "error": type(exc).__name__}})
                 continue
             for symbol in symbols:
-                code = _code(symbol, back)
-                if code.problem:
-                    stats.rejected += 1
-                    if not any(c.raw == code.raw and c.format == code.format for c in unreadable):
-                        unreadable.append(code)
-                elif not any(c.text == code.text and c.format == code.format for c in found):
-                    found.append(code)
-            if found:
-                stats.stage = f"{name}/{decoder}"
-                stats.ms = (time.perf_counter() - started) * 1000
-                return found + unreadable if refused else found
+                key = (symbol.format, symbol.raw)
+                entry = seen.get(key)
+                if entry is None or (symbol.segments and not entry.symbol.segments):
+                    decoded = _decode(symbol)
+                    fresh = _Seen(symbol, back, decoded)
+                    if entry is not None:  # zxing-cpp knows the ECI segments: its decision counts
+                        fresh.observations, fresh.decoders = entry.observations, entry.decoders
+                    else:
+                        stats.rejected += not decoded.ok
+                    entry = seen[key] = fresh
+                entry.see(name, symbol)
+        readable = [e for e in seen.values() if e.decoded.ok]
+        if readable and all(e.confirmed for e in readable):
+            stats.stage = f"{name}/{'+'.join(decoders)}"
+            break
     stats.ms = (time.perf_counter() - started) * 1000
-    return unreadable if refused else []
+    found = _distinct([e.code() for e in seen.values() if e.decoded.ok and e.confirmed])
+    if not refused:
+        return found
+    return found + [e.code() for e in seen.values() if not e.decoded.ok]
+
+
+def _distinct(codes: list[Code]) -> list[Code]:
+    out: list[Code] = []
+    for code in codes:
+        if not any(c.text == code.text and c.format == code.format for c in out):
+            out.append(code)
+    return out

@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.codetext import (ASCII, EMPTY, GARBAGE, GB18030, SJIS_REPAIRED, UNDECODABLE, UTF8, decode_code_text,
-                              looks_like_mojibake)
+from fuzz_profiles import fuzz_examples
+
+from drivers.codetext import (ASCII, ECI_CHARSETS, EMPTY, GARBAGE, GB18030, LATIN1, SHIFT_JIS, SJIS_REPAIRED,
+                              UNDECODABLE, UTF8, decode_code_segments, decode_code_text, looks_like_mojibake)
 
 # What zbar makes of '河易办' in UTF-8 when it guesses Shift-JIS, sent on as UTF-8
 MOJIBAKE = "豐ｳ譏灘萱"
@@ -23,6 +25,19 @@ MOJIBAKE = "豐ｳ譏灘萱"
     (MOJIBAKE.encode("utf-8"), "河易办", SJIS_REPAIRED),
     ("Zoë Müller".encode("utf-8"), "Zoë Müller", UTF8),
     ("周䶮".encode("utf-8"), "周䶮", UTF8),  # rare characters are fine in UTF-8
+    # no ECI: the charset is weighed by the evidence in the bytes, not by order
+    ("東京都千代田区".encode("shift_jis"), "東京都千代田区", SHIFT_JIS),  # JIS level-1 kanji: rare GBK hanzi
+    ("ご来店ありがとうございます".encode("shift_jis"), "ご来店ありがとうございます", SHIFT_JIS),  # hiragana
+    ("ポイントカード 12".encode("shift_jis"), "ポイントカード 12", SHIFT_JIS),
+    ("会員番号：ﾔﾏﾀﾞ ﾀﾛｳ".encode("cp932"), "会員番号：ﾔﾏﾀﾞ ﾀﾛｳ", SHIFT_JIS),  # kanji and half-width kana
+    ("ﾃｽﾄ".encode("cp932"), "ﾃｽﾄ", SHIFT_JIS),  # odd length: not GB18030
+    ("café Müller".encode("latin-1"), "café Müller", LATIN1),
+    ("Größe 42".encode("latin-1"), "Größe 42", LATIN1),
+    ("河易办受理".encode("gb18030"), "河易办受理", GB18030),
+    ("营业执照 No.12".encode("gb18030"), "营业执照 No.12", GB18030),
+    ("ｶﾀｶﾅ".encode("utf-8"), "ｶﾀｶﾅ", UTF8),
+    ("中文".encode("gb18030"), "中文", GB18030),  # ÖÐÎÄ in Latin-1 (no Latin words), ﾖﾐﾎﾄ in Shift_JIS: a Chinese word  # half-width katakana in UTF-8 is UTF-8
+    ("東京都のラーメン".encode("utf-8"), "東京都のラーメン", UTF8),
 ])
 def test_text_the_bytes_really_hold(raw, text, encoding):
     decoded = decode_code_text(raw)
@@ -35,8 +50,10 @@ def test_text_the_bytes_really_hold(raw, text, encoding):
     (b"\xef\xbb\xbf", EMPTY),
     (b"\x80\x00\xff\x81\x30\x81\x30\xfe\x01", UNDECODABLE),  # binary
     (b"\xff\xfe\x80", UNDECODABLE),
-    ("café".encode("latin-1"), UNDECODABLE),  # not UTF-8, and no Chinese in it
     ("周䶮".encode("gb18030"), UNDECODABLE),  # GB18030 with a character outside GB 2312: no evidence
+    # GB2312 hanzi whose bytes are also spelled half-width katakana: no decoder can tell
+    ("必不".encode("gb18030"), UNDECODABLE),  # = ｱﾘｲｻ in Shift_JIS
+    ("ｶｰﾄﾞ".encode("cp932"), UNDECODABLE),  # = 栋馁 in GB18030
     ("：，。".encode("gb18030"), UNDECODABLE),  # punctuation alone is no evidence of Chinese
     (b"\xef\xbb\xbf" + "河口".encode("gb18030"), UNDECODABLE),  # a UTF-8 mark on bytes that are not UTF-8
     ("ﾂｱ".encode("utf-8"), UNDECODABLE),  # Shift-JIS round trip gives '±': could be either, so refused
@@ -71,7 +88,7 @@ def _encode(text: str, codec: str) -> bytes | None:
         return None
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=fuzz_examples(500), deadline=None)
 @given(st.one_of(st.binary(max_size=200),
                  st.text(max_size=40).map(lambda t: t.encode("utf-8")),
                  st.text(alphabet="河易办受理回执东营市口区政务服务中心取件码：，。 0123456789ABC", max_size=20)
@@ -89,9 +106,93 @@ def test_any_bytes_give_honest_readable_text_or_a_refusal(raw):
     if decoded.encoding == SJIS_REPAIRED:  # the mojibake written back as Shift-JIS is the text's UTF-8
         assert text.encode("utf-8") in (_encode(body.decode("utf-8"), "shift_jis"),
                                         _encode(body.decode("utf-8"), "cp932"))
-    elif decoded.encoding == GB18030:
-        assert text.encode("gb18030") == body
-        with pytest.raises(UnicodeDecodeError):
-            body.decode("utf-8")
+    elif decoded.encoding in (GB18030, SHIFT_JIS, LATIN1):
+        assert text.encode({SHIFT_JIS: "cp932"}.get(decoded.encoding, decoded.encoding)) == body
     else:
         assert text.encode("utf-8") == body
+
+
+# -- ECI: the code says which charset its bytes are in (ISO/IEC 18004 §7.4.2) --------------------
+
+ECI_TABLE = [
+    ("河易办受理回执", "gb18030", 29, GB18030),
+    ("河易办受理回执", "gb18030", 32, GB18030),
+    ("河易办受理回执", "utf-8", 26, UTF8),
+    ("ｶｰﾄﾞ 東京", "shift_jis", 20, SHIFT_JIS),
+    ("必不", "gb18030", 29, GB18030),  # ambiguous without the ECI, certain with it
+    ("ｶｰﾄﾞ", "shift_jis", 20, SHIFT_JIS),
+    ("café ÖÐÎÄ", "latin-1", 3, LATIN1),
+    ("Привет", "iso-8859-5", 7, "iso-8859-5"),
+    ("臺北市", "big5", 28, "big5"),
+    ("서울", "euc-kr", 30, "euc-kr"),
+    ("受理", "utf-16-be", 25, "utf-16-be"),
+]
+
+
+@pytest.mark.parametrize("text,codec,eci,encoding", ECI_TABLE)
+def test_an_eci_decides_the_charset(text, codec, eci, encoding):
+    decoded = decode_code_text(text.encode(codec), eci=eci)
+    assert (decoded.text, decoded.encoding) == (text, encoding)
+
+
+@pytest.mark.parametrize("raw,eci,problem", [
+    ("河口".encode("gb18030"), 26, UNDECODABLE),  # declared UTF-8, but the bytes are not
+    (b"abc", 999, UNDECODABLE),  # an ECI we do not know
+    (b"\x00\x01", 3, GARBAGE),
+    (b"", 26, EMPTY),
+])
+def test_a_wrong_or_unknown_eci_is_refused(raw, eci, problem):
+    decoded = decode_code_text(raw, eci=eci)
+    assert not decoded.ok and decoded.problem == problem
+
+
+def test_eci_table_names_codecs_python_knows():
+    for codec in ECI_CHARSETS.values():
+        "x".encode(codec)
+
+
+def test_segments_with_their_own_eci_are_joined():
+    segments = [(None, b"No.12 "), (29, "河口".encode("gb18030")), (26, " 受理".encode())]
+    decoded = decode_code_segments(segments)
+    assert decoded.text == "No.12 河口 受理"
+    assert not decode_code_segments([(26, b"ok"), (26, "河口".encode("gb18030"))]).ok
+    assert decode_code_segments([]).problem == EMPTY
+
+
+# -- each charset without an ECI, with and without the decoders' readings -------------------------
+
+@pytest.mark.parametrize("text,codec", [
+    ("办件编号：HK2026", "gb18030"), ("东营市河口区六合街道", "gb18030"), ("不动产登记", "utf-8"),
+    ("ご利用ありがとうございました", "shift_jis"), ("お客様番号 3", "shift_jis"), ("Ærø señor", "latin-1"),
+    ("déjà vu", "latin-1"),
+])
+def test_each_charset_without_eci(text, codec):
+    decoded = decode_code_text(text.encode(codec))
+    assert decoded.text == text
+
+
+def test_readings_break_a_tie_and_nothing_else():
+    raw = "ｶｰﾄﾞ".encode("cp932")  # GB18030 '栋馁' (no Chinese word) or Shift_JIS 'ｶｰﾄﾞ' (marks)
+    assert not decode_code_text(raw).ok
+    assert decode_code_text(raw, readings=["ｶｰﾄﾞ"]).text == "ｶｰﾄﾞ"
+    # 'ｵｵｻｶ' has no mark: the decoders' Shift_JIS reading alone is no evidence against GB18030
+    assert not decode_code_text("ｵｵｻｶ".encode("cp932"), readings=["ｵｵｻｶ", "ｵｵｻｶ"]).ok
+    # hanzi that form a word win over the decoders' Shift_JIS reading
+    assert decode_code_text("河口".encode("gb18030"), readings=["ｺﾓｿﾚ"]).text == "河口"
+    # a reading never overrides strong evidence
+    assert decode_code_text("河易办".encode(), readings=["豐ｳ譏灘萱"]).text == "河易办"
+    # a weak candidate that a decoder read the same way is taken
+    assert decode_code_text("ﾂｱ".encode("utf-8"), readings=["ﾂｱ"]).text == "ﾂｱ"
+
+
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(st.sampled_from(["utf-8", "gb18030", "shift_jis", "iso-8859-1"]), st.integers(0, 2 ** 32 - 1))
+def test_generated_payloads_are_read_right_or_refused(charset, seed):
+    import numpy as np
+
+    from tests.charset_material import payload_text
+
+    text = payload_text(np.random.default_rng(seed), charset)
+    raw = text.encode("cp932" if charset == "shift_jis" else charset)
+    decoded = decode_code_text(raw)
+    assert decoded.text in (text, None)

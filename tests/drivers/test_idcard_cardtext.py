@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.idcard.card import LONG_TERM, CardType
 from drivers.idcard.cardtext import CardDataError, encode_card_text, parse_card_text
 from drivers.idcard.codes import NATIONS, gb11643_check_char, gb11643_valid, with_check_char
@@ -194,7 +196,7 @@ def test_card_repr_never_shows_the_holder():
     assert "李建军" not in repr(card) and "370503" not in repr(card) and "李建军" not in str(card)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.binary(min_size=256, max_size=256))
 def test_random_text_blocks_parse_or_raise_card_data_error(text):
     try:
@@ -203,7 +205,7 @@ def test_random_text_blocks_parse_or_raise_card_data_error(text):
         assert exc.raw == text
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.sampled_from(sorted(builtin_deck())), st.lists(st.tuples(st.integers(0, 255), st.integers(0, 255)),
                                                          min_size=1, max_size=6))
 def test_mutated_genuine_text_parses_or_raises_card_data_error(key, changes):

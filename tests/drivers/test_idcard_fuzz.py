@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.base import DeviceError, State
 from drivers.idcard import protocol as p
 from drivers.idcard.cardtext import encode_card_text
@@ -78,7 +80,7 @@ def polling_reader(tmp_path_factory):
     responder.stop()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=fuzz_examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(reply=REPLY_BYTES)
 def test_reader_thread_survives_random_and_mutated_replies(polling_reader, reply):
     responder, reader, events = polling_reader
@@ -116,7 +118,7 @@ class FakeLink:
         return data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(reply=REPLY_BYTES)
 def test_one_exchange_with_any_reply_ends_in_a_response_or_a_device_error(reply):
     reader = Ga467Reader("fake", timeout=0.005)

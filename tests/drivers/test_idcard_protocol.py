@@ -4,6 +4,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.base import ChecksumError, ProtocolError
 from drivers.idcard import protocol as p
 
@@ -65,7 +67,7 @@ def test_sam_id_is_formatted_like_vendor_tools():
         "05.01-20210518-0003705031-1234567890"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.binary(max_size=300), max_size=8), st.sampled_from(["request", "response"]))
 def test_decoder_never_raises_on_random_bytes_and_keeps_its_buffer_bounded(chunks, kind):
     decoder = p.FrameDecoder(kind)
@@ -84,7 +86,7 @@ def _mutations():
                                                        min_size=1, max_size=4))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=fuzz_examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutations(), st.integers(1, 7))
 def test_mutated_frames_give_a_frame_a_fault_or_nothing(case, split):
     frame, changes = case

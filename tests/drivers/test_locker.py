@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.base import ChecksumError, DeviceTimeout, ProtocolError, State
 from drivers.locker import protocols as lp
 from drivers.locker.locker import LockJammed, SerialLocker
@@ -37,7 +39,7 @@ def test_doors_continue_on_the_next_board():
     assert lp.Board8A().locate(25, 1) == (2, 1)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.sampled_from(["kerong", "8a"]), st.sampled_from([lp.UNLOCK, lp.QUERY, lp.QUERY_ALL, "request"]),
        st.lists(st.binary(max_size=64), max_size=6))
 def test_decoders_never_raise_on_random_bytes(board, kind, chunks):

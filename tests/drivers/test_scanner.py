@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.base import State, UnsupportedError
 from drivers.scanner.base import ScanEvent
 from drivers.scanner.framing import LineFramer
@@ -42,7 +44,7 @@ def test_an_oversized_line_is_reported_once_and_the_next_code_is_clean():
     assert out[0][1] is True and out[1:] == [(b"OK", False)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.binary(max_size=200), max_size=10))
 def test_framer_never_raises_and_never_returns_a_line_longer_than_the_limit(chunks):
     framer = LineFramer(max_length=64)
@@ -186,7 +188,7 @@ def test_keypad_digits_and_keypad_enter():
     assert assemble(events) == [("123", False)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 300), st.integers(-1, 3)), max_size=300))
 def test_any_event_sequence_is_safe(events):
     assembler = KeyAssembler(max_length=50)
@@ -281,7 +283,7 @@ def noisy_line(tmp_path_factory):
     simulator.stop()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=fuzz_examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(noise=st.binary(min_size=1, max_size=300))
 def test_scanner_thread_survives_any_bytes_on_the_line(noisy_line, noise):
     simulator, scanner, events = noisy_line

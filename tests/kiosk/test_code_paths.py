@@ -25,7 +25,9 @@ CASES = [
     ("zbar-mojibake", "豐ｳ譏灘萱".encode("utf-8"), "河易办", ""),
     ("binary-garbage", bytes([0x80, 0xFF, 0x81, 0x30, 0xFE, 0x01, 0x02]), None, "payload.undecodable"),
     ("control-garbage", b"HK\x1b[2J", None, "payload.garbage"),
-    ("latin-1", "café crème".encode("latin-1"), None, "payload.undecodable"),
+    ("latin-1", "café crème".encode("latin-1"), "café crème", ""),
+    ("shift-jis", "ご来店ありがとうございます 12".encode("shift_jis"), "ご来店ありがとうございます 12", ""),
+    ("gb-or-katakana", "必不".encode("gb18030"), None, "payload.undecodable"),  # = ｱﾘｲｻ in Shift_JIS
 ]
 IDS = [case[0] for case in CASES]
 

@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 import unicodedata
 
 from drivers.scanner.base import ScanEvent
@@ -94,7 +96,7 @@ def test_repr_does_not_show_the_payload(text):
     assert text not in repr(payload) and text[-6:] not in repr(payload)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.one_of(st.text(max_size=1200), st.binary(max_size=1200)))
 def test_any_input_gets_a_kind_and_rejections_carry_a_known_problem(data):
     payload = classify(data)
@@ -106,7 +108,7 @@ def test_any_input_gets_a_kind_and_rejections_carry_a_known_problem(data):
         assert payload.text and len(payload.text) <= MAX_CHARS
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=fuzz_examples(500), deadline=None)
 @given(st.binary(max_size=300))
 def test_random_bytes_never_raise_and_never_give_control_characters_or_replacement_marks(raw):
     for payload in (classify(raw), classify(ScanEvent.from_bytes(raw, "scanner"))):

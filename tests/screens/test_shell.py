@@ -80,3 +80,25 @@ def test_session_end_restores_terminal_defaults(kiosk_app):
     kiosk_app.pump(3)
     assert kiosk_app.app.lang == "zh" and not kiosk_app.app.elderly
     assert kiosk_app.app.screens.current == "home"
+
+
+def test_a_long_press_or_shortcuts_in_a_field_open_nothing(kiosk_app):
+    """No menu, file dialog or shell is reachable: no bubble on a long press, shortcuts do nothing."""
+    from kivy.uix.bubble import Bubble
+
+    kiosk_app.tap(home_tile(kiosk_app, "search"))
+    field = kiosk_app.app.screens.get_screen("search").ids.field
+    before = list(Window.children)
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = field.to_window(*field.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    kiosk_app.wait(1.2)  # a long press
+    touch.touch_up()
+    kiosk_app.pump(3)
+    for key, modifiers in ((116, ("ctrl", "alt")), (111, ("ctrl",)), (293, ()), (292, ()), (9, ("alt",))):
+        kiosk_app.key(key, modifiers)  # Ctrl+Alt+T, Ctrl+O, F12, F11, Alt+Tab
+    assert list(Window.children) == before
+    assert kiosk_app.find(lambda w: isinstance(w, Bubble)) is None
+    assert kiosk_app.app.screens.current == "search"

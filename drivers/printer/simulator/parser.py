@@ -79,18 +79,34 @@ class Command:
         return self.raw[:24].hex(" ") + (" …" if len(self.raw) > 24 else "")
 
 
+#: the largest command the simulator waits for: a 80 mm raster 20 m long is about 1.5 MB; a
+#: header declaring more (GS 8 L takes four length bytes: up to 4 GB) is reported as
+#: ``oversized`` and its declared data is not waited for
+MAX_COMMAND_BYTES = 8 * 1024 * 1024
+
+
 @dataclass
 class EscPosParser:
     offset: int = 0  # stream position of the start of ``_buffer``
     _buffer: bytearray = field(default_factory=bytearray)
+    #: how many bytes the incomplete command at the start of the buffer needs in all, when its
+    #: header says so: the buffer is not parsed again before then, so a large raster arriving
+    #: in small pieces costs linear time, not quadratic
+    _waiting_for: int = 0
 
     def feed(self, data: bytes) -> list[Command]:
         self._buffer.extend(data)
+        if len(self._buffer) < self._waiting_for:
+            return []
+        self._waiting_for = 0
         commands: list[Command] = []
         position = 0
         buffer = bytes(self._buffer)
         while position < len(buffer):
             parsed = _parse_one(buffer, position, self.offset + position)
+            if isinstance(parsed, _Need):
+                self._waiting_for = parsed - position
+                break
             if parsed is None:
                 break
             command, position = parsed
@@ -105,6 +121,7 @@ class EscPosParser:
             return []
         tail = bytes(self._buffer)
         self._buffer.clear()
+        self._waiting_for = 0
         command = Command("truncated", tail, self.offset, label="stream ended inside a command")
         self.offset += len(tail)
         return [command]
@@ -112,6 +129,10 @@ class EscPosParser:
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+class _Need(int):
+    """An incomplete command whose header says where it ends: the buffer position needed."""
 
 
 def _u16(buffer: bytes, at: int) -> int:
@@ -123,8 +144,12 @@ def _parse_one(buf: bytes, i: int, offset: int) -> tuple[Command, int] | None:
     first = buf[i]
 
     def take(length: int, kind: str, value: int = 0, data: bytes = b"", label: str = ""):
+        if length > MAX_COMMAND_BYTES:  # a header declaring an absurd size: report it, do not wait for it
+            header = buf[i:i + 8]
+            return Command("oversized", header, offset, length, label=f"declares {length} bytes "
+                                                                      f"(at most {MAX_COMMAND_BYTES})"), i + len(header)
         if i + length > len(buf):
-            return None
+            return _Need(i + length)
         return Command(kind, buf[i:i + length], offset, value, data, label), i + length
 
     if first >= 0x20 and first != 0x7F:
@@ -195,7 +220,7 @@ def _parse_esc(buf, i, take):
         per_column = 3 if m in (32, 33) else 1
         length = 5 + columns * per_column
         if i + length > len(buf):
-            return None
+            return _Need(i + length)
         return take(length, "bit_image", m, data=buf[i + 5:i + length])
     if op == ord("D"):  # horizontal tab positions, ended by NUL (at most 32)
         end = buf.find(b"\x00", i + 2, i + 35)
@@ -247,7 +272,7 @@ def _parse_fs(buf, i, take):
         fn_class = buf[i + 2]
         length = _u16(buf, i + 3)
         if i + 5 + length > len(buf):
-            return None
+            return _Need(i + 5 + length)
         body = buf[i + 5:i + 5 + length]
         if fn_class == ord("C") and length == 2 and body[0] == 0x30:  # select character encoding
             return take(5 + length, "select_encoding", body[1])
@@ -272,8 +297,10 @@ def _parse_gs(buf, i, take):
         if i + 6 >= len(buf):
             return None
         length = buf[i + 3] | buf[i + 4] << 8 | buf[i + 5] << 16 | buf[i + 6] << 24
+        if 7 + length > MAX_COMMAND_BYTES:
+            return take(7 + length, "graphics")
         if i + 7 + length > len(buf):
-            return None
+            return _Need(i + 7 + length)
         body = buf[i + 7:i + 7 + length]
         return take(7 + length, "graphics", body[1] if len(body) > 1 else 0, data=body)
     if op == ord("V"):
@@ -292,8 +319,10 @@ def _parse_gs(buf, i, take):
             return take(3, "unknown", label=f"GS v {_show(buf[i + 2])}")
         width_bytes, height = _u16(buf, i + 4), _u16(buf, i + 6)
         length = 8 + width_bytes * height
+        if length > MAX_COMMAND_BYTES:
+            return take(length, "raster")
         if i + length > len(buf):
-            return None
+            return _Need(i + length)
         return take(length, "raster", buf[i + 3], data=buf[i + 8:i + length])
     if op == ord("("):
         if i + 4 >= len(buf):
@@ -301,7 +330,7 @@ def _parse_gs(buf, i, take):
         fn_class = buf[i + 2]
         length = _u16(buf, i + 3)
         if i + 5 + length > len(buf):
-            return None
+            return _Need(i + 5 + length)
         body = buf[i + 5:i + 5 + length]
         if fn_class == ord("k") and length >= 2 and body[0] == 49:  # cn = 49: QR code
             return take(5 + length, "qr", body[1], data=body[2:])

@@ -84,6 +84,11 @@ def _looks_chinese(data: bytes) -> bool:
     return common_chinese(text)
 
 
+#: how much of the roll the simulator keeps in memory: the last cut pieces, printed lines and
+#: reported commands (a kiosk prints all day; each piece is an image)
+KEEP_PIECES, KEEP_LINES, KEEP_REPORTS = 50, 5000, 1000
+
+
 class PrinterSimulator:
     def __init__(self, paper_width: int = 80, encoding: str = "gb18030", chinese_default: bool = False,
                  out_dir: str | Path | None = None, name: str = "simulated printer", chinese_auto: bool = False):
@@ -134,6 +139,7 @@ class PrinterSimulator:
             self._graphics: Image.Image | None = None
             self.codes: list[dict] = []  # every QR, PDF417 and barcode printed: kind, data, for testers
             self._piece_start = 0
+            self._piece_starts: list[int] = []  # where each piece after a cut begins on the roll
             self.saved: list[Path] = []
 
     @property
@@ -644,6 +650,8 @@ class PrinterSimulator:
     def _finish_piece(self) -> None:
         strips = self.paper.strips[self._piece_start:]
         self._piece_start = len(self.paper.strips)
+        self._piece_starts.append(self._piece_start)
+        self._forget_old_pieces()
         if not self.on_cut and self.out_dir is None:
             return
         piece = Paper(self.paper.dots, [s for s in strips if s.image is not None] + strips[-1:])
@@ -655,6 +663,18 @@ class PrinterSimulator:
             self.saved.append(path)
         for listener in list(self.on_cut):
             listener(image)
+
+    def _forget_old_pieces(self) -> None:
+        """Keep the last ``KEEP_PIECES`` pieces of the roll, lines and reports in memory."""
+        if len(self._piece_starts) > KEEP_PIECES:
+            drop = self._piece_starts[-KEEP_PIECES - 1]
+            del self.paper.strips[:drop]
+            self._piece_starts = [start - drop for start in self._piece_starts[-KEEP_PIECES:]]
+            self._piece_start -= drop
+        for kept, limit in ((self.paper.line_text, KEEP_LINES), (self.unknown, KEEP_REPORTS),
+                            (self.ignored, KEEP_REPORTS), (self.codes, KEEP_REPORTS), (self.saved, KEEP_REPORTS)):
+            if len(kept) > limit:
+                del kept[:len(kept) - limit]
 
     # -- for people -------------------------------------------------------------------------
     def render(self, path: str | Path | None = None, scale: int = 1) -> Image.Image:

@@ -7,6 +7,8 @@ import numpy as np
 import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from fuzz_profiles import fuzz_examples
 from PIL import Image
 
 from drivers.printer import commands as c
@@ -29,7 +31,7 @@ def _decode(image: Image.Image) -> list[str]:
 
 # -- parser ------------------------------------------------------------------------------------
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.binary(max_size=400))
 def test_parser_accounts_for_every_byte_of_random_input(data):
     parser = EscPosParser()
@@ -38,7 +40,7 @@ def test_parser_accounts_for_every_byte_of_random_input(data):
     assert all(command.kind for command in parsed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.sampled_from(KNOWN_FRAMES), max_size=12), st.lists(st.integers(1, 40), max_size=8))
 def test_parser_gives_the_same_commands_however_the_stream_is_chunked(frames, cuts):
     data = b"".join(frames)
@@ -57,7 +59,7 @@ def test_parser_gives_the_same_commands_however_the_stream_is_chunked(frames, cu
     assert merged == [(command.kind, command.raw) for command in whole]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.lists(st.sampled_from(KNOWN_FRAMES), max_size=10), st.binary(max_size=30), st.integers(0, 200))
 def test_simulator_survives_mutated_streams(frames, noise, where):
     data = bytearray(b"".join(frames))
@@ -221,3 +223,43 @@ def test_control_commands_and_control_port():
             stream.flush()
             assert stream.readline().strip() == "ok paper out"
             assert '"paper": "out"' in stream.readline()
+
+
+def test_a_day_of_receipts_keeps_memory_bounded():
+    """Issue 15: the simulator kept every receipt (+347 MB per 500); it keeps the last pieces."""
+    from drivers.printer.simulator.printer import KEEP_PIECES
+
+    simulator = PrinterSimulator(58)
+    receipt = "受理回执 370503-20261206-000123\n".encode("gb18030")
+    for number in range(KEEP_PIECES * 3):
+        simulator.feed(b"\x1c\x26" + receipt + b"\x1c\x2e" + b"\n" * 3 + b"\x1dV\x00")
+    assert simulator.cuts == KEEP_PIECES * 3
+    cut_marks = [strip for strip in simulator.paper.strips if strip.marker and strip.marker.startswith("cut")]
+    assert len(cut_marks) == KEEP_PIECES
+    assert simulator.text_lines[-1].strip() == "" or "受理回执" in "".join(simulator.text_lines[-5:])
+
+
+def test_a_header_declaring_gigabytes_is_reported_not_awaited():
+    simulator = PrinterSimulator(80)
+    simulator.feed(b"\x1d8L\xff\xff\xff\x7f" + b"\x00" * 64)  # GS 8 L declaring 2 GB
+    simulator.feed("之后的文字\n".encode("gb18030").join([b"\x1c\x26", b"\x1c\x2e"]))
+    assert any(command.kind == "oversized" for command in simulator.unknown)
+    assert simulator.parser.pending < 1024  # nothing is held back waiting for the 2 GB
+
+
+def test_a_big_raster_fed_a_byte_at_a_time_is_parsed_in_linear_time(monkeypatch):
+    """Issue 15: the parser copied and re-parsed its whole buffer on every small read."""
+    from drivers.printer.simulator import parser as module
+
+    calls = []
+    real = module._parse_one
+    monkeypatch.setattr(module, "_parse_one", lambda *args: calls.append(1) or real(*args))
+    parser = module.EscPosParser()
+    width_bytes, height = 72, 400
+    stream = b"\x1dv0\x00" + bytes([width_bytes, 0, height % 256, height // 256]) + b"\x55" * (width_bytes * height)
+    commands = []
+    for start in range(0, len(stream), 16):  # 1,800 small reads
+        commands += parser.feed(stream[start:start + 16])
+    assert [command.kind for command in commands] == ["raster"]
+    assert parser.pending == 0
+    assert len(calls) < 10  # once to learn the size, once when it is all there

@@ -5,6 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz_profiles import fuzz_examples
+
 from drivers.base import ProtocolError
 from drivers.printer.status import (Paper, encode_paper_sensor, encode_status, parse_paper_sensor,
                                     parse_status)
@@ -51,7 +53,7 @@ def test_gs_r_answers():
         parse_paper_sensor(0x12)  # a DLE EOT answer, not a GS r one
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.binary(min_size=0, max_size=6))
 def test_any_bytes_parse_or_raise_protocol_error(data):
     try:
@@ -63,7 +65,7 @@ def test_any_bytes_parse_or_raise_protocol_error(data):
     assert status.raw == data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(online=st.booleans(), cover_open=st.booleans(), paper=st.sampled_from([Paper.OK, Paper.NEAR_END, Paper.OUT]),
        stopped=st.booleans(), cutter=st.booleans(), unrecoverable=st.booleans())
 def test_encode_then_parse_gives_the_same_state(online, cover_open, paper, stopped, cutter, unrecoverable):
@@ -77,7 +79,7 @@ def test_encode_then_parse_gives_the_same_state(online, cover_open, paper, stopp
     assert parse_paper_sensor(encode_paper_sensor(paper)) is paper
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=fuzz_examples(200), deadline=None)
 @given(st.integers(0, 255))
 def test_any_gs_r_byte_parses_or_raises(value):
     try:

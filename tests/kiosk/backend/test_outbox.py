@@ -247,3 +247,10 @@ def test_draining_stops_between_items_when_asked(outbox):
     report = outbox.drain(recorder, should_stop=lambda: len(recorder.sent) >= 1)
     assert recorder.sent == ["a"] and len(report.delivered) == 1
     assert outbox.pending_count() == 2
+
+
+def test_the_outbox_and_its_wal_are_readable_by_the_owner_only(outbox, tmp_path):
+    put(outbox, "a")
+    files = [tmp_path / "outbox.sqlite3", tmp_path / "outbox.sqlite3-wal", tmp_path / "outbox.sqlite3-shm"]
+    assert all(path.exists() for path in files)
+    assert [oct(path.stat().st_mode & 0o777) for path in files] == ["0o600"] * 3

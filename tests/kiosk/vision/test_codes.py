@@ -145,3 +145,81 @@ def test_random_pictures_never_crash(h, w, seed):
     image = np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
     for code in read_codes(image):
         assert not looks_like_mojibake(code.text)
+
+
+def _segno_image(text, encoding=None, eci=False, module=6):
+    import io
+
+    import segno
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    data = text if encoding is None or eci else text.encode(encoding)
+    kwargs = {"encoding": encoding, "eci": True} if eci else {"mode": "byte"}
+    segno.make(data, micro=False, **kwargs).save(buffer, kind="png", scale=module, border=4)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("L"))
+
+
+@pytest.mark.parametrize("text,encoding", [("必不", "gb18030"), ("ｶｰﾄﾞ", "shift_jis"), ("河易办受理", "gb18030"),
+                                           ("café", "iso-8859-1"), ("受理回执", "utf-8")])
+def test_an_eci_in_the_code_decides_its_charset(text, encoding):
+    codes = read_codes(_segno_image(text, encoding, eci=True))
+    assert [c.text for c in codes] == [text]
+
+
+def test_without_eci_gb_or_katakana_is_refused_not_guessed():
+    image = _segno_image("必不", "gb18030")
+    assert read_codes(image) == []
+    assert [c.problem for c in read_codes(image, refused=True)] == ["undecodable"]
+
+
+def test_eci_segments_of_zxing_hex_text():
+    from kiosk.vision.codes import eci_segments
+
+    hex_text = " ".join(f"{b:02X}" for b in b"]Q2\\000029" + "河口".encode("gb18030") + b"\\000026a\\\\b")
+    ident, segments = eci_segments(hex_text)
+    assert ident == "]Q2" and segments == ((29, "河口".encode("gb18030")), (26, b"a\\b"))
+    assert eci_segments("5D 51 31 41 5C 30")[1] == ((None, b"A\\0"),)
+
+
+def test_gtin_check_digits():
+    from kiosk.vision.codes import gtin_check_ok
+
+    assert gtin_check_ok("6901234567892") and gtin_check_ok("96385074")
+    assert not gtin_check_ok("6901234567893") and not gtin_check_ok("12")
+
+
+def _linear(text, fmt, scale=4):
+    import zxingcpp
+
+    barcode = zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, fmt))
+    image = np.asarray(barcode.to_image(scale=scale, add_quiet_zones=True))
+    return cv2.copyMakeBorder(image, 60, 60, 60, 60, cv2.BORDER_CONSTANT, value=255)
+
+
+def test_short_1d_codes_are_noise_and_long_ones_need_two_observations():
+    assert read_codes(_linear("AB", "Code39")) == []  # shorter than Code 39's minimum
+    codes = read_codes(_linear("HK26", "Code39"))  # short: two decoders or two steps must agree
+    assert [c.text for c in codes] == ["HK26"] and codes[0].votes >= 2
+
+
+def test_a_short_1d_read_does_not_stop_the_ladder_before_a_qr_code():
+    from kiosk.vision import codes as codes_module
+
+    calls = []
+
+    def fake_zbar(grey, qr_only=False):
+        calls.append(qr_only)
+        return [codes_module._Symbol("CODE_39", b"A1B2", np.zeros((4, 2)), "zbar")] if not qr_only else []
+
+    qr = _code_image("河易办 HK1")
+    steps = (("first", codes_module._identity, ("fake",)), ("second", codes_module._identity, ("zxing_qr",)))
+    original = dict(codes_module._DECODERS)
+    codes_module._DECODERS["fake"] = lambda grey: fake_zbar(grey)
+    try:
+        found = read_codes(qr, steps=steps)
+    finally:
+        codes_module._DECODERS.clear()
+        codes_module._DECODERS.update(original)
+    assert [c.text for c in found] == ["河易办 HK1"]  # the unconfirmed Code 39 seen once is dropped
