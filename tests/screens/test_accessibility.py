@@ -182,6 +182,7 @@ STATES = {**{k: v for k, v in STATES.items() if k != "home-devices-down"}, **TEC
           "home-devices-down": STATES["home-devices-down"]}
 
 
+@pytest.mark.timeout(600)  # some forty screens and states, each drawn and read back
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly, sim_devices, own_state_dir):
     minima: dict[str, float] = {}
