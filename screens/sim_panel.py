@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
+from drivers.sim.interface import COMMON_VERBS
 from screens.widgets import KioskButton, KioskLabel
 
 log = logging.getLogger(__name__)
@@ -180,10 +181,9 @@ class SimPanelOverlay(BoxLayout):
         return self._two_lines(f"sim.word.{'.'.join(words)}", " ".join(words))
 
     def _sections(self, entries) -> dict[tuple[str, ...], list]:
-        """The chosen simulator's buttons by section; the lone verbs (clear, unplug, replug) open
-        the faults' section, so that plugging and faults are one page."""
-        lone = [e for e in entries if e.value is None and not e.choices
-                and sum(1 for o in entries if o.section == e.section) == 1]
+        """The chosen simulator's buttons by section; the common verbs without a fault (clear,
+        unplug, replug) open the faults' section, so that plugging and faults are one page."""
+        lone = [e for e in entries if e.call.action in COMMON_VERBS and e.call.action != "fault"]
         sections: dict[tuple[str, ...], list] = {FAULTS_SECTION: list(lone)} if lone else {}
         for entry in entries:
             if entry not in lone:
