@@ -60,7 +60,7 @@ screenshots: setup
 # following, collecting, rating (issue 12): docs/screenshots/follow/, pickup/, rate/
 	$(VENV)/bin/kiosk scenario run docs/screenshots/follow.yaml docs/screenshots/pickup.yaml \
 	  docs/screenshots/rate.yaml --shots docs/screenshots
+	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info
-	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots

@@ -162,9 +162,12 @@ def _script(ch: str) -> str:
     code = ord(ch)
     if code < 0x80:
         return "ascii"
-    if _hanzi(ch) or 0x3000 <= code <= 0x30FF or 0xFF00 <= code <= 0xFFEF or 0x3100 <= code <= 0x31FF \
-            or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+    if _hanzi(ch) or 0x3000 <= code <= 0x30FF or 0xFF00 <= code <= 0xFFEF or 0x3100 <= code <= 0x31FF:
         return "cjk"
+    if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
+        # a script of its own: GB18030 bytes of two hanzi and a full-width colon (飓风：) are
+        # valid UTF-8 as a hangul syllable next to a rare hanzi (쫷磺), which no Korean writes
+        return "hangul"
     if 0xA0 <= code <= 0x24F or 0x1E00 <= code <= 0x1EFF:
         return "latin"
     if 0x2000 <= code <= 0x2BFF or 0x1F000 <= code <= 0x1FAFF or 0xFE00 <= code <= 0xFE0F or \

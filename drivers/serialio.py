@@ -161,7 +161,11 @@ class PtyPort:
 
     def __init__(self, link: str | Path | None = None):
         self.link = Path(link) if link else None
-        self._lock = threading.Lock()
+        # guards the descriptors; ``_busy`` counts reads and writes using the master right now, so
+        # that ``vanish`` closes it only when none is: a number closed under a running select()
+        # could be reused at once by another open (a control socket) and read from by mistake
+        self._lock = threading.Condition()
+        self._busy = 0
         self._master: int | None = None
         self._slave: int | None = None
         self.name = ""
@@ -197,17 +201,31 @@ class PtyPort:
         with self._lock:
             master, slave = self._master, self._slave
             self._master = self._slave = None
-        if self.link:
-            try:
-                self.link.unlink()
-            except FileNotFoundError:
-                pass
-        for fd in (master, slave):
-            if fd is not None:
+            if self.link:
                 try:
-                    os.close(fd)
-                except OSError:
+                    self.link.unlink()
+                except FileNotFoundError:
                     pass
+            self._lock.wait_for(lambda: self._busy == 0, timeout=2.0)
+            for fd in (master, slave):
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+
+    def _use(self) -> int | None:
+        """The master, counted as in use until ``_done`` (None when unplugged)."""
+        with self._lock:
+            if self._master is not None:
+                self._busy += 1
+            return self._master
+
+    def _done(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            if not self._busy:
+                self._lock.notify_all()
 
     def restore(self) -> None:
         """Plug back in: a new pseudo-terminal behind the same link."""
@@ -226,25 +244,28 @@ class PtyPort:
 
     def read(self, timeout: float) -> bytes:
         """Bytes the application sent, waiting at most ``timeout``; b"" when none came."""
-        master = self._master
+        master = self._use()
         if master is None:
             time.sleep(timeout)
             raise PortGone(self.path)
         try:
-            ready, _, _ = select.select([master], [], [], timeout)
-        except (OSError, ValueError):
-            raise PortGone(self.path) from None
-        if not ready:
-            return b""
-        try:
-            return os.read(master, 65536)
-        except BlockingIOError:
-            return b""
-        except OSError as exc:
-            if exc.errno == errno.EIO:  # nobody holds the slave: nothing to read
-                time.sleep(min(timeout, 0.05))
+            try:
+                ready, _, _ = select.select([master], [], [], timeout)
+            except (OSError, ValueError):
+                raise PortGone(self.path) from None
+            if not ready:
                 return b""
-            raise PortGone(self.path) from None
+            try:
+                return os.read(master, 65536)
+            except BlockingIOError:
+                return b""
+            except OSError as exc:
+                if exc.errno == errno.EIO:  # nobody holds the slave: nothing to read
+                    time.sleep(min(timeout, 0.05))
+                    return b""
+                raise PortGone(self.path) from None
+        finally:
+            self._done()
 
     def write(self, data: bytes) -> int:
         """Write now; bytes the line cannot take within a moment are lost, as on a real wire."""
@@ -252,7 +273,7 @@ class PtyPort:
         view = memoryview(bytes(data))
         deadline = time.monotonic() + 0.5
         while written < len(view):
-            master = self._master
+            master = self._use()
             if master is None:
                 raise PortGone(self.path)
             try:
@@ -263,6 +284,8 @@ class PtyPort:
                 select.select([], [master], [], 0.05)
             except OSError:
                 raise PortGone(self.path) from None
+            finally:
+                self._done()
         return written
 
     def write_paced(self, data: bytes, baud: int, chunk: int = 64,

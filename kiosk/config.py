@@ -240,6 +240,8 @@ class PrinterSettings:
                                        min=1, max=600)
     simulator_out: str = _spec("", help="folder where the simulated printer saves each receipt as PNG "
                                         "(driver simulator); empty: keep in memory only")
+    simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"paper_near_end\" or "
+                                           "\"cover_open, slow:1.5\"", pattern=_FAULT_LIST)
     logo: str = _spec("", help="a PNG printed at the top of receipts; empty for the bundled 河易办 logo, "
                                "\"none\" for no logo")
 
@@ -335,7 +337,12 @@ class TechnicianSettings:
                                           "an hour)", min=5, max=3600)
     sim_panel_keys: str = _spec("ctrl+shift+s", help="keys that show or hide the testers' simulator control panel "
                                                      "(only when a device is simulated), e.g. \"ctrl+shift+s\"",
-                                pattern=r"((ctrl|shift|alt|meta)\+)*[a-z0-9]|f([1-9]|1[0-2])")
+                                pattern=r"((ctrl|shift|alt|meta)\+)*([a-z0-9]|f([1-9]|1[0-2]))")
+    sim_payloads: str = _spec("", help="a TOML file of [[payload]] tables (key, label, text or hex): the codes the "
+                                       "simulator panel offers to scan; empty for the bundled "
+                                       "assets/sim/payloads.toml")
+    sim_pictures: str = _spec("", help="a folder of pictures (and sub-folders of pages) the simulator panel offers "
+                                       "to show to the simulated camera; empty for the bundled assets/sim/pictures")
 
 
 # -- end of technicians' block -------------------------------------------------------------

@@ -7,6 +7,8 @@ ID number, a phone number or a name is shortened.
 - phone numbers: ``13812345678`` → ``138****5678``
 - names: ``张三`` → ``张*``, ``张小三`` → ``张*三``, ``欧阳小明`` → ``欧**明``
 - addresses: only the first 6 characters are kept
+- identity and staff codes (``HYBID:…``, ``HYBSTAFF:…``, which stand for a person): the prefix and
+  the last 4 characters, ``HYBID:****0001``
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ _ID_18 = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _ID_15 = re.compile(r"(?<![0-9])\d{15}(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?1[3-9]\d{9}(?![0-9])")
 _LANDLINE = re.compile(r"(?<![0-9])0\d{2,3}-?\d{7,8}(?![0-9])")
+_PERSON_CODE = re.compile(r"(?<![A-Za-z0-9])(HYBID|HYBSTAFF):([A-Za-z0-9_-]+)")
 # "姓名：张三", "name=张三", "\"name\": \"张三\"" inside free text
 _NAMED_VALUE = re.compile(
     r"(?P<key>姓名|名字|(?:[a-z_]*_)?name|holder|address|住址|地址)(?P<sep>\"?\s*[:=：]\s*\"?)(?P<value>[^\s\"',，;；}]+)",
@@ -64,6 +67,7 @@ def mask_text(text: str) -> str:
     """Mask every ID number, phone number and labelled name/address inside free text."""
     if not text:
         return text
+    text = _PERSON_CODE.sub(lambda m: f"{m.group(1)}:****{m.group(2)[-4:]}", text)
     text = _NAMED_VALUE.sub(_mask_named_value, text)
     text = _ID_18.sub(lambda m: mask_id_number(m.group(0)), text)
     text = _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)

@@ -590,7 +590,11 @@ def _printer(name: str, section: Any, context: BuildContext, settings: Settings)
 
     printer = build_printer(settings, name)
     simulator = getattr(printer.link, "simulator", None)
-    return Built(printer, ControllablePrinterSimulator(simulator, name) if simulator is not None else None)
+    if simulator is None:
+        return Built(printer)
+    controllable = ControllablePrinterSimulator(simulator, name)
+    _faults(controllable, section.simulator_faults)
+    return Built(printer, controllable)
 
 
 def _camera(name: str, section: Any, context: BuildContext, _settings: Settings) -> Built:

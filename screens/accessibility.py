@@ -12,7 +12,7 @@ screen, the keyboard, overlays) and measures:
   text's own colour), as the WCAG 2 contrast ratio.
 
 Thresholds are for a 1080×1920 portrait screen and scale with the screen's shorter side:
-text ≥ 32 px (≥ 42 px in elderly mode), touch targets ≥ 90 × 90 px, primary buttons ≥ 120 px
+text ≥ 32 px (≥ 43 px in elderly mode), touch targets ≥ 90 × 90 px, primary buttons ≥ 120 px
 high in elderly mode, contrast ≥ 4.5:1. ``Report.problems`` lists what falls short,
 ``Report.minima`` the smallest value of each figure.
 """
@@ -28,7 +28,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.textinput import TextInput
 
 BASE_SIDE = 1080
-TEXT_PX, TEXT_PX_ELDERLY = 32, 42
+TEXT_PX, TEXT_PX_ELDERLY = 32, 43
 TOUCH_PX = 90
 PRIMARY_PX_ELDERLY = 120
 CONTRAST = 4.5
@@ -111,12 +111,14 @@ def visible_widgets():
 
     With an overlay open (a ``ModalView``: the inactivity countdown) only the overlay counts:
     what lies under its dark veil is not meant to be read. Widgets under the shown toast are
-    covered by it for a few seconds and are skipped too.
+    covered by it for a few seconds and are skipped too, and so are widgets under a window-level
+    panel that declares ``covers_below`` (the testers' simulator panel): their own states measure them.
     """
     overlays = [child for child in Window.children if isinstance(child, ModalView)]
     tops = overlays or list(Window.children)
     covers = [widget for top in tops for widget in top.walk(restrict=False)
               if getattr(widget, "shown", False) is True and type(widget).__name__ == "Toast"]
+    covers += [top for top in tops if getattr(top, "covers_below", False) is True]
     for top in tops:
         for widget in top.walk(restrict=False):
             if shown(widget) and not any(_under(widget, cover) for cover in covers):
@@ -124,8 +126,11 @@ def visible_widgets():
 
 
 def _under(widget, cover) -> bool:
-    if widget is cover:
-        return False
+    node = widget
+    while node is not None:  # the cover's own widgets are not under it
+        if node is cover:
+            return False
+        node = node.parent if node.parent is not node else None
     x, y = widget.to_window(widget.x, widget.y)
     right, top = widget.to_window(widget.right, widget.top)
     cx, cy = cover.to_window(cover.x, cover.y)

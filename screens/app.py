@@ -89,6 +89,9 @@ class KioskApp(App):
 
         self.corner_taps = CornerTaps(technician.corner, technician.corner_size, technician.taps,
                                       technician.tap_seconds)
+        # -- testers (issue 13): the simulator control panel, only when a device is simulated --
+        self.sim_panel = None
+        self._sim_keys = _sim_panel_keys(settings)
 
     # -- building ------------------------------------------------------------------------
     def build(self):
@@ -110,6 +113,7 @@ class KioskApp(App):
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.bind(on_touch_down=self._on_corner_touch)
         Window.bind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
+        Window.bind(on_keyboard=self._on_sim_keys)  # issue 13: the testers' simulator panel
         if self.kiosk.settings.display.hide_cursor:
             Window.show_cursor = False
         kiosk = self.kiosk
@@ -137,6 +141,11 @@ class KioskApp(App):
         Clock.schedule_once(run, 0)
 
     def on_stop(self):
+        # issue 13: the simulator panel and a technician's screen stop their clocks before the workers do
+        if self.sim_panel is not None:
+            self.sim_panel.hide()
+        if self.screens is not None and self.screens.current in ("tech_pin", "diag"):
+            self.screens.current_screen.dispatch("on_leave")
         for event in self._events:
             event.cancel()
         for subscription in self._subscriptions:
@@ -148,6 +157,7 @@ class KioskApp(App):
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.unbind(on_touch_down=self._on_corner_touch)
         Window.unbind(on_touch_down=self._flight_touch_down, on_touch_up=self._flight_touch_up)
+        Window.unbind(on_keyboard=self._on_sim_keys)
         self.end_technician()
         self.kiosk.shutdown()
 
@@ -358,6 +368,8 @@ class KioskApp(App):
     def _flight_touch_up(self, _window, touch):
         flight = self.kiosk.flight
         widget_id = touch.ud.get("flight_widget", "") if flight is not None else ""
+        if widget_id.startswith("sim."):  # the simulator panel: its request is recorded as `sim:` instead
+            return False
         if widget_id and widget_id == self._widget_id_at(touch.x, touch.y):
             from screens.keyboard import KeyboardDock
 
@@ -365,6 +377,46 @@ class KioskApp(App):
             target = dock.keyboard.target if dock is not None and dock.shown else None
             flight.tap(widget_id, getattr(target, "widget_id", "") if target is not None else "")
         return False
+
+    # -- testers (issue 13): the simulator control panel ----------------------------------------
+    def _on_sim_keys(self, _window, key, _scancode, _codepoint, modifiers):
+        if self._sim_keys is not None and self._sim_keys.matches(key, modifiers):
+            self.toggle_sim_panel()
+            return True
+        return False
+
+    def toggle_sim_panel(self) -> bool:
+        """Show or hide the simulator panel; False (and nothing shown) when no device is simulated."""
+        if self._sim_keys is None:
+            return False
+        if self.sim_panel is None:
+            from kiosk.commands.sim_panel import Pictures, SimPanel, load_payloads
+            from screens.sim_panel import SimPanelOverlay
+
+            technician = self.kiosk.settings.technician
+            try:
+                payloads = load_payloads(technician.sim_payloads or None)
+            except (OSError, ValueError) as exc:
+                log.error("simulator panel: payloads file not read", extra={"fields": {"error": str(exc)[:200]}})
+                payloads = []
+            model = SimPanel(self._sim_call, payloads=payloads, pictures=Pictures(technician.sim_pictures or None))
+            self.sim_panel = SimPanelOverlay(model)
+        if self.sim_panel.shown:
+            self.sim_panel.hide()
+        else:
+            self.sim_panel.show()
+        return True
+
+    def _sim_call(self, call):
+        """One request to this kiosk's simulators, over its control socket, as ``kiosk sim`` sends it."""
+        from drivers.sim.control import SimControlError
+        from kiosk.commands.sim import call_simulator
+
+        devices = self.kiosk.devices
+        control = getattr(devices, "control", None) if devices is not None else None
+        if control is None:
+            raise SimControlError("the simulators are not started yet")
+        return call_simulator(call, control.path, timeout=5.0)
 
     # -- inactivity ------------------------------------------------------------------------
     def _on_activity(self, *_args):
@@ -400,6 +452,20 @@ class KioskApp(App):
         if self.overlay is not None:
             self.overlay.dismiss(animation=False)
             self.overlay = None
+
+
+def _sim_panel_keys(settings):
+    """The panel's key combination (issue 13); None when no device is simulated (no panel)."""
+    from kiosk.commands.sim_panel import simulated_devices
+    from kiosk.technician.keys import parse_keys
+
+    if not simulated_devices(settings):
+        return None
+    try:
+        return parse_keys(settings.technician.sim_panel_keys)
+    except ValueError as exc:
+        log.error("simulator panel keys not understood", extra={"fields": {"error": str(exc)}})
+        return None
 
 
 __all__ = ["KioskApp", "KioskRoot", "TopBar", "BottomBar", "Availability"]

@@ -392,6 +392,20 @@ class ScenarioPlayer:
             raise StepFailed(f"no \"{step.value}\" on screen", f"\"{text}\" is on screen")
         return ""
 
+    def do_key(self, step: Step) -> str:
+        """A key combination on a hardware keyboard (issue 13: the simulator panel's keys), as SDL
+        reports it: key down, then up."""
+        from kivy.base import EventLoop
+
+        window = EventLoop.window
+        combo = step.parsed
+        modifiers = sorted(combo.modifiers)
+        window.dispatch("on_key_down", combo.keycode, 0, None, modifiers)
+        used = window.dispatch("on_keyboard", combo.keycode, 0, None, modifiers)
+        window.dispatch("on_key_up", combo.keycode, 0)
+        self.pump(2)
+        return f"pressed {combo}" + ("" if used else " (nothing on the kiosk answers these keys)")
+
     def do_wait(self, step: Step) -> str:
         self.run_for(float(step.value))
         return ""

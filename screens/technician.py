@@ -147,7 +147,35 @@ class DiagScreen(KioskScreen):
                 diag = report.device(name) if report is not None and name != "system" else None
                 button.kind = "primary" if name == self.selected else (
                     "danger" if diag is not None and diag.status == "fault" else "secondary")
-        self._draw_panel()
+        # the panel is rebuilt only when what it shows changed: the locker's door bits change twice a
+        # second and are updated in place, so a finger on 开门 or ‹ › never loses its button mid-press
+        key = self._panel_key()
+        if key != getattr(self, "_drawn_key", None):
+            self._drawn_key = key
+            self._draw_panel()
+        self._update_door_bits()
+
+    def _panel_key(self) -> tuple:
+        app = App.get_running_app()
+        state = self.session.state
+        report = state.report
+        shown = None
+        if report is not None:
+            shown = repr(report.system) + repr(report.serial_ports) if self.selected == "system" else \
+                repr(report.device(self.selected))
+        return (app.lang, app.elderly, self.selected, self.door, shown, repr(state.scan), repr(state.card),
+                state.card_problem, getattr(self, "_preview", None) is not None)
+
+    def _update_door_bits(self) -> None:
+        label = getattr(self, "_door_bits", None)
+        if label is None:
+            return
+        bits = self.session.state.door if self.session is not None else None
+        if bits is not None and bits.door == self.door:
+            sensor = "—" if bits.sensor is None else str(bits.sensor)
+            label.text = f"门 {bits.door}: latch 锁舌 {bits.latch} · sensor 红外 {sensor} ({bits.at})"
+        else:
+            label.text = ""
 
     def _label(self, text: str, **kwargs) -> KioskLabel:
         return KioskLabel(text=text, **kwargs)
@@ -161,6 +189,7 @@ class DiagScreen(KioskScreen):
         app = App.get_running_app()
         holder = self.ids.panel
         holder.clear_widgets()
+        self._door_bits = None
         report = self.session.state.report
         if report is None:
             holder.add_widget(self._label("…"))
@@ -204,7 +233,7 @@ class DiagScreen(KioskScreen):
                                             lambda lv=level: self.session.check(self.selected, lv)))
             holder.add_widget(row)
         for check in diag.checks:
-            holder.add_widget(self._label(f"{'✓' if check.passed else '✗'} {check.name}: {check.detail}",
+            holder.add_widget(self._label(f"{'✓' if check.passed else '×'} {check.name}: {check.detail}",
                                           color=theme.text if check.passed else theme.bad_dark))
         if diag.counters:
             holder.add_widget(self._label("counters: " + ", ".join(f"{k} {v}" for k, v in sorted(diag.counters.items())),
@@ -240,16 +269,14 @@ class DiagScreen(KioskScreen):
 
             row = BoxLayout(size_hint_y=None, height=app.theme.button_height, spacing=app.theme.spacing)
             row.add_widget(self._button("‹", "diag.door.prev", lambda: self.move_door(-1)))
-            row.add_widget(self._label(f"{self.door}", bold=True, halign="center", font_size=app.theme.font_heading))
+            row.add_widget(self._label(f"{self.door}", bold=True, halign="center", font_size=app.theme.font_heading,
+                                       size_hint_y=1))  # centred between ‹ and ›
             row.add_widget(self._button("›", "diag.door.next", lambda: self.move_door(1)))
             holder.add_widget(row)
             holder.add_widget(self._button(app.tr("diag.door_open"), "diag.door.open",
                                            lambda: self.session.open_door(self.door), "primary"))
-            bits = state.door
-            if bits is not None and bits.door == self.door:
-                sensor = "—" if bits.sensor is None else str(bits.sensor)
-                holder.add_widget(self._label(f"门 {bits.door}: latch 锁舌 {bits.latch} · sensor 红外 {sensor} "
-                                              f"({bits.at})", bold=True))
+            self._door_bits = self._label("", bold=True)  # filled in place by _update_door_bits
+            holder.add_widget(self._door_bits)
         elif name == "camera":
             holder.add_widget(self._button(app.tr("diag.camera_on"), "diag.camera.live", self._start_camera,
                                            "primary"))

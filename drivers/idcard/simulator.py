@@ -26,6 +26,7 @@ DEFAULT_SAM_ID = p.encode_sam_id(5, 1, 20210518, 3705031, 1234567890)
 class Ga467Simulator(SerialSimulator):
     kind = "idcard"
     extra_faults = ("sam_failure", "card_not_found", "select_failure", "read_failure")
+    actions = ("place", "remove", "deck")
 
     def __init__(self, name: str | None = None, *, link: str | Path | None = None, baud: int = 115200,
                  deck: dict[str, VirtualCard] | str | Path | None = None, card: str | None = None,

@@ -31,6 +31,7 @@ class SimDoor:
 class LockerSimulator(SerialSimulator):
     kind = "locker"
     extra_faults = ("jammed", "door_left_open")
+    actions = ("close", "open", "put", "take")
 
     def __init__(self, name: str | None = None, *, link: str | Path | None = None, board: str = "kerong",
                  address: int | None = None, doors: int = 16, baud: int | None = None,

@@ -227,6 +227,8 @@ class SimulatorLink(Link):
 
         class _SimulatedPrinter(_escpos_escpos_class()):
             def open(self, raise_not_found: bool = True) -> None:
+                if not simulator.connected:
+                    raise OSError("simulated printer unplugged")
                 self.device = simulator
 
             def close(self) -> None:
@@ -247,6 +249,8 @@ class SimulatorLink(Link):
             raise ConnectionLost(f"{self.description} is not open")
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
+            if not self.simulator.connected:
+                raise ConnectionLost(f"{self.description}: simulated printer unplugged")
             data = self.simulator.take_output(count)
             if data or time.monotonic() >= deadline:
                 return data

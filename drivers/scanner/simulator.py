@@ -22,6 +22,7 @@ TERMINATORS = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "\r": b"\r", "\n": b"\
 
 class ScannerSimulator(SerialSimulator):
     kind = "scanner"
+    actions = ("scan",)
 
     def __init__(self, name: str | None = None, *, link: str | Path | None = None, baud: int = 9600,
                  trigger: str = "none", terminator: str = "cr", prefix: str = "", suffix: str = "",

@@ -13,7 +13,9 @@ line::
 
 The socket is created with mode 0600 in the user's runtime directory: only the kiosk's own
 user can drive its simulators. A simulator is anything with ``control(action, params)`` and
-``state()``; other device classes (printer, camera) register theirs the same way.
+``state()`` (``Controllable``); what both must do — the common verbs, ``known_faults`` and
+``actions`` in the state — is ``drivers.sim.interface``. Requests that change something are
+passed to ``on_request`` (the kiosk's flight recorder); queries (``QUERY_VERBS``) are not.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Protocol
+
+from drivers.sim.interface import QUERY_VERBS
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +132,7 @@ class SimControlServer:
             raise SimControlError(f"no simulated device {device!r}; simulated: {simulated}")
         params = {k: v for k, v in request.items() if k not in ("device", "action")}
         result = simulator.control(action, params)
-        if self.on_request is not None and action not in ("status", "list", "deck"):
+        if self.on_request is not None and action not in QUERY_VERBS:
             try:
                 self.on_request({"device": str(device), "action": action, **params})
             except Exception:  # a recorder must never fail the tester's request

@@ -118,7 +118,8 @@ def add_actions(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("device")
     fault.add_argument("fault", help="no_answer, bad_checksum, garbage, slow, vanish; idcard: sam_failure, "
                                      "card_not_found, select_failure, read_failure; locker: jammed, "
-                                     "door_left_open")
+                                     "door_left_open; printer: paper_out, paper_near_end, paper_run_out, "
+                                     "cover_open, offline, cutter_error (`kiosk sim status DEVICE`: known_faults)")
     fault.add_argument("--off", action="store_true")
     fault.add_argument("--times", type=int, help="only for the next N replies")
     fault.add_argument("--seconds", type=float, help="slow: delay; vanish: come back after this long")
@@ -235,11 +236,12 @@ def _backend(args: argparse.Namespace) -> SimCall:
     return SimCall("backend", args.what, params)
 
 
-def parse_sim_words(words: str | Sequence[str]) -> SimCall:
+def parse_sim_words(words: str | Sequence[str], grammar=add_actions) -> SimCall:
     """``"card place resident"`` (the words after ``kiosk sim``) → the request they make.
 
     Raises ``SimWordsError`` for words that ``kiosk sim`` would refuse. ``serve``, ``--socket``
-    and ``--config`` are not requests to a running kiosk and are refused too.
+    and ``--config`` are not requests to a running kiosk and are refused too. ``grammar`` is
+    the function that adds the words to a parser (``add_actions``; tests add words of their own).
     """
     if isinstance(words, str):
         try:
@@ -249,7 +251,7 @@ def parse_sim_words(words: str | Sequence[str]) -> SimCall:
     if not words:
         raise SimWordsError("say what to do, e.g. `card place resident` or `unplug scanner`")
     parser = _WordsParser(prog="kiosk sim", add_help=False)
-    add_actions(parser)
+    grammar(parser)
     args = parser.parse_args(list(words))
     if args.to_call is None:
         raise SimWordsError("`kiosk sim serve` runs simulators on their own; it is not a request to a kiosk")

@@ -10,6 +10,7 @@ from kiosk.config import Settings
 
 #: the step kinds, in the order the documentation lists them (a fixed vocabulary)
 KINDS = ("screen", "sim", "tap", "tap_text", "type", "see", "not_see", "shot", "wait", "draw")
+KINDS += ("key",)  # issue 13: a key combination on a hardware keyboard (the simulator panel's keys)
 #: kinds that wait for something and so take ``timeout:``
 WAITING_KINDS = ("screen", "tap", "tap_text", "type", "see", "draw")
 DEFAULT_TIMEOUT = 10.0
@@ -34,7 +35,7 @@ class Step:
     kind: str             # one of KINDS
     value: Any            # the text (or seconds for ``wait``) as written
     timeout: float | None = None  # ``timeout:`` on the step; None for the default
-    parsed: Any = None    # ``type``: the keys; ``sim``: the request the words make
+    parsed: Any = None    # ``type``: the keys; ``sim``: the request the words make; ``key``: the combination
 
     @property
     def wait_seconds(self) -> float:

@@ -278,6 +278,16 @@ class _Reader:
     def step_wait(self, number: int, node: Node):
         return self.seconds(node, f"step {number}: `wait:`"), None
 
+    # -- issue 13: a key combination on a hardware keyboard (the testers' simulator panel) ----------
+    def step_key(self, number: int, node: Node):
+        from kiosk.technician.keys import parse_keys as parse_combination
+
+        value = self.nonempty(number, node, "key").strip()
+        try:
+            return value, parse_combination(value)
+        except ValueError as exc:
+            raise self.fail(f"step {number}: `key: {value}`: {exc}", node) from None
+
 
 def _did_you_mean(word: str, known: tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, known, n=1)

@@ -196,3 +196,12 @@ def test_generated_payloads_are_read_right_or_refused(charset, seed):
     raw = text.encode("cp932" if charset == "shift_jis" else charset)
     decoded = decode_code_text(raw)
     assert decoded.text in (text, None)
+
+
+def test_gb18030_hanzi_that_are_also_valid_utf8_hangul_read_as_chinese():
+    # found by the generated-payload property: 飓风： in GB18030 is the UTF-8 of 쫷磺, a hangul
+    # syllable next to a rare hanzi, which is no one's text
+    raw = "飓风：741780".encode("gb18030")
+    assert raw.decode("utf-8") == "쫷磺741780"
+    assert decode_code_text(raw).text == "飓风：741780"
+    assert decode_code_text("안녕하세요 123".encode()).text == "안녕하세요 123"  # Korean alone is still Korean

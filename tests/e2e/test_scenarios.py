@@ -131,6 +131,7 @@ def test_each_deliberate_failure_is_reported_where_it_happens(tmp_path):
     ("malformed-timeout.yaml", 5, "positive number"),
     ("malformed-config.yaml", 2, "does not exist"),
     ("malformed-yaml.yaml", 5, "YAML syntax error"),
+    ("malformed-key.yaml", 4, "is not a key combination"),  # issue 13: the simulator panel's keys
 ])
 def test_a_malformed_file_is_exit_2_naming_the_line(tmp_path, name, line, words):
     result = run(["run", str(FAULTS / name)], tmp_path, timeout=60)

@@ -160,3 +160,32 @@ def start_app(tmp_path):
 def kiosk_app(start_app):
     """An AppDriver around a started KioskApp with the demo configuration."""
     return start_app()
+
+
+# -- issue 13: the simulator panel talks to the simulators over the control socket ------------------
+
+@pytest.fixture
+def sim_devices():
+    """``sim_devices(**sections)`` → the demo's ``[devices]`` with a private simulator control
+    socket (short path under /tmp; the default one may belong to a running demo) and the
+    given sections changed, e.g. ``sim_devices(idcard={"driver": "none"})``; pass it to
+    ``start_app(devices=...)``."""
+    folder = Path(tempfile.mkdtemp(prefix="ksp-", dir="/tmp"))  # a Unix socket path must stay short
+
+    def make(**sections):
+        base = load_settings(DEMO_CONFIG_PATH).devices
+        changes = {name: dataclasses.replace(getattr(base, name), **values) for name, values in sections.items()}
+        return dataclasses.replace(base, sim_control=str(folder / "sim.sock"), **changes)
+
+    yield make
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_state_dir(tmp_path, monkeypatch):
+    """A state folder for this test alone (the technician PIN lockout is kept there; the process-wide
+    one would carry one test's lockout into the next)."""
+    folder = tmp_path / "kiosk-state"
+    folder.mkdir()
+    monkeypatch.setenv("KIOSK_STATE_DIR", str(folder))
+    return folder

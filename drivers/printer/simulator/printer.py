@@ -108,6 +108,9 @@ class PrinterSimulator:
         self._lock = threading.RLock()
         self.on_cut: list[Callable[[Image.Image], None]] = []
         self.connected = True
+        #: the control interface's answer faults (no answer, garbage, slow): given each batch of
+        #: answers before it is queued, returns what the host gets instead (``b""``: nothing)
+        self.answer_filter: Callable[[bytes], bytes] | None = None
         self.reset()
 
     # -- state ------------------------------------------------------------------------------
@@ -209,14 +212,24 @@ class PrinterSimulator:
                 answer = self._execute(command)
                 if answer:
                     answers += answer
-            self.output += answers
-            return bytes(answers)
+        answered = bytes(answers)
+        if answered and self.answer_filter is not None:
+            answered = self.answer_filter(answered)  # may hold the answer back, garble it or take its time
+        if answered:
+            with self._lock:
+                self.output += answered
+        return answered
 
     def finish(self) -> None:
         """End of a stream (file, closed connection): an incomplete command is listed."""
         with self._lock:
             for command in self.parser.finish():
                 self.unknown.append(command)
+
+    def answer_later(self, data: bytes) -> None:
+        """Queue an answer that left the printer late (the control interface's ``slow`` fault)."""
+        with self._lock:
+            self.output += data
 
     def take_output(self, count: int) -> bytes:
         with self._lock:
