@@ -110,8 +110,8 @@ class SimulatedSource:
                 # one field of sensor noise a little wider than the frame, kept as a (brighten,
                 # darken) uint8 pair (saturating cv2.add/subtract is cheap); each frame takes it
                 # from another horizontal offset, so consecutive frames differ (≈13 MB at 1080p)
-                noise = np.clip(self._rng.normal(0, self.noise, (self.height, self.width + NOISE_SHIFTS, 1)),
-                                -20, 20).astype(np.float32)
+                noise = self._rng.standard_normal((self.height, self.width + NOISE_SHIFTS, 1), dtype=np.float32)
+                noise = np.clip(noise * self.noise, -20, 20)
                 noise = np.repeat(noise, 3, axis=2)
                 self._noise_frames.append((np.clip(noise, 0, None).astype(np.uint8),
                                            np.clip(-noise, 0, None).astype(np.uint8)))
