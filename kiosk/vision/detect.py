@@ -11,11 +11,20 @@ yields a convincing outline:
 
 A hull that is not a clean quadrilateral (a hand over a corner, a folded corner) is fitted
 from its four longest sides, whose intersections restore the hidden corner. Each candidate
-is refined by robust line fits to the edge pixels along its sides and scored by *edge
-support*: the share of points along each side where the picture steps in brightness or
-colour across it. A candidate is accepted only when every side is supported, its angles
-and proportions could be a page seen from above, and it does not run along the frame's
-border. Nothing convincing → None (the caller asks for a manual capture; it never guesses).
+is refined by robust line fits to the edge pixels along its sides and judged on
+
+- *edge support*: the share of points along each side where the picture steps in
+  brightness or colour across it (every side must be supported);
+- *aspect*: its long/short side ratio against the known page kinds — A4 (1.414) and the
+  ID-1 card (1.586), with room for A5, B5, letter and booklet pages (1.15–1.85 accepted);
+- *rectangularity*: how much of the quadrilateral the contour it came from fills;
+- *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
+  than the ring just outside (a phone, a book cover or a bank card is saturated);
+- its angles (a page seen from above), and that it does not run along the frame's border.
+
+The candidate with the best combined score wins; the area counts only a little, so a
+small page beats a large coloured notebook beside it. Nothing convincing → None (the
+caller asks for a manual capture; it never guesses).
 """
 from __future__ import annotations
 
@@ -31,10 +40,13 @@ from kiosk.vision.geometry import (interior_angles, is_convex, line_intersection
 log = logging.getLogger(__name__)
 
 WORK_SIZE = 640
-MIN_AREA_FRACTION = 0.06
+MIN_AREA_FRACTION = 0.03  # a page of 3 % of the frame (a card beside other things) still counts
 MIN_SUPPORT = 0.62  # mean share of supported points over the four sides
 MIN_SIDE_SUPPORT = 0.35
-GOOD_ENOUGH = 0.86  # a candidate this well supported ends the search early
+GOOD_ENOUGH = 1.6  # a candidate ranked this high (well supported, paper, right aspect) ends the search early
+PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
+MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
+MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class _Work:
         self.area = float(self.h * self.w)
         self.blur = cv2.GaussianBlur(small, (5, 5), 0)
         self.profile = self.blur.astype(np.int16)
+        self._hsv: np.ndarray | None = None
         self._edges: np.ndarray | None = None
         self._edge_points: np.ndarray | None = None
 
@@ -73,6 +86,12 @@ class _Work:
         if self._edges is None:
             self._edges = cv2.Canny(self.blur, 30, 90)
         return self._edges
+
+    @property
+    def hsv(self) -> np.ndarray:
+        if self._hsv is None:
+            self._hsv = cv2.cvtColor(self.blur, cv2.COLOR_BGR2HSV)
+        return self._hsv
 
     @property
     def edge_points(self) -> np.ndarray:
@@ -92,15 +111,15 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
     best: tuple[float, np.ndarray, float, str] | None = None
     for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast)):
         for contour in stage(work, min_area_fraction):
+            contour_area = cv2.contourArea(contour)
             for quad in _quads_from_contour(contour):
-                result = _judge(work, quad, min_area_fraction)
+                result = _judge(work, quad, min_area_fraction, contour_area)
                 if result is None:
                     continue
-                quad, support = result
-                rank = support + 0.15 * polygon_area(quad) / work.area
+                quad, support, rank = result
                 if best is None or rank > best[0]:
                     best = (rank, quad, support, method)
-        if best is not None and best[2] >= GOOD_ENOUGH:
+        if best is not None and best[0] >= GOOD_ENOUGH:
             break
     if best is None:
         return None
@@ -127,7 +146,7 @@ def _large_contours(mask: np.ndarray, work: _Work, min_area_fraction: float, mod
 
 def _edge_contours(work: _Work, min_area_fraction: float):
     closed = cv2.dilate(work.edges, np.ones((3, 3), np.uint8))
-    return _large_contours(closed, work, min_area_fraction, cv2.RETR_LIST)
+    return _large_contours(closed, work, min_area_fraction, cv2.RETR_LIST, limit=12)
 
 
 def _paper_regions(work: _Work, min_area_fraction: float):
@@ -137,7 +156,7 @@ def _paper_regions(work: _Work, min_area_fraction: float):
     k = max(3, int(min(work.w, work.h) / 40) | 1)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    return _large_contours(mask, work, min_area_fraction, cv2.RETR_EXTERNAL, limit=3)
+    return _large_contours(mask, work, min_area_fraction, cv2.RETR_EXTERNAL, limit=5)
 
 
 def _low_contrast(work: _Work, min_area_fraction: float):
@@ -184,7 +203,9 @@ def _four_longest_sides(polygon: np.ndarray) -> np.ndarray | None:
     return np.array(corners)
 
 
-def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.ndarray, float] | None:
+def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
+           contour_area: float = 0.0) -> tuple[np.ndarray, float, float] | None:
+    """(quad, edge support, rank) of an acceptable candidate, or None."""
     try:
         quad = order_corners(quad).astype(np.float64)
     except ValueError:
@@ -199,7 +220,48 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.
             quad, support, sides = refined, refined_support, refined_sides
     if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
         return None
-    return quad.astype(np.float32), support
+    aspect = aspect_fit(quad)
+    paper = _paper_score(work, quad)
+    if aspect <= 0 or paper <= 0:
+        return None
+    area = polygon_area(quad)
+    fill = min(1.0, contour_area / area) if contour_area > 0 else 0.8
+    rank = support + 0.35 * paper + 0.25 * aspect + 0.15 * fill + 0.1 * min(1.0, area / (0.3 * work.area))
+    return quad.astype(np.float32), support, rank
+
+
+def aspect_fit(quad: np.ndarray) -> float:
+    """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
+    range (long/short side ratio 1.15–1.85), negative outside it."""
+    sides = side_lengths(quad)
+    long_side = (max(sides[0], sides[2]) + max(sides[1], sides[3])) / 2
+    across = ((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2)
+    ratio = max(across) / max(1e-6, min(across))
+    if not MIN_ASPECT <= ratio <= MAX_ASPECT or long_side <= 0:
+        return -1.0
+    off = min(abs(np.log(ratio / kind)) for kind in PAGE_ASPECTS)
+    worst = max(np.log(PAGE_ASPECTS[0] / MIN_ASPECT), np.log(MAX_ASPECT / PAGE_ASPECTS[1]))
+    return float(max(0.0, 1.0 - off / worst)) + 1e-3
+
+
+def _paper_score(work: _Work, quad: np.ndarray) -> float:
+    """How much the inside looks like paper or a card: pale (low saturation) and at least as
+    bright as the ring outside it; ≤ 0 for a coloured object (phone, book, bank card)."""
+    mask = np.zeros((work.h, work.w), np.uint8)
+    cv2.fillConvexPoly(mask, np.rint(quad).astype(np.int32), 255)
+    size = max(3, int(0.03 * np.sqrt(polygon_area(quad))) | 1)
+    inner = cv2.erode(mask, np.ones((size, size), np.uint8))
+    ring = cv2.subtract(cv2.dilate(mask, np.ones((3 * size, 3 * size), np.uint8)), mask)
+    if not inner.any() or not ring.any():
+        return 0.0
+    h, s, v = cv2.split(work.hsv)
+    saturation = cv2.mean(s, inner)[0] / 255.0
+    inside, outside = cv2.mean(v, inner)[0], cv2.mean(v, ring)[0]
+    if saturation > MAX_SATURATION:
+        return 0.0
+    pale = 1.0 - saturation / MAX_SATURATION
+    brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
+    return 0.5 * pale + 0.5 * brighter + 1e-3
 
 
 def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
