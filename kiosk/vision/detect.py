@@ -7,7 +7,10 @@ yields a convincing outline:
 2. "paper" segmentation (bright, unsaturated: V − S, Otsu) — finds pages whose border is
    broken by glare or blur, and leaves a resident's hand (saturated skin) out of the page;
 3. low-contrast fallback: CLAHE-equalised lightness with low Canny thresholds, for a white
-   page on a pale desk.
+   page on a pale desk;
+4. straight lines (probabilistic Hough), when nothing convincing came before: two pairs of
+   roughly parallel long lines meet in a quadrilateral — finds a page whose outline a hard
+   shadow or an object has cut, so that no contour follows it.
 
 A hull that is not a clean quadrilateral (a hand over a corner, a folded corner) is fitted
 from its four longest sides, whose intersections restore the hidden corner. Each candidate
@@ -19,7 +22,9 @@ is refined by robust line fits to the edge pixels along its sides and judged on
   ID-1 card (1.586), with room for A5, B5, letter and booklet pages (1.15–1.85 accepted);
 - *rectangularity*: how much of the quadrilateral the contour it came from fills;
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
-  than the ring just outside (a phone, a book cover or a bank card is saturated);
+  than the ring just outside (a phone, a book cover or a bank card is saturated) — and
+  carries content: ink, lines or a photo make edges inside (a blank notebook or a phone's
+  screen does not);
 - its angles (a page seen from above), and that it does not run along the frame's border.
 
 The candidate with the best combined score wins; the area counts only a little, so a
@@ -28,6 +33,7 @@ caller asks for a manual capture; it never guesses).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -47,6 +53,9 @@ GOOD_ENOUGH = 1.6  # a candidate ranked this high (well supported, paper, right 
 PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
 MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
 MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
+LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
+MAX_LINE_QUADS = 48
+MIN_CONTENT = 0.025  # share of edge pixels inside: text, lines, a photo (a blank notebook has none)
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,10 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     work = _Work(image)
     best: tuple[float, np.ndarray, float, str] | None = None
-    for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast)):
+    for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast),
+                          ("lines", _line_quads)):
+        if method == "lines" and best is not None and best[0] >= LINES_BELOW:
+            break
         for contour in stage(work, min_area_fraction):
             contour_area = cv2.contourArea(contour)
             for quad in _quads_from_contour(contour):
@@ -166,6 +178,50 @@ def _low_contrast(work: _Work, min_area_fraction: float):
     edges = cv2.Canny(cv2.GaussianBlur(lightness, (5, 5), 0), 10, 30)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     return _large_contours(edges, work, min_area_fraction, cv2.RETR_LIST)
+
+
+def _line_quads(work: _Work, min_area_fraction: float):
+    size = max(work.w, work.h)
+    found = cv2.HoughLinesP(work.edges, 1, np.pi / 180, threshold=50, minLineLength=0.07 * size, maxLineGap=8)
+    if found is None:
+        return
+    segments = sorted((s.astype(np.float64) for s in np.asarray(found).reshape(-1, 4)),
+                      key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1]))
+    lines: list[tuple[np.ndarray, np.ndarray, float]] = []  # point, unit direction, angle
+    for x1, y1, x2, y2 in segments:
+        direction = np.array([x2 - x1, y2 - y1])
+        unit = direction / (np.linalg.norm(direction) + 1e-9)
+        angle = float(np.arctan2(unit[1], unit[0]) % np.pi)
+        point = np.array([x1, y1])
+        duplicate = any(min(abs(angle - a), np.pi - abs(angle - a)) < np.radians(4)
+                        and abs(np.cross(u, point - p)) < 0.015 * size for p, u, a in lines)
+        if not duplicate:
+            lines.append((point, unit, angle))
+        if len(lines) >= 14:
+            break
+    min_side = 0.1 * np.sqrt(min_area_fraction * work.area)
+    pairs = []
+    for i, j in itertools.combinations(range(len(lines)), 2):
+        (p1, u1, a1), (p2, u2, a2) = lines[i], lines[j]
+        if min(abs(a1 - a2), np.pi - abs(a1 - a2)) < np.radians(20) and abs(np.cross(u1, p2 - p1)) > min_side:
+            pairs.append((i, j, a1))
+    made = 0
+    for (i, j, a), (k, m, b) in itertools.combinations(pairs, 2):
+        if min(abs(a - b), np.pi - abs(a - b)) < np.radians(45) or len({i, j, k, m}) < 4:
+            continue
+        corners = []
+        for first, second in ((i, k), (k, j), (j, m), (m, i)):
+            p1, u1, _ = lines[first]
+            p2, u2, _ = lines[second]
+            point = line_intersection(p1, p1 + u1, p2, p2 + u2)
+            if point is None:
+                break
+            corners.append(point)
+        if len(corners) == 4:
+            yield np.array(corners, np.float32).reshape(-1, 1, 2)
+            made += 1
+            if made >= MAX_LINE_QUADS:
+                return
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,6 +315,9 @@ def _paper_score(work: _Work, quad: np.ndarray) -> float:
     inside, outside = cv2.mean(v, inner)[0], cv2.mean(v, ring)[0]
     if saturation > MAX_SATURATION:
         return 0.0
+    content_mask = cv2.erode(inner, np.ones((size, size), np.uint8))
+    if not content_mask.any() or cv2.mean(work.edges, content_mask)[0] / 255.0 < MIN_CONTENT:
+        return 0.0
     pale = 1.0 - saturation / MAX_SATURATION
     brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
     return 0.5 * pale + 0.5 * brighter + 1e-3
@@ -316,6 +375,8 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         o = work.profile[outside[valid, 1], outside[valid, 0]]
         n = work.profile[inside[valid, 1], inside[valid, 0]]
         steps = np.abs(o - n).max(axis=1)
+        # in a deep shadow both sides are dark: a step of a fifth of the brighter side counts too
+        relative = steps * 5 >= np.maximum(o.max(axis=1), n.max(axis=1))
         # Where glare has burnt both sides out there is no evidence either way: such points
         # do not count, as long as most of the side can still be seen.
         glare = (o.min(axis=1) >= 235) & (n.min(axis=1) >= 235)
@@ -323,7 +384,8 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         if seen < 0.5 * samples:
             per_side.append(0.0)
             continue
-        per_side.append(float((steps[~glare] >= threshold).sum()) / seen)
+        supported = (steps >= threshold) | (relative & (steps >= threshold // 2))
+        per_side.append(float(supported[~glare].sum()) / seen)
     return float(np.mean(per_side)), per_side
 
 
