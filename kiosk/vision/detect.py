@@ -55,7 +55,10 @@ MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
 MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
 LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
 MAX_LINE_QUADS = 48
+MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line stage does not run
+FIT_POINTS = 240  # edge pixels per side given to the robust line fit
 MIN_CONTENT = 0.025  # share of edge pixels inside: text, lines, a photo (a blank notebook has none)
+MAX_CONTENT = 0.4  # … but not edges everywhere (noise, a textured surface)
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,8 @@ def _low_contrast(work: _Work, min_area_fraction: float):
 
 
 def _line_quads(work: _Work, min_area_fraction: float):
+    if cv2.countNonZero(work.edges) > MAX_LINE_EDGES * work.area:
+        return  # edges everywhere (noise, a busy texture): lines there are chance alignments
     size = max(work.w, work.h)
     found = cv2.HoughLinesP(work.edges, 1, np.pi / 180, threshold=50, minLineLength=0.07 * size, maxLineGap=8)
     if found is None:
@@ -234,12 +239,10 @@ def _quads_from_contour(contour: np.ndarray) -> list[np.ndarray]:
     quads: list[np.ndarray] = []
     for eps in (0.02, 0.04):
         approx = cv2.approxPolyDP(hull, eps * perimeter, True).reshape(-1, 2).astype(np.float64)
-        if len(approx) == 4:
-            quads.append(approx)
-        elif len(approx) > 4:
-            fitted = _four_longest_sides(approx)
-            if fitted is not None:
-                quads.append(fitted)
+        quad = approx if len(approx) == 4 else _four_longest_sides(approx) if len(approx) > 4 else None
+        # both tolerances often give the same quad: judge it once
+        if quad is not None and not any(q.shape == quad.shape and np.abs(q - quad).max() < 1.0 for q in quads):
+            quads.append(quad)
     return quads
 
 
@@ -269,6 +272,8 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
     if not _plausible(work, quad, min_area_fraction):
         return None
     support, sides = _edge_support(work, quad)
+    if support < MIN_SUPPORT - 0.25 or min(sides) < MIN_SIDE_SUPPORT - 0.25:
+        return None  # the line fit below seldom rescues so little support, and it is the slow part
     refined = _refine(work, quad)
     if refined is not None and _plausible(work, refined, min_area_fraction):
         refined_support, refined_sides = _edge_support(work, refined)
@@ -302,21 +307,30 @@ def aspect_fit(quad: np.ndarray) -> float:
 
 def _paper_score(work: _Work, quad: np.ndarray) -> float:
     """How much the inside looks like paper or a card: pale (low saturation) and at least as
-    bright as the ring outside it; ≤ 0 for a coloured object (phone, book, bank card)."""
-    mask = np.zeros((work.h, work.w), np.uint8)
-    cv2.fillConvexPoly(mask, np.rint(quad).astype(np.int32), 255)
+    bright as the ring outside it, with content (edges) inside; 0 for a coloured object
+    (phone, book, bank card) or a blank one."""
     size = max(3, int(0.03 * np.sqrt(polygon_area(quad))) | 1)
+    pad = 2 * size
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - pad
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + pad
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(work.w, x1), min(work.h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, np.rint(quad - [x0, y0]).astype(np.int32), 255)
     inner = cv2.erode(mask, np.ones((size, size), np.uint8))
     ring = cv2.subtract(cv2.dilate(mask, np.ones((3 * size, 3 * size), np.uint8)), mask)
     if not inner.any() or not ring.any():
         return 0.0
-    h, s, v = cv2.split(work.hsv)
-    saturation = cv2.mean(s, inner)[0] / 255.0
-    inside, outside = cv2.mean(v, inner)[0], cv2.mean(v, ring)[0]
+    hsv = work.hsv[y0:y1, x0:x1]
+    _, saturation, inside = cv2.mean(hsv, inner)[:3]
+    saturation /= 255.0
+    outside = cv2.mean(hsv, ring)[2]
     if saturation > MAX_SATURATION:
         return 0.0
     content_mask = cv2.erode(inner, np.ones((size, size), np.uint8))
-    if not content_mask.any() or cv2.mean(work.edges, content_mask)[0] / 255.0 < MIN_CONTENT:
+    content = cv2.mean(work.edges[y0:y1, x0:x1], content_mask)[0] / 255.0 if content_mask.any() else 0.0
+    if not MIN_CONTENT <= content <= MAX_CONTENT:
         return 0.0
     pale = 1.0 - saturation / MAX_SATURATION
     brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
@@ -409,6 +423,8 @@ def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
         if len(chosen) < max(10, 0.2 * length):
             lines.append((a, b))
             continue
+        if len(chosen) > FIT_POINTS:  # an even sample is as good a fit, and fitLine's time grows with it
+            chosen = chosen[np.linspace(0, len(chosen) - 1, FIT_POINTS).astype(int)]
         vx, vy, x0, y0 = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         fitted_unit = np.array([vx, vy])
         if abs(float(fitted_unit @ unit)) < 0.97:  # fitted something across the side, not along it
