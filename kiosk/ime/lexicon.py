@@ -32,7 +32,7 @@ from kiosk.ime.syllables import SYLLABLES
 log = logging.getLogger(__name__)
 
 LEXICON_FILE = "pinyin_lexicon.sqlite3"
-LEXICON_VERSION = "3"
+LEXICON_VERSION = "4"  # 4: every jieba word of up to four hanzi (360,390 entries); 3 had 153,152
 CONTEXT_WORDS_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "ime" / "context_words.toml"
 TAG_NONE, TAG_ADDRESS, TAG_PLACE, TAG_EXTRA, TAG_DOMAIN = 0, 1, 2, 3, 4
 PLACE_FREQ = 60000
