@@ -28,6 +28,7 @@ K1 = 1.2
 B = 0.5
 SYNONYM_WEIGHT = 0.5
 MIN_SHARE = 0.34  # an item must answer at least this share of the query's weight
+COMMON_SHARE = 0.2  # terms found in more than this share of the items (and 50) are not scored
 
 NAME_WEIGHT, KEYWORD_WEIGHT, EVENT_WEIGHT, GUIDE_WEIGHT = 3.0, 2.0, 1.5, 1.0
 
@@ -84,6 +85,7 @@ class GuideScorer:
         self._postings: dict[str, list[tuple[int, float]]] = {}
         self._lengths: list[float] = []
         aliases = aliases or {}
+        memo: dict[str, list[str]] = {}  # catalogues repeat texts (居民身份证, 户口簿): cut each once
         for i, item in enumerate(items):
             weights: Counter[str] = Counter()
             fields = [(NAME_WEIGHT, [item.name]),
@@ -93,12 +95,17 @@ class GuideScorer:
                       (GUIDE_WEIGHT, guide_texts(item))]
             for weight, texts in fields:
                 for text in texts:
-                    for term in self.terms(text):
+                    terms = memo.get(text)
+                    if terms is None:
+                        terms = memo[text] = self.terms(text)
+                    for term in terms:
                         weights[term] += weight
             self._lengths.append(float(sum(weights.values())))
             for term, weight in weights.items():
                 self._postings.setdefault(term, []).append((i, weight))
         self._count = len(items)
+        # a term in most items says nothing and costs the most to score: left out of queries
+        self._common = max(50, int(COMMON_SHARE * self._count))
         self._average = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
 
     @property
@@ -143,6 +150,8 @@ class GuideScorer:
         total = 0.0
         for term, q_weight in query_terms.items():
             postings = self._postings.get(term)
+            if postings is not None and len(postings) > self._common:
+                continue
             idf = self._idf(term)
             if term in direct:
                 total += q_weight * idf

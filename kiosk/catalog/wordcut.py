@@ -4,7 +4,7 @@ The same method as jieba's ``cut(HMM=False)``: every dictionary word found in th
 an edge of a graph over its characters, and the cut is the path with the highest product
 of word probabilities (frequency / total); a character no word covers stands alone.
 The dictionary is jieba's own (``dict.txt``, 349,046 words with their frequencies, MIT
-licence), copied once into an SQLite file (``words.sqlite3`` in the cache folder, ≈12 MB,
+licence), copied once into an SQLite file (``words.sqlite3`` in the cache folder, 6.3 MB,
 built in about a second on first use). A cut asks SQLite for all the substrings of the
 text at once, so the kiosk never holds the dictionary: jieba's own tokenizer keeps ≈140 MB
 of Python objects for it.
