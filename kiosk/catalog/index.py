@@ -13,7 +13,7 @@ A query matches a text by
   "身份zheng"), every reading of a polyphone counting;
 - a typo: one edit of the pinyin, one wrong character, or the same sound with other
   characters (身分证).
-Chinese queries are also cut into words (jieba); an item matching every word ranks as its
+Chinese queries are also cut into words (jieba's dictionary, ``wordcut``); an item matching every word ranks as its
 weakest word, one matching some words ranks as fuzzy, by the share matched.
 
 A Chinese query that finds fewer than ``limit`` items this way is also scored against
