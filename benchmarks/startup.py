@@ -1,10 +1,21 @@
 """Start-up cost of the kiosk: process start → first frame of the home screen, and memory.
 
-Runs `kiosk demo --exit-after-first-frame` RUNS times (default 5) on a private Xvfb
-(or $DISPLAY), and prints the median wall time from spawning the process to the first
-drawn frame, and the median resident-set size at that moment.
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--backend both|embedded|none] [--settle 20]
 
-    .venv/bin/python benchmarks/startup.py [--runs 5]
+For each backend mode — ``embedded`` (the demo configuration: the reference backend runs
+inside the kiosk) and ``none`` (the same configuration with ``[backend] embedded = false``:
+what a kiosk talking to a remote acceptance system runs) — and RUNS times each, on a
+private Xvfb (or $DISPLAY):
+
+1. ``kiosk run --exit-after-first-frame``: the wall time from spawning the process to the
+   first drawn frame, and the resident-set size (RSS) at that moment;
+2. ``kiosk run`` left running for ``--settle`` seconds, its RSS read from /proc every
+   0.25 s: the RSS *after start* (the last sample, when the catalogue index, the word
+   cutter and the pinyin lexicon have been loaded by the start-up warm-up) and the peak.
+
+Every run uses the machine's usual cache folder (the pinyin lexicon and the catalogue's
+caches are built once by a first, uncounted run), and its own runtime folder. Prints the
+medians.
 """
 from __future__ import annotations
 
@@ -12,42 +23,110 @@ import argparse
 import json
 import os
 import platform
+import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-from screens.launcher import virtual_display
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from screens.launcher import virtual_display  # noqa: E402
+
+DEMO = ROOT / "assets" / "demo.toml"
 
 
-def one_run() -> tuple[float, int]:
-    env = dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(prefix="kiosk-bench-"))
+def config_for(mode: str, folder: Path) -> Path:
+    """The demo configuration, with the embedded backend on or off."""
+    if mode == "embedded":
+        return DEMO
+    text = DEMO.read_text(encoding="utf-8")
+    text, count = re.subn(r"(?m)^embedded\s*=\s*true\s*$", "embedded = false", text)
+    if count != 1:
+        raise SystemExit("assets/demo.toml no longer has one 'embedded = true' line")
+    path = folder / "demo-no-backend.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _env() -> dict:
+    return dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(prefix="kiosk-bench-"))
+
+
+def first_frame(config: Path) -> tuple[float, int]:
     started = time.time()
-    result = subprocess.run([sys.executable, "-m", "kiosk", "demo", "--exit-after-first-frame"],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(config),
+                             "--exit-after-first-frame"], capture_output=True, text=True, env=_env(), timeout=180)
     if result.returncode != 0:
         raise SystemExit(f"kiosk failed: {result.stderr[-800:]}")
     report = json.loads(result.stdout.strip().splitlines()[-1])
     return report["first_frame_unix"] - started, report["rss_kb"]
 
 
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def settled(config: Path, seconds: float) -> tuple[int, int]:
+    """(RSS after ``seconds``, peak RSS) of a kiosk left running, in KiB."""
+    process = subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(config)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    last = 0
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"kiosk exited early with code {process.returncode}")
+            last = _status_kb(process.pid, "VmRSS") or last
+            time.sleep(0.25)
+        peak = _status_kb(process.pid, "VmHWM")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return last, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--backend", choices=("both", "embedded", "none"), default="both")
+    parser.add_argument("--settle", type=float, default=20.0, help="seconds a kiosk runs before its RSS is read")
     args = parser.parse_args()
     had_display = bool(os.environ.get("DISPLAY"))
-    with virtual_display(1080, 1920):
-        one_run()  # warm the page cache; not counted
-        runs = [one_run() for _ in range(args.runs)]
-    times = [t for t, _ in runs]
-    rss = [r for _, r in runs]
+    modes = ("embedded", "none") if args.backend == "both" else (args.backend,)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"display {os.environ.get('DISPLAY') if had_display else 'Xvfb'}")
-    print(f"runs: {args.runs}")
-    print(f"start → first frame: median {statistics.median(times) * 1000:.0f} ms "
-          f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
-    print(f"resident set after start: median {statistics.median(rss) / 1024:.1f} MiB")
+          f"display {os.environ.get('DISPLAY') if had_display else 'Xvfb'}, load average "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    with tempfile.TemporaryDirectory() as folder, virtual_display(1080, 1920):
+        for mode in modes:
+            config = config_for(mode, Path(folder))
+            first_frame(config)  # warm the page cache and build missing caches; not counted
+            runs = [first_frame(config) for _ in range(args.runs)]
+            after = [settled(config, args.settle) for _ in range(args.runs)]
+            times = [t for t, _ in runs]
+            print(f"backend {mode}: {args.runs} runs")
+            print(f"  start → first frame: median {statistics.median(times) * 1000:.0f} ms "
+                  f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})")
+            print(f"  RSS at first frame: median {statistics.median(r for _, r in runs) / 1024:.1f} MiB")
+            print(f"  RSS after start ({args.settle:g} s): median {statistics.median(a for a, _ in after) / 1024:.1f} MiB "
+                  f"(min {min(a for a, _ in after) / 1024:.1f}, max {max(a for a, _ in after) / 1024:.1f}); "
+                  f"peak median {statistics.median(p for _, p in after) / 1024:.1f} MiB")
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

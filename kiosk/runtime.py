@@ -258,8 +258,9 @@ class Kiosk:
                                        lambda: [item.model_dump(mode="json") for item in cache.items()])
 
     def warm_up(self) -> None:
-        """Slow preparation for a worker thread at start-up: index the catalogue, load jieba,
-        open (or first build) the pinyin lexicon. Failures are logged; what works, works."""
+        """Slow preparation for a worker thread at start-up: index the catalogue and its guide
+        texts, open (or first build) the word dictionary and the pinyin lexicon. Failures are
+        logged; what works, works."""
         if self.catalog is not None:
             try:
                 self.catalog.load()

@@ -46,6 +46,7 @@ FAULTS = ("none", "no_device", "unplug", "slow")
 SLOW_FPS = 3.0
 MAX_PICTURE_PIXELS = 40_000_000  # a picture larger than this is refused, not decoded
 PICTURE_BACKGROUND = (70, 72, 76)  # the camera's base plate around a picture that does not fill the frame
+NOISE_SHIFTS = 24  # horizontal offsets the one noise field is read at
 
 
 class SimulatedSource:
@@ -202,12 +203,14 @@ class SimulatedSource:
         with self._lock:
             self._ensure_base()
             if not self._noise_frames:
-                for _ in range(3):
-                    noise = np.clip(self._rng.normal(0, self.noise, (self.height, self.width, 1)), -20, 20)
-                    noise = np.repeat(noise, 3, axis=2)
-                    # kept as (brighten, darken) uint8 pairs: saturating cv2.add/subtract is cheap
-                    self._noise_frames.append((np.clip(noise, 0, None).astype(np.uint8),
-                                               np.clip(-noise, 0, None).astype(np.uint8)))
+                # one field of sensor noise a little wider than the frame, kept as a (brighten,
+                # darken) uint8 pair (saturating cv2.add/subtract is cheap); each frame takes it
+                # from another horizontal offset, so consecutive frames differ (≈13 MB at 1080p)
+                noise = self._rng.standard_normal((self.height, self.width + NOISE_SHIFTS, 1), dtype=np.float32)
+                noise = np.clip(noise * self.noise, -20, 20)
+                noise = np.repeat(noise, 3, axis=2)
+                self._noise_frames.append((np.clip(noise, 0, None).astype(np.uint8),
+                                           np.clip(-noise, 0, None).astype(np.uint8)))
         self._opened_at = time.monotonic()
         self._next_due = self._opened_at
         self.is_open = True
@@ -261,8 +264,10 @@ class SimulatedSource:
         else:
             frame = base.copy()
         if self._noise_frames:
-            brighten, darken = self._noise_frames[self._frame_index % len(self._noise_frames)]
-            frame = cv2.subtract(cv2.add(frame, brighten), darken)
+            brighten, darken = self._noise_frames[0]
+            shift = (self._frame_index * 7) % NOISE_SHIFTS
+            frame = cv2.subtract(cv2.add(frame, brighten[:, shift:shift + self.width]),
+                                 darken[:, shift:shift + self.width])
         return frame
 
     def _poll_control(self, force: bool = False) -> None:

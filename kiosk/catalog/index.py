@@ -13,12 +13,17 @@ A query matches a text by
   "身份zheng"), every reading of a polyphone counting;
 - a typo: one edit of the pinyin, one wrong character, or the same sound with other
   characters (身分证).
-Chinese queries are also cut into words (jieba); an item matching every word ranks as its
+Chinese queries are also cut into words (jieba's dictionary, ``wordcut``); an item matching every word ranks as its
 weakest word, one matching some words ranks as fuzzy, by the share matched.
 
+A Chinese query that finds fewer than ``limit`` items this way is also scored against
+every text of every item — name, keywords, everyday words, life events and the guide's
+conditions, materials, steps and fees — with synonyms from the thesaurus (``guidetext``).
+
 Ranking, strongest first: exact name > name prefix > word (name contains the query or its
-words; keywords next) > pinyin > synonym (everyday words, life events) > fuzzy; equal
-ranks by popularity plus local clicks. Each result says which part of the name matched.
+words; keywords next) > pinyin > synonym (everyday words, life events) > guide (by its
+BM25 score) > fuzzy; equal ranks by popularity plus local clicks. Each result says which
+part of the name matched.
 """
 from __future__ import annotations
 
@@ -26,25 +31,28 @@ import itertools
 import logging
 import math
 import re
+import threading
 from functools import lru_cache
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from kiosk.catalog.guidetext import GuideScorer
 from kiosk.catalog.items import CatalogItem
 from kiosk.catalog.query import WordSplitter, has_hanzi, normalize_query
 from kiosk.catalog.synonyms import SynonymTable
+from kiosk.catalog.thesaurus import Thesaurus
 from kiosk.catalog.typos import typo_variants
 from kiosk.ime.readings import char_readings, is_hanzi, reading_prefixes
 from kiosk.ime.syllables import Token, segmentations
 
 log = logging.getLogger(__name__)
 
-EXACT, PREFIX, WORD, PINYIN, SYNONYM, FUZZY = 6, 5, 4, 3, 2, 1
+EXACT, PREFIX, WORD, PINYIN, SYNONYM, GUIDE, FUZZY = 7, 6, 5, 4, 3, 2, 1
 TIER_NAMES = {EXACT: "exact", PREFIX: "prefix", WORD: "word", PINYIN: "pinyin", SYNONYM: "synonym",
-              FUZZY: "fuzzy"}
+              GUIDE: "guide", FUZZY: "fuzzy"}
 
-NAME, KEYWORD, ALIAS, EVENT, DEPARTMENT = 0, 1, 2, 3, 4
-FIELD_NAMES = ("name", "keyword", "synonym", "life_event", "department")
+NAME, KEYWORD, ALIAS, EVENT, DEPARTMENT, GUIDE_TEXT = 0, 1, 2, 3, 4, 5
+FIELD_NAMES = ("name", "keyword", "synonym", "life_event", "department", "guide")
 
 _MAX_SEQUENCES = 8
 #: typo and sound-alike matching runs when fewer items than this matched exactly
@@ -138,6 +146,9 @@ class SearchIndex:
         self._bits: dict[str, int] = {}
         self._names: list[str] = []
         self._codes = {item.code.lower(): i for i, item in enumerate(self.items)}
+        self._aliases: dict[int, list[str]] = {}
+        self._guide: GuideScorer | None = None
+        self._guide_lock = threading.Lock()
         self._build()
         vocabulary = [w for item in self.items for w in item.keywords + item.life_events]
         vocabulary += [w for group in self.synonyms.groups for w in group.everyday + group.official]
@@ -201,6 +212,7 @@ class SearchIndex:
                 for i in by_event.get(event, ()):
                     linked.setdefault(i, "")
             for i, anchor in linked.items():
+                self._aliases.setdefault(i, []).extend(group.everyday)
                 for phrase in group.everyday:
                     self._add_text(phrase, _Link(i, ALIAS, anchor))
         for i, item in enumerate(self.items):
@@ -209,6 +221,16 @@ class SearchIndex:
             if item.department:
                 self._add_text(item.department, _Link(i, DEPARTMENT))
         self._freeze()
+
+    def guide_scorer(self) -> GuideScorer:
+        """The guide-text scorer, built on first use (it cuts every guide text into words)."""
+        with self._guide_lock:
+            if self._guide is None:
+                cutter = self.splitter.load()
+                scorer = GuideScorer(self.items, cutter.cut, self._aliases, self.synonyms.stopwords)
+                scorer.thesaurus = Thesaurus.for_vocabulary(scorer.vocabulary, self.splitter.cache_dir)
+                self._guide = scorer
+            return self._guide
 
     def _freeze(self) -> None:
         size = (len(self._texts) + 8) // 8
@@ -436,7 +458,21 @@ class SearchIndex:
             terms = [t for t in dict.fromkeys(self.splitter.terms(q)) if t]
             if terms and terms != [q]:
                 self._combine_terms(terms, hits, limit)
+        if has_hanzi(q) and len(q.replace(" ", "")) >= 2 and sum(1 for h in hits.values() if h.tier > GUIDE) < limit:
+            self._match_guide(q, hits, limit)
         return self._rank(hits, limit, clicks)
+
+    def _match_guide(self, query: str, hits: dict[int, _Hit], limit: int) -> None:
+        found = self.guide_scorer().search(query, limit)
+        if not found:
+            return
+        best = found[0].score
+        for hit in found:
+            old = hits.get(hit.item)
+            if old is not None and old.tier >= GUIDE:
+                continue
+            hits[hit.item] = _Hit(GUIDE, GUIDE_TEXT, old.spans if old else (), " ".join(hit.words[:3]),
+                                  round(hit.score / best, 2))
 
     def _combine_terms(self, terms: list[str], hits: dict[int, _Hit], limit: int) -> None:
         per_term = [self._match_term(term, limit) for term in terms]

@@ -2,9 +2,10 @@
 
 ``normalize_query`` folds full-width characters, case and punctuation, and caps the
 length (a query of 10,000 characters costs no more than one of 64). ``WordSplitter``
-cuts a Chinese query into words with jieba — loaded lazily, with its cache file in the
-kiosk's cache folder and the catalogue's own vocabulary added, so "生二胎" or "个体工商户"
-stay one word — and drops words that say nothing about the item ("我想", "怎么办").
+cuts a Chinese query into words (``wordcut.WordCutter``: jieba's dictionary and method,
+the dictionary in an SQLite file in the kiosk's cache folder), with the catalogue's own
+vocabulary added, so "生二胎" or "个体工商户" stay one word — and drops words that say
+nothing about the item ("我想", "怎么办").
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable
 
+from kiosk.catalog.wordcut import WORDS_FILE, WordCutter, default_words_path
 from kiosk.ime.readings import is_hanzi
 
 log = logging.getLogger(__name__)
@@ -38,34 +40,22 @@ def has_hanzi(text: str) -> bool:
     return any(is_hanzi(ch) for ch in text)
 
 
-_tokenizers: dict[str, object] = {}
-_tokenizers_lock = threading.Lock()
+_cutters: dict[str, WordCutter] = {}
+_cutters_lock = threading.Lock()
 
 
-def _jieba(cache_dir: Path | None):
-    """jieba's tokenizer, loaded once per process (≈0.5 s from its cache, ≈1.5 s without)."""
-    key = str(cache_dir or "")
-    with _tokenizers_lock:
-        tokenizer = _tokenizers.get(key)
-        if tokenizer is None:
-            import jieba
-
-            logging.getLogger("jieba").setLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            if cache_dir is not None:
-                try:
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    tokenizer.tmp_dir = str(cache_dir)
-                except OSError:
-                    log.warning("jieba cache folder not writable; using the system temp folder",
-                                extra={"fields": {"dir": str(cache_dir)}})
-            tokenizer.initialize()
-            _tokenizers[key] = tokenizer
-        return tokenizer
+def _cutter(cache_dir: Path | None) -> WordCutter:
+    """The word cutter over ``cache_dir``'s word dictionary, one per process and folder."""
+    path = (cache_dir / WORDS_FILE) if cache_dir is not None else default_words_path()
+    with _cutters_lock:
+        cutter = _cutters.get(str(path))
+        if cutter is None:
+            cutter = _cutters[str(path)] = WordCutter(path)
+    return cutter
 
 
 class WordSplitter:
-    """jieba word segmentation for queries, loaded on first use (about a second)."""
+    """Word segmentation for queries; the dictionary is opened (or first built) on first use."""
 
     def __init__(self, cache_dir: Path | str | None = None, vocabulary: Iterable[str] = (),
                  stopwords: Iterable[str] = ()):
@@ -79,18 +69,15 @@ class WordSplitter:
     def load(self):
         with self._lock:
             if self._tokenizer is None:
-                tokenizer = _jieba(self.cache_dir)
-                for word in self.vocabulary:
-                    tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word, False), 1000))
-                for word in self.stopwords:
-                    if len(word) >= 2:
-                        tokenizer.add_word(word)
+                tokenizer = _cutter(self.cache_dir).load()
+                tokenizer.add_words(self.vocabulary, min_freq=1000)
+                tokenizer.add_words(w for w in self.stopwords if len(w) >= 2)
                 self._tokenizer = tokenizer
         return self._tokenizer
 
     def extend(self, vocabulary: Iterable[str] = (), stopwords: Iterable[str] = ()) -> None:
         """Add catalogue words (kept whole when cutting) and words to drop."""
-        # short words only: jieba cuts 居民养老保险 into words a name may contain, which the
+        # short words only: the cutter cuts 居民养老保险 into words a name may contain, which the
         # whole keyword would hide
         words = {w for w in vocabulary if 2 <= len(w) <= MAX_VOCABULARY_LEN and all(is_hanzi(c) for c in w)}
         words -= set(self.vocabulary)
@@ -98,20 +85,19 @@ class WordSplitter:
         with self._lock:
             self.vocabulary = sorted(set(self.vocabulary) | words)
             if self._tokenizer is not None:
-                for word in sorted(words):
-                    self._tokenizer.add_word(word, freq=max(self._tokenizer.suggest_freq(word, False), 1000))
+                self._tokenizer.add_words(sorted(words), min_freq=1000)
 
     @property
     def loaded(self) -> bool:
         return self._tokenizer is not None
 
     def terms(self, query: str) -> list[str]:
-        """The meaningful words of a normalized query: Chinese parts cut by jieba, other
+        """The meaningful words of a normalized query: Chinese parts cut into words, other
         parts (pinyin, mixed, digits) kept whole, stopwords dropped."""
         terms: list[str] = []
         for part in query.split():
             if has_hanzi(part) and all(is_hanzi(ch) for ch in part) and len(part) >= 3:
-                words = [w for w in self.load().cut(part, HMM=False) if w.strip()]
+                words = [w for w in self.load().cut(part) if w.strip()]
             else:
                 words = [part]
             terms.extend(w for w in words if w not in self.stopwords)

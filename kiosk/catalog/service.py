@@ -111,7 +111,8 @@ class CatalogService:
 
     def load(self, warm_up: bool = True) -> "CatalogService":
         """Read the catalogue file and build the index (idempotent; raises CatalogError or
-        SynonymError with a readable message). ``warm_up`` also loads jieba now."""
+        SynonymError with a readable message). ``warm_up`` also opens the word dictionary
+        and builds the guide-text index (with the thesaurus) now, not on the first query."""
         with self._lock:
             if self._loaded is None:
                 try:
@@ -122,6 +123,7 @@ class CatalogService:
                     raise
         if warm_up:
             self.splitter.load()
+            self._current().index.guide_scorer()
         return self
 
     def _load_files(self) -> _Loaded:
@@ -172,6 +174,7 @@ class CatalogService:
             if not records:
                 return False
             problems = self.set_records(records)
+            self._current().index.guide_scorer()
         except Exception as exc:  # a broken cache must not take the file catalogue away
             log.error("catalogue source unusable; keeping the current catalogue",
                       extra={"fields": {"error": str(exc)}})

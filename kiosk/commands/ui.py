@@ -64,6 +64,9 @@ def _embed_backend(settings, demo_cases: bool = False):
 
 
 def _run(args: argparse.Namespace) -> int:
+    from kiosk.memory import return_big_buffers
+
+    return_big_buffers()  # before anything allocates camera frames (see kiosk/memory.py)
     settings = load_settings(args.config)
     setup_logging(settings.logging.level, settings.logging.format)
     from screens.launcher import run_kiosk

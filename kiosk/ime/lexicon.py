@@ -32,7 +32,7 @@ from kiosk.ime.syllables import SYLLABLES
 log = logging.getLogger(__name__)
 
 LEXICON_FILE = "pinyin_lexicon.sqlite3"
-LEXICON_VERSION = "3"
+LEXICON_VERSION = "4"  # 4: every jieba word of up to four hanzi (360,390 entries); 3 had 153,152
 CONTEXT_WORDS_PATH = Path(__file__).resolve().parent.parent.parent / "assets" / "ime" / "context_words.toml"
 TAG_NONE, TAG_ADDRESS, TAG_PLACE, TAG_EXTRA, TAG_DOMAIN = 0, 1, 2, 3, 4
 PLACE_FREQ = 60000
@@ -263,12 +263,32 @@ class Lexicon:
                 if not word or not all(is_hanzi(ch) for ch in word) or (word, word_tag) in self._extra_words:
                     continue
                 self._extra_words.add((word, word_tag))
-                for syllables in readings_of(word):
+                for syllables in self._readings_here(word):
                     key = "".join(s[0] for s in syllables)
                     self._extra.setdefault(key, []).append(Entry(syllables, word, freq, word_tag))
                     self._cache.pop(key, None)
                 added += 1
         return added
+
+    def _readings_here(self, word: str, limit: int = 8) -> list[tuple[str, ...]]:
+        """``readings_of`` without pypinyin (≈55 MB when imported): the reading this lexicon
+        already holds for the word (pypinyin's, in context, at build time) first, then every
+        combination of its characters' readings, the most common first. Lock held."""
+        per_char = [[r for r in char_readings(ch) if r in SYLLABLES] for ch in word]
+        if any(not options for options in per_char):
+            return []
+        combos = list(itertools.islice(itertools.product(*per_char), limit * 4))
+        known = set()
+        for initials in {"".join(s[0] for s in combo) for combo in combos}:
+            known.update(tuple(p.split("'")) for (p,) in self._db.execute(
+                "SELECT pinyin FROM words WHERE initials = ? AND word = ?", (initials, word)))
+        found = sorted(known, key=lambda c: combos.index(c) if c in combos else len(combos))
+        for combo in combos:
+            if combo not in found:
+                found.append(combo)
+            if len(found) >= limit:
+                break
+        return found
 
     def entries(self, initials: str) -> list[Entry]:
         """Every entry whose syllables begin with these letters, one letter per syllable."""

@@ -7,18 +7,33 @@ yields a convincing outline:
 2. "paper" segmentation (bright, unsaturated: V − S, Otsu) — finds pages whose border is
    broken by glare or blur, and leaves a resident's hand (saturated skin) out of the page;
 3. low-contrast fallback: CLAHE-equalised lightness with low Canny thresholds, for a white
-   page on a pale desk.
+   page on a pale desk;
+4. straight lines (probabilistic Hough), when nothing convincing came before: two pairs of
+   roughly parallel long lines meet in a quadrilateral — finds a page whose outline a hard
+   shadow or an object has cut, so that no contour follows it.
 
 A hull that is not a clean quadrilateral (a hand over a corner, a folded corner) is fitted
 from its four longest sides, whose intersections restore the hidden corner. Each candidate
-is refined by robust line fits to the edge pixels along its sides and scored by *edge
-support*: the share of points along each side where the picture steps in brightness or
-colour across it. A candidate is accepted only when every side is supported, its angles
-and proportions could be a page seen from above, and it does not run along the frame's
-border. Nothing convincing → None (the caller asks for a manual capture; it never guesses).
+is refined by robust line fits to the edge pixels along its sides and judged on
+
+- *edge support*: the share of points along each side where the picture steps in
+  brightness or colour across it (every side must be supported);
+- *aspect*: its long/short side ratio against the known page kinds — A4 (1.414) and the
+  ID-1 card (1.586), with room for A5, B5, letter and booklet pages (1.15–1.85 accepted);
+- *rectangularity*: how much of the quadrilateral the contour it came from fills;
+- *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
+  than the ring just outside (a phone, a book cover or a bank card is saturated) — and
+  carries content: ink, lines or a photo make edges inside (a blank notebook or a phone's
+  screen does not);
+- its angles (a page seen from above), and that it does not run along the frame's border.
+
+The candidate with the best combined score wins; the area counts only a little, so a
+small page beats a large coloured notebook beside it. Nothing convincing → None (the
+caller asks for a manual capture; it never guesses).
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -31,10 +46,19 @@ from kiosk.vision.geometry import (interior_angles, is_convex, line_intersection
 log = logging.getLogger(__name__)
 
 WORK_SIZE = 640
-MIN_AREA_FRACTION = 0.06
+MIN_AREA_FRACTION = 0.03  # a page of 3 % of the frame (a card beside other things) still counts
 MIN_SUPPORT = 0.62  # mean share of supported points over the four sides
 MIN_SIDE_SUPPORT = 0.35
-GOOD_ENOUGH = 0.86  # a candidate this well supported ends the search early
+GOOD_ENOUGH = 1.6  # a candidate ranked this high (well supported, paper, right aspect) ends the search early
+PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
+MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
+MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
+LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
+MAX_LINE_QUADS = 48
+MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line stage does not run
+FIT_POINTS = 240  # edge pixels per side given to the robust line fit
+MIN_CONTENT = 0.025  # share of edge pixels inside: text, lines, a photo (a blank notebook has none)
+MAX_CONTENT = 0.4  # … but not edges everywhere (noise, a textured surface)
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,7 @@ class _Work:
         self.area = float(self.h * self.w)
         self.blur = cv2.GaussianBlur(small, (5, 5), 0)
         self.profile = self.blur.astype(np.int16)
+        self._hsv: np.ndarray | None = None
         self._edges: np.ndarray | None = None
         self._edge_points: np.ndarray | None = None
 
@@ -73,6 +98,12 @@ class _Work:
         if self._edges is None:
             self._edges = cv2.Canny(self.blur, 30, 90)
         return self._edges
+
+    @property
+    def hsv(self) -> np.ndarray:
+        if self._hsv is None:
+            self._hsv = cv2.cvtColor(self.blur, cv2.COLOR_BGR2HSV)
+        return self._hsv
 
     @property
     def edge_points(self) -> np.ndarray:
@@ -90,17 +121,20 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     work = _Work(image)
     best: tuple[float, np.ndarray, float, str] | None = None
-    for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast)):
+    for method, stage in (("edges", _edge_contours), ("paper", _paper_regions), ("low_contrast", _low_contrast),
+                          ("lines", _line_quads)):
+        if method == "lines" and best is not None and best[0] >= LINES_BELOW:
+            break
         for contour in stage(work, min_area_fraction):
+            contour_area = cv2.contourArea(contour)
             for quad in _quads_from_contour(contour):
-                result = _judge(work, quad, min_area_fraction)
+                result = _judge(work, quad, min_area_fraction, contour_area)
                 if result is None:
                     continue
-                quad, support = result
-                rank = support + 0.15 * polygon_area(quad) / work.area
+                quad, support, rank = result
                 if best is None or rank > best[0]:
                     best = (rank, quad, support, method)
-        if best is not None and best[2] >= GOOD_ENOUGH:
+        if best is not None and best[0] >= GOOD_ENOUGH:
             break
     if best is None:
         return None
@@ -127,7 +161,7 @@ def _large_contours(mask: np.ndarray, work: _Work, min_area_fraction: float, mod
 
 def _edge_contours(work: _Work, min_area_fraction: float):
     closed = cv2.dilate(work.edges, np.ones((3, 3), np.uint8))
-    return _large_contours(closed, work, min_area_fraction, cv2.RETR_LIST)
+    return _large_contours(closed, work, min_area_fraction, cv2.RETR_LIST, limit=12)
 
 
 def _paper_regions(work: _Work, min_area_fraction: float):
@@ -137,7 +171,7 @@ def _paper_regions(work: _Work, min_area_fraction: float):
     k = max(3, int(min(work.w, work.h) / 40) | 1)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    return _large_contours(mask, work, min_area_fraction, cv2.RETR_EXTERNAL, limit=3)
+    return _large_contours(mask, work, min_area_fraction, cv2.RETR_EXTERNAL, limit=5)
 
 
 def _low_contrast(work: _Work, min_area_fraction: float):
@@ -147,6 +181,52 @@ def _low_contrast(work: _Work, min_area_fraction: float):
     edges = cv2.Canny(cv2.GaussianBlur(lightness, (5, 5), 0), 10, 30)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     return _large_contours(edges, work, min_area_fraction, cv2.RETR_LIST)
+
+
+def _line_quads(work: _Work, min_area_fraction: float):
+    if cv2.countNonZero(work.edges) > MAX_LINE_EDGES * work.area:
+        return  # edges everywhere (noise, a busy texture): lines there are chance alignments
+    size = max(work.w, work.h)
+    found = cv2.HoughLinesP(work.edges, 1, np.pi / 180, threshold=50, minLineLength=0.07 * size, maxLineGap=8)
+    if found is None:
+        return
+    segments = sorted((s.astype(np.float64) for s in np.asarray(found).reshape(-1, 4)),
+                      key=lambda s: -np.hypot(s[2] - s[0], s[3] - s[1]))
+    lines: list[tuple[np.ndarray, np.ndarray, float]] = []  # point, unit direction, angle
+    for x1, y1, x2, y2 in segments:
+        direction = np.array([x2 - x1, y2 - y1])
+        unit = direction / (np.linalg.norm(direction) + 1e-9)
+        angle = float(np.arctan2(unit[1], unit[0]) % np.pi)
+        point = np.array([x1, y1])
+        duplicate = any(min(abs(angle - a), np.pi - abs(angle - a)) < np.radians(4)
+                        and abs(np.cross(u, point - p)) < 0.015 * size for p, u, a in lines)
+        if not duplicate:
+            lines.append((point, unit, angle))
+        if len(lines) >= 14:
+            break
+    min_side = 0.1 * np.sqrt(min_area_fraction * work.area)
+    pairs = []
+    for i, j in itertools.combinations(range(len(lines)), 2):
+        (p1, u1, a1), (p2, u2, a2) = lines[i], lines[j]
+        if min(abs(a1 - a2), np.pi - abs(a1 - a2)) < np.radians(20) and abs(np.cross(u1, p2 - p1)) > min_side:
+            pairs.append((i, j, a1))
+    made = 0
+    for (i, j, a), (k, m, b) in itertools.combinations(pairs, 2):
+        if min(abs(a - b), np.pi - abs(a - b)) < np.radians(45) or len({i, j, k, m}) < 4:
+            continue
+        corners = []
+        for first, second in ((i, k), (k, j), (j, m), (m, i)):
+            p1, u1, _ = lines[first]
+            p2, u2, _ = lines[second]
+            point = line_intersection(p1, p1 + u1, p2, p2 + u2)
+            if point is None:
+                break
+            corners.append(point)
+        if len(corners) == 4:
+            yield np.array(corners, np.float32).reshape(-1, 1, 2)
+            made += 1
+            if made >= MAX_LINE_QUADS:
+                return
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,12 +239,10 @@ def _quads_from_contour(contour: np.ndarray) -> list[np.ndarray]:
     quads: list[np.ndarray] = []
     for eps in (0.02, 0.04):
         approx = cv2.approxPolyDP(hull, eps * perimeter, True).reshape(-1, 2).astype(np.float64)
-        if len(approx) == 4:
-            quads.append(approx)
-        elif len(approx) > 4:
-            fitted = _four_longest_sides(approx)
-            if fitted is not None:
-                quads.append(fitted)
+        quad = approx if len(approx) == 4 else _four_longest_sides(approx) if len(approx) > 4 else None
+        # both tolerances often give the same quad: judge it once
+        if quad is not None and not any(q.shape == quad.shape and np.abs(q - quad).max() < 1.0 for q in quads):
+            quads.append(quad)
     return quads
 
 
@@ -184,7 +262,9 @@ def _four_longest_sides(polygon: np.ndarray) -> np.ndarray | None:
     return np.array(corners)
 
 
-def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.ndarray, float] | None:
+def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
+           contour_area: float = 0.0) -> tuple[np.ndarray, float, float] | None:
+    """(quad, edge support, rank) of an acceptable candidate, or None."""
     try:
         quad = order_corners(quad).astype(np.float64)
     except ValueError:
@@ -192,6 +272,8 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.
     if not _plausible(work, quad, min_area_fraction):
         return None
     support, sides = _edge_support(work, quad)
+    if support < MIN_SUPPORT - 0.25 or min(sides) < MIN_SIDE_SUPPORT - 0.25:
+        return None  # the line fit below seldom rescues so little support, and it is the slow part
     refined = _refine(work, quad)
     if refined is not None and _plausible(work, refined, min_area_fraction):
         refined_support, refined_sides = _edge_support(work, refined)
@@ -199,7 +281,60 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float) -> tuple[np.
             quad, support, sides = refined, refined_support, refined_sides
     if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
         return None
-    return quad.astype(np.float32), support
+    aspect = aspect_fit(quad)
+    paper = _paper_score(work, quad)
+    if aspect <= 0 or paper <= 0:
+        return None
+    area = polygon_area(quad)
+    fill = min(1.0, contour_area / area) if contour_area > 0 else 0.8
+    rank = support + 0.35 * paper + 0.25 * aspect + 0.15 * fill + 0.1 * min(1.0, area / (0.3 * work.area))
+    return quad.astype(np.float32), support, rank
+
+
+def aspect_fit(quad: np.ndarray) -> float:
+    """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
+    range (long/short side ratio 1.15–1.85), negative outside it."""
+    sides = side_lengths(quad)
+    long_side = (max(sides[0], sides[2]) + max(sides[1], sides[3])) / 2
+    across = ((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2)
+    ratio = max(across) / max(1e-6, min(across))
+    if not MIN_ASPECT <= ratio <= MAX_ASPECT or long_side <= 0:
+        return -1.0
+    off = min(abs(np.log(ratio / kind)) for kind in PAGE_ASPECTS)
+    worst = max(np.log(PAGE_ASPECTS[0] / MIN_ASPECT), np.log(MAX_ASPECT / PAGE_ASPECTS[1]))
+    return float(max(0.0, 1.0 - off / worst)) + 1e-3
+
+
+def _paper_score(work: _Work, quad: np.ndarray) -> float:
+    """How much the inside looks like paper or a card: pale (low saturation) and at least as
+    bright as the ring outside it, with content (edges) inside; 0 for a coloured object
+    (phone, book, bank card) or a blank one."""
+    size = max(3, int(0.03 * np.sqrt(polygon_area(quad))) | 1)
+    pad = 2 * size
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - pad
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + pad
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(work.w, x1), min(work.h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(mask, np.rint(quad - [x0, y0]).astype(np.int32), 255)
+    inner = cv2.erode(mask, np.ones((size, size), np.uint8))
+    ring = cv2.subtract(cv2.dilate(mask, np.ones((3 * size, 3 * size), np.uint8)), mask)
+    if not inner.any() or not ring.any():
+        return 0.0
+    hsv = work.hsv[y0:y1, x0:x1]
+    _, saturation, inside = cv2.mean(hsv, inner)[:3]
+    saturation /= 255.0
+    outside = cv2.mean(hsv, ring)[2]
+    if saturation > MAX_SATURATION:
+        return 0.0
+    content_mask = cv2.erode(inner, np.ones((size, size), np.uint8))
+    content = cv2.mean(work.edges[y0:y1, x0:x1], content_mask)[0] / 255.0 if content_mask.any() else 0.0
+    if not MIN_CONTENT <= content <= MAX_CONTENT:
+        return 0.0
+    pale = 1.0 - saturation / MAX_SATURATION
+    brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
+    return 0.5 * pale + 0.5 * brighter + 1e-3
 
 
 def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
@@ -254,6 +389,8 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         o = work.profile[outside[valid, 1], outside[valid, 0]]
         n = work.profile[inside[valid, 1], inside[valid, 0]]
         steps = np.abs(o - n).max(axis=1)
+        # in a deep shadow both sides are dark: a step of a fifth of the brighter side counts too
+        relative = steps * 5 >= np.maximum(o.max(axis=1), n.max(axis=1))
         # Where glare has burnt both sides out there is no evidence either way: such points
         # do not count, as long as most of the side can still be seen.
         glare = (o.min(axis=1) >= 235) & (n.min(axis=1) >= 235)
@@ -261,7 +398,8 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         if seen < 0.5 * samples:
             per_side.append(0.0)
             continue
-        per_side.append(float((steps[~glare] >= threshold).sum()) / seen)
+        supported = (steps >= threshold) | (relative & (steps >= threshold // 2))
+        per_side.append(float(supported[~glare].sum()) / seen)
     return float(np.mean(per_side)), per_side
 
 
@@ -285,6 +423,8 @@ def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
         if len(chosen) < max(10, 0.2 * length):
             lines.append((a, b))
             continue
+        if len(chosen) > FIT_POINTS:  # an even sample is as good a fit, and fitLine's time grows with it
+            chosen = chosen[np.linspace(0, len(chosen) - 1, FIT_POINTS).astype(int)]
         vx, vy, x0, y0 = cv2.fitLine(chosen, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         fitted_unit = np.array([vx, vy])
         if abs(float(fitted_unit @ unit)) < 0.97:  # fitted something across the side, not along it

@@ -96,3 +96,24 @@ def test_fields_take_only_what_they_can_hold(kind, text, cursor, insert, taken):
 def test_numeric_fields_open_the_digits_page():
     assert [first_page(k) for k in ("chinese", "english", "digits", "phone", "id_number")] == \
         ["pinyin", "english", "digits", "digits", "digits"]
+
+
+def test_readings_table_matches_installed_pypinyin():
+    """assets/ime/char_readings.txt is what pypinyin gives today (else: python -m kiosk.ime.readings --write)."""
+    from kiosk.ime.readings import TABLE_PATH, table_text
+
+    assert TABLE_PATH.read_text(encoding="utf-8") == table_text()
+
+
+def test_the_kiosk_core_does_not_import_pypinyin_or_jieba():
+    import subprocess
+    import sys
+
+    code = ("import sys, kiosk.runtime\n"
+            "from kiosk.catalog.index import SearchIndex\n"
+            "from kiosk.catalog.items import items_from_dicts\n"
+            "i = SearchIndex(items_from_dicts([{'code': 'A-1', 'name': '居民身份证补领'}]).items)\n"
+            "assert i.search('shenfenzheng') and i.search('补领身份证')\n"
+            "print(sorted(m for m in ('pypinyin', 'jieba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
