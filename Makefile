@@ -10,9 +10,17 @@ APT_PACKAGES := xvfb xauth xsel xdotool libzbar0 libmtdev1 libgl1 libglx-mesa0 l
                 libegl1 libegl-mesa0 libsdl2-2.0-0 libusb-1.0-0
 # spoken prompts (espeak-ng, Mandarin voice) and the test that hears them (sox) — issue 12
 APT_PACKAGES += espeak-ng sox
+# -- deployment (issue 14): systemd-analyze and a user-level systemd for the service tests, and the
+# programs the units run (Xorg, xset), which `systemd-analyze verify` checks exist --
+APT_PACKAGES += systemd util-linux xserver-xorg-core x11-xserver-utils
+# what a kiosk PC needs besides: `make install` installs these too
+KIOSK_APT_PACKAGES := xserver-xorg-core xserver-xorg-input-libinput x11-xserver-utils xauth libgl1 libglx-mesa0 \
+                      libgl1-mesa-dri libegl1 libegl-mesa0 libzbar0 libmtdev1 libusb-1.0-0 python3-venv systemd udev \
+                      espeak-ng
+INSTALL_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup system-packages clean screenshots
+.PHONY: demo test setup system-packages clean screenshots install kiosk-packages
 
 demo: setup
 	@if [ -n "$$DISPLAY" ]; then $(VENV)/bin/kiosk demo; \
@@ -61,6 +69,21 @@ screenshots: setup
 	$(VENV)/bin/kiosk scenario run docs/screenshots/follow.yaml docs/screenshots/pickup.yaml \
 	  docs/screenshots/rate.yaml --shots docs/screenshots
 	$(VENV)/bin/kiosk scenario run docs/screenshots/technician.yaml --shots docs/screenshots
+
+# -- deployment (issue 14): install on this machine as a kiosk (as root); see docs/deploy.md --
+# (the checkout's .venv runs the installer; the release gets its own venv under /opt/kiosk)
+install: kiosk-packages $(STAMP)
+	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO $(VENV)/bin/kiosk install $(INSTALL_ARGS)
+
+kiosk-packages:
+	@missing=""; for p in $(KIOSK_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi
+# -- end of deployment --
 
 clean:
 	rm -rf $(VENV) .pytest-tmp *.egg-info

@@ -65,8 +65,16 @@ def _make_app(settings: Settings, window: tuple[int, int] | None = None, fullscr
 
 def run_kiosk(settings: Settings, window: tuple[int, int] | None = None,
               exit_after_first_frame: bool = False, embed_backend=None) -> int:
-    """``embed_backend(settings)`` starts the embedded backend when [backend] embedded = true."""
+    """``embed_backend(settings)`` starts the embedded backend when [backend] embedded = true.
+
+    Under systemd (``Type=notify``) the kiosk reports READY after the first frame and pings the
+    watchdog from the Kivy clock (``screens.service_watch``)."""
     app = _make_app(settings, window, fullscreen=False if window else None, embed_backend=embed_backend)
+    # -- service manager (issue 14) --
+    from screens.service_watch import watch_service
+
+    watch_service(app)
+    # -- end of service manager --
     if exit_after_first_frame:
         def report() -> None:
             rss_kb = _rss_kb()

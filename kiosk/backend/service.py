@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from drivers.events import Listeners, Subscription
-from kiosk import __version__
 from kiosk.backend import models as m
 from kiosk.backend.catalog_cache import CatalogCache, SyncResult
 from kiosk.backend.client import BackendClient, ProgressCallback
@@ -287,8 +286,12 @@ class BackendServices:
         return result
 
     def heartbeat(self) -> m.HeartbeatAck:
+        """Device health, the release running (``kiosk.deploy.running.software_version``), uptime,
+        outbox depth (pending and quarantined) and catalogue version."""
+        from kiosk.deploy.running import software_version
+
         counts = self.outbox.counts()
-        beat = m.Heartbeat(sent_at=datetime.now(timezone.utc), software_version=__version__,
+        beat = m.Heartbeat(sent_at=datetime.now(timezone.utc), software_version=software_version(),
                            uptime_seconds=int(time.monotonic() - self.started_at), devices=self.health_source(),
                            outbox_pending=counts["pending"], outbox_quarantined=counts["quarantined"],
                            catalog_version=self.catalog.version, locker=self._locker_report())
