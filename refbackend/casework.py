@@ -164,10 +164,14 @@ class BackendControl:
     #: the words the network switch answers (``refbackend.faults.FaultProxy``)
     NETWORK_ACTIONS = ("down", "up", "slow", "error")
 
-    def __init__(self, store: Any, terminal_id: str, network: Any | None = None):
+    def __init__(self, store: Any, terminal_id: str, network: Any | None = None, desk: Any | None = None):
+        from refbackend.clerk_desk import StoreDesk
+
         self.store = store
         self.terminal_id = terminal_id
         self.network = network
+        #: what a clerk does goes through this (the clerk's HTTP API in the embedded backend)
+        self.desk = desk if desk is not None else StoreDesk(store)
 
     def state(self) -> dict[str, Any]:
         pickups = self.store.waiting_pickups(self.terminal_id).slots
@@ -177,12 +181,12 @@ class BackendControl:
                 "waiting_doors": [slot.door for slot in pickups]}
 
     def control(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        from refbackend.store import ApiError
         from drivers.sim.base import SimulatorError
+        from refbackend.store import ApiError
 
         try:
             return self._control(action, params)
-        except (CaseworkError, ValueError) as exc:
+        except (CaseworkError, ValueError) as exc:  # DeskError is a ValueError
             raise SimulatorError(str(exc)) from None
         except ApiError as exc:
             raise SimulatorError(f"{exc.code}: {exc.message}") from None
@@ -208,24 +212,22 @@ class BackendControl:
             number = self._latest()
         if action == "check":
             return self._check(number, params)
+        desk = self.desk
         if action == "review":
-            self.store.review(number)
+            desk.review(number)
         elif action == "supplement":
-            self.store.request_supplement(number, m.ClerkSupplement(items=list(params.get("missing") or
-                                                                               DEFAULT_MISSING)))
+            desk.supplement(number, m.ClerkSupplement(items=list(params.get("missing") or DEFAULT_MISSING)))
         elif action == "approve":
-            self.store.decide(number, m.ClerkDecision(approve=True))
+            desk.decide(number, m.ClerkDecision(approve=True))
         elif action == "reject":
-            self.store.decide(number, m.ClerkDecision(approve=False,
-                                                      reasons=list(params.get("reasons") or DEFAULT_REASONS)))
+            desk.decide(number, m.ClerkDecision(approve=False, reasons=list(params.get("reasons") or DEFAULT_REASONS)))
         elif action in ("issue", "reissue"):
             issue = m.ClerkIssue(terminal_id=self.terminal_id, door=int(params.get("door") or 0))
-            issued = (self.store.issue if action == "issue" else self.store.reissue)(number, issue)
+            issued = desk.issue(number, issue, again=action == "reissue")
             return {**self.state(), "issued": issued.model_dump(mode="json")}
         else:
             raise CaseworkError(f"unknown backend action {action!r}")
-        return {**self.state(), "case": self.store.clerk_case(number).state}
-
+        return {**self.state(), "case": desk.case(number).state}
 
     def _latest(self) -> str:
         """The newest case (what a scenario that just applied means by ``latest``)."""
@@ -239,9 +241,9 @@ class BackendControl:
     def _check(self, number: str, params: dict[str, Any]) -> dict[str, Any]:
         """Fails (a scenario step fails) unless the case is as said: its state, how many ratings,
         the level of the last one."""
-        case = self.store.clerk_case(number)
-        ratings = self.store.ratings(number)
-        found = {"state": case.state, "ratings": len(ratings), "level": ratings[-1]["level"] if ratings else None}
+        case = self.desk.case(number)
+        levels = self.desk.rating_levels(number)
+        found = {"state": case.state, "ratings": len(levels), "level": levels[-1] if levels else None}
         wanted = {"state": {"ready": "ready_for_pickup"}.get(params.get("state"), params.get("state")),
                   "ratings": params.get("ratings"), "level": params.get("level")}
         wrong = [f"{key} is {found[key]!r}, not {value!r}" for key, value in wanted.items()

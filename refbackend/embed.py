@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.backend.models import EmbeddedBackend
 from kiosk.backend.signing import generate_key, parse_key
 from refbackend.casework import BackendControl, seed_demo_cases
+from refbackend.clerk_desk import ClerkApi
 from refbackend.faults import FaultProxy
 from refbackend.seed import DEMO_PEOPLE_PATH
 from refbackend.server import prepare_store, start_embedded
@@ -45,15 +46,18 @@ def start_for_settings(settings: Any, demo_cases: bool = False) -> EmbeddedBacke
     # the kiosk talks through a fault switch (kiosk sim backend down|up|slow|error); the clerk's
     # page is reached directly
     proxy = FaultProxy(running.port).start()
+    # scenarios act as the clerk through the clerk's own API, past the network switch
+    desk = ClerkApi(running.url, running.clerk_password)
 
     def stop() -> None:
+        desk.close()
         proxy.stop()
         running.stop()
 
     log.warning("demo backend running: the clerk's page is at %s/clerk (user clerk, password %s)",
                 running.url, running.clerk_password)
     return EmbeddedBackend(url=proxy.url, terminal_key=parse_key(key_text), clerk_password=running.clerk_password,
-                           stop=stop, control=BackendControl(store, terminal.id, proxy), direct_url=running.url)
+                           stop=stop, control=BackendControl(store, terminal.id, proxy, desk), direct_url=running.url)
 
 
 def start_demo(settings: Any) -> EmbeddedBackend:

@@ -25,7 +25,8 @@ class HomeScreen(KioskScreen):
     def on_kv_post(self, base_widget):
         app = App.get_running_app()
         self.build_tiles()
-        app.bind(tr=lambda *_: self.refresh(), signed_in=lambda *_: self.refresh())
+        app.bind(tr=lambda *_: self.refresh(), signed_in=lambda *_: self.refresh(),
+                 elderly=lambda *_: self.refresh())
         self._subscription = None
 
     def on_pre_enter(self, *_args) -> None:
@@ -69,8 +70,10 @@ class HomeScreen(KioskScreen):
         for tile in self.ids.tiles.children:
             spec = tile.spec
             state = journey_state(spec.screen, kiosk.status)
-            tile.title = app.tr(spec.title_key)
-            tile.subtitle = app.tr(spec.subtitle_key)
+            # 长辈模式: titles only (each on one line), so that every service is in view without scrolling
+            tile.compact = app.elderly
+            tile.title = app.tr(spec.short_title_key if app.elderly and spec.short_title_key else spec.title_key)
+            tile.subtitle = "" if app.elderly else app.tr(spec.subtitle_key)
             waiting = kiosk.pickups_waiting() if spec.screen == "pickup.list" else None
             if waiting:  # the last heartbeat said results wait in this locker
                 tile.subtitle = app.tr("home.tile.pickup_waiting", n=waiting)

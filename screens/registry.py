@@ -27,6 +27,8 @@ class HomeTile:
     #: the screen the tile opens when it is not the journey's own (``home.apply`` opens ``search``);
     #: that screen's ``open_for(journey)`` is told which journey it serves
     opens: str = ""
+    #: the title in 长辈模式, where tiles show their titles only and each must fit one line
+    short_title_key: str = ""
 
 
 SCREENS: dict[str, ScreenEntry] = {
@@ -61,7 +63,7 @@ SCREENS: dict[str, ScreenEntry] = {
 # In the order the resident sees them (below the sign-in card, ``home.identify``).
 HOME_TILES: tuple[HomeTile, ...] = (
     HomeTile("apply", "home.tile.apply", "home.tile.apply_sub", opens="search"),  # issue 11
-    HomeTile("search", "home.tile.search", "home.tile.search_sub"),
+    HomeTile("search", "home.tile.search", "home.tile.search_sub", short_title_key="home.tile.search_short"),
     HomeTile("follow.list", "home.tile.follow", "home.tile.follow_sub"),  # issue 12
     HomeTile("pickup.list", "home.tile.pickup", "home.tile.pickup_sub"),  # issue 12
     HomeTile("agent", "home.tile.agent", "home.tile.agent_sub"),

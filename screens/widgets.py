@@ -31,6 +31,7 @@ class Tile(ButtonBehavior, BoxLayout):
     disabled_reason = StringProperty("")
     widget_id = StringProperty("")  # the scenario contract's name, e.g. "home.search"
     content_height = NumericProperty(0)  # what its title and subtitle need
+    compact = BooleanProperty(False)  # title only, shorter (长辈模式 on the home screen: every tile in view)
     even_height = NumericProperty(0)  # the tallest tile's need, so that tiles side by side line up
 
 

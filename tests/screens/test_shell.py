@@ -51,12 +51,12 @@ def test_language_toggle_re_renders_live(kiosk_app):
 def test_elderly_mode_enlarges_type_and_targets(kiosk_app):
     tile = home_tile(kiosk_app, "help")
     button = kiosk_app.find(lambda w: isinstance(w, KioskButton) and w.text == "长辈模式")
-    normal_font, normal_height = button.font_size, tile.height
+    normal_font, normal_title = button.font_size, tile.ids.tile_title.font_size
     kiosk_app.tap(button)
     assert kiosk_app.app.elderly
     kiosk_app.pump(3)
     assert button.font_size > normal_font
-    assert tile.height > normal_height
+    assert tile.ids.tile_title.font_size > normal_title  # the tile itself is shorter: titles only
     for widget in kiosk_app.widgets():
         if isinstance(widget, (KioskButton, Tile)) and widget.opacity > 0 and widget.width > 0:
             assert widget.height >= 60, widget
@@ -102,3 +102,21 @@ def test_a_long_press_or_shortcuts_in_a_field_open_nothing(kiosk_app):
     assert list(Window.children) == before
     assert kiosk_app.find(lambda w: isinstance(w, Bubble)) is None
     assert kiosk_app.app.screens.current == "search"
+
+
+def test_in_elderly_mode_every_home_tile_is_in_view_without_scrolling(kiosk_app):
+    """长辈模式 shows titles only, so that a resident who does not know to scroll still sees every service."""
+    from screens.registry import HOME_TILES
+
+    kiosk_app.app.set_elderly(True)
+    kiosk_app.pump(5)
+    scroll = kiosk_app.app.screens.get_screen("home").ids.tiles.parent
+    bottom = scroll.to_window(scroll.x, scroll.y)[1]
+    for spec in HOME_TILES:
+        tile = home_tile(kiosk_app, spec.screen)
+        assert tile.to_window(tile.x, tile.y)[1] >= bottom - 1, f"{tile.title} is below the fold"
+        assert "\n" not in tile.title and tile.subtitle == ""
+    assert home_tile(kiosk_app, "search").title == "查找事项"
+    kiosk_app.app.set_elderly(False)
+    kiosk_app.pump(5)
+    assert home_tile(kiosk_app, "search").title == "查找事项 · 办事指南" and home_tile(kiosk_app, "search").subtitle

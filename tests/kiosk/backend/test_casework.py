@@ -51,7 +51,7 @@ def test_bad_requests_say_what_is_wrong(store):
     holder = holder_from_deck("senior")
     for kwargs, words in (({"state": "lost"}, "state must be"), ({"state": "ready"}, "needs a door"),
                           ({"number": "42"}, "looks like"), ({"code": "12"}, "6 digits"),
-                          ({"item_code": "370503-MZ-0013"}, "即办件")):
+                          ({"item_code": "370503-GA-0010"}, "即办件")):
         with pytest.raises(CaseworkError, match=words):
             make_case(store, TERMINAL, holder, **kwargs)
     with pytest.raises(CaseworkError, match="no card 'nobody'"):
@@ -110,3 +110,40 @@ def test_the_demo_cases(store):
     made = seed_demo_cases(store, TERMINAL)
     assert [case.state for case in made] == ["reviewing", "supplement", "rejected", "ready"]
     assert made[-1].door == 5
+
+
+def test_the_clerk_words_go_through_the_clerk_api_with_its_checks_and_audit():
+    """In the embedded backend a scenario's ``backend approve``/``issue`` are HTTP calls of the clerk
+    API: the API's own refusals come back as the step's message, and a wrong password is refused."""
+    import secrets
+
+    import requests
+
+    from refbackend.clerk_desk import ClerkApi
+    from refbackend.server import start_embedded
+
+    store = prepare_store(terminals={TERMINAL: generate_key()}, terminal_doors={TERMINAL: 16})
+    password = secrets.token_urlsafe(12)
+    running = start_embedded(store, clerk_password=password)
+    desk = ClerkApi(running.url, password)
+    try:
+        control = BackendControl(store, TERMINAL, desk=desk)
+        made = control.control("case", {"holder": "senior", "state": "accepted"})["made"]
+        with pytest.raises(SimulatorError, match="not_approved|approved"):
+            control.control("issue", {"number": "latest", "door": 3})  # not decided yet: the API says no
+        assert control.control("approve", {"number": "latest"})["case"] == "approved"
+        with pytest.raises(SimulatorError, match="already_decided"):
+            control.control("approve", {"number": made["acceptance_number"]})
+        issued = control.control("issue", {"number": "latest", "door": 3})["issued"]
+        assert issued["door"] == 3 and control.state()["waiting_doors"] == [3]
+        control.control("check", {"number": "latest", "state": "ready", "ratings": 0})
+        timeline = requests.get(f"{running.url}/api/v1/clerk/cases/{made['acceptance_number']}",
+                                auth=("clerk", password), timeout=10).json()["timeline"]
+        assert [e["state"] for e in timeline][-2:] == ["approved", "ready_for_pickup"]
+        with pytest.raises(SimulatorError, match="clerk_login_required"):
+            broken = BackendControl(store, TERMINAL, desk=ClerkApi(running.url, "wrong-password"))
+            broken.control("review", {"number": "latest"})
+    finally:
+        desk.close()
+        running.stop()
+        store.close()
