@@ -19,6 +19,8 @@ KIOSK_APT_PACKAGES := xserver-xorg-core xserver-xorg-input-libinput x11-xserver-
                       espeak-ng
 INSTALL_ARGS ?=
 PYTEST_ARGS ?=
+# the suite runs on two workers (pytest-xdist); a scenario batch stays on one worker (loadgroup)
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test setup system-packages clean screenshots install kiosk-packages
 
@@ -30,7 +32,8 @@ demo: setup
 test: setup
 	@mkdir -p .pytest-tmp && export TMPDIR=$$(mktemp -d "$$PWD/.pytest-tmp/run.XXXXXX") \
 	  ESCPOS_CAPABILITIES_PICKLE_DIR="$$PWD/.pytest-tmp" && \
-	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS); status=$$?; rm -rf "$$TMPDIR"; exit $$status
+	  $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); status=$$?; \
+	  rm -rf "$$TMPDIR"; exit $$status
 
 setup: system-packages $(STAMP)
 

@@ -28,6 +28,12 @@ BATCH = 8
 BATCHES = [SCENARIOS[start:start + BATCH] for start in range(0, len(SCENARIOS), BATCH)]
 
 
+def _batch_group(path: Path) -> pytest.MarkDecorator:
+    """Under ``pytest -n N --dist loadgroup`` a batch's tests share a worker (played once there),
+    and different batches run on different workers."""
+    return pytest.mark.xdist_group(f"scenario-batch-{next(i for i, b in enumerate(BATCHES) if path in b)}")
+
+
 def run(args: list[str], tmp_path: Path, timeout: float = 540) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["XDG_RUNTIME_DIR"] = str(tmp_path)  # whatever the runner forgets to isolate lands here, not in a demo's
@@ -60,7 +66,8 @@ def test_the_suite_ships_scenarios_for_what_exists():
             "idle-countdown", "identify-id-card", "agent-grid-worker", "call-staff"} <= names
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", [pytest.param(p, marks=_batch_group(p)) for p in SCENARIOS],
+                         ids=[p.stem for p in SCENARIOS])
 def test_every_scenario_passes(suite, path):
     _result, report, _shots = suite(path)
     entry = next((f for f in report["files"] if f["file"] == str(path.resolve())), None)
@@ -69,6 +76,7 @@ def test_every_scenario_passes(suite, path):
     assert entry["steps_run"] == entry["steps"] > 0
 
 
+@_batch_group(ROOT / "tests" / "scenarios" / "search-initials.yaml")
 def test_the_suite_exits_0_and_writes_its_pictures(suite):
     path = next(p for p in SCENARIOS if p.stem == "search-initials")
     result, report, shots = suite(path)
