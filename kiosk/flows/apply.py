@@ -81,6 +81,11 @@ class _LockedCapture:
         self.capture = capture
         self.lock = lock
 
+    @property
+    def options(self) -> Any:
+        """What the material asks for (its aspect: a card-sized one lets a coloured card count)."""
+        return self.capture.options
+
     def observe(self, frame: Any, detection: Any) -> Any:
         with self.lock:
             return self.capture.observe(frame, detection)

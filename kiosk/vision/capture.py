@@ -168,7 +168,7 @@ class MaterialCapture:
         frame yields no outline of its own; without either, the whole frame is the page."""
         if self.full and self._retake_index is None:
             raise CaptureError(f"this material already has {self.options.max_pages} pages")
-        found = detect_document(frame)
+        found = detect_document(frame, coloured_cards=self.options.aspect == "id_card")
         corners = None
         if found is not None:
             corners = found.corners

@@ -53,6 +53,7 @@ GOOD_ENOUGH = 1.6  # a candidate ranked this high (well supported, paper, right 
 PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
 MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
 MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
+CARD_ASPECT_TOLERANCE = 0.08  # a coloured object this close to ID-1 proportions may be a bank card
 LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
 MAX_LINE_QUADS = 48
 MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line stage does not run
@@ -113,8 +114,12 @@ class _Work:
         return self._edge_points
 
 
-def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FRACTION) -> Detection | None:
-    """The page's corners in ``image`` (BGR or grey), or None when no page is convincingly there."""
+def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FRACTION,
+                    coloured_cards: bool = False) -> Detection | None:
+    """The page's corners in ``image`` (BGR or grey), or None when no page is convincingly there.
+
+    A coloured object (a phone, a book) is no page; with ``coloured_cards`` (the material asked
+    for is card-sized: a bank or social security card) one of an ID-1 card's proportions is."""
     if image is None or image.ndim not in (2, 3) or min(image.shape[:2]) < 16:
         return None
     if image.dtype != np.uint8:
@@ -128,7 +133,7 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
         for contour in stage(work, min_area_fraction):
             contour_area = cv2.contourArea(contour)
             for quad in _quads_from_contour(contour):
-                result = _judge(work, quad, min_area_fraction, contour_area)
+                result = _judge(work, quad, min_area_fraction, contour_area, coloured_cards)
                 if result is None:
                     continue
                 quad, support, rank = result
@@ -263,7 +268,7 @@ def _four_longest_sides(polygon: np.ndarray) -> np.ndarray | None:
 
 
 def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
-           contour_area: float = 0.0) -> tuple[np.ndarray, float, float] | None:
+           contour_area: float = 0.0, coloured_cards: bool = False) -> tuple[np.ndarray, float, float] | None:
     """(quad, edge support, rank) of an acceptable candidate, or None."""
     try:
         quad = order_corners(quad).astype(np.float64)
@@ -282,7 +287,7 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
     if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
         return None
     aspect = aspect_fit(quad)
-    paper = _paper_score(work, quad)
+    paper = _paper_score(work, quad, coloured_cards)
     if aspect <= 0 or paper <= 0:
         return None
     area = polygon_area(quad)
@@ -291,13 +296,19 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
     return quad.astype(np.float32), support, rank
 
 
+def _side_ratio(quad: np.ndarray) -> float:
+    """Long over short, from the means of opposite sides."""
+    sides = side_lengths(quad)
+    across = ((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2)
+    return max(across) / max(1e-6, min(across))
+
+
 def aspect_fit(quad: np.ndarray) -> float:
     """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
     range (long/short side ratio 1.15–1.85), negative outside it."""
     sides = side_lengths(quad)
     long_side = (max(sides[0], sides[2]) + max(sides[1], sides[3])) / 2
-    across = ((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2)
-    ratio = max(across) / max(1e-6, min(across))
+    ratio = _side_ratio(quad)
     if not MIN_ASPECT <= ratio <= MAX_ASPECT or long_side <= 0:
         return -1.0
     off = min(abs(np.log(ratio / kind)) for kind in PAGE_ASPECTS)
@@ -305,10 +316,12 @@ def aspect_fit(quad: np.ndarray) -> float:
     return float(max(0.0, 1.0 - off / worst)) + 1e-3
 
 
-def _paper_score(work: _Work, quad: np.ndarray) -> float:
+def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) -> float:
     """How much the inside looks like paper or a card: pale (low saturation) and at least as
-    bright as the ring outside it, with content (edges) inside; 0 for a coloured object
-    (phone, book, bank card) or a blank one."""
+    bright as the ring outside it, with content (edges) inside; 0 for a blank object, and for a
+    coloured one (phone, book, bank card) — unless ``coloured_cards`` and it has an ID-1 card's
+    proportions: a bank or social security card asked for as a material counts, below any
+    pale card."""
     size = max(3, int(0.03 * np.sqrt(polygon_area(quad))) | 1)
     pad = 2 * size
     x0, y0 = np.floor(quad.min(axis=0)).astype(int) - pad
@@ -326,13 +339,14 @@ def _paper_score(work: _Work, quad: np.ndarray) -> float:
     _, saturation, inside = cv2.mean(hsv, inner)[:3]
     saturation /= 255.0
     outside = cv2.mean(hsv, ring)[2]
-    if saturation > MAX_SATURATION:
+    coloured = saturation > MAX_SATURATION
+    if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
         return 0.0
     content_mask = cv2.erode(inner, np.ones((size, size), np.uint8))
     content = cv2.mean(work.edges[y0:y1, x0:x1], content_mask)[0] / 255.0 if content_mask.any() else 0.0
     if not MIN_CONTENT <= content <= MAX_CONTENT:
         return 0.0
-    pale = 1.0 - saturation / MAX_SATURATION
+    pale = 0.0 if coloured else 1.0 - saturation / MAX_SATURATION
     brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
     return 0.5 * pale + 0.5 * brighter + 1e-3
 

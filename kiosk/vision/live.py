@@ -60,7 +60,8 @@ class LiveDetector:
         if frame is None or (self.latest is not None and frame.seq == self.latest.seq):
             return None
         started = time.perf_counter()
-        detection = detect_document(frame.image)
+        detection = detect_document(frame.image, coloured_cards=self.capture is not None
+                                    and self.capture.options.aspect == "id_card")
         hint = self.capture.observe(frame.image, detection) if self.capture is not None else None
         h, w = frame.image.shape[:2]
         result = LiveResult(frame.seq, (w, h), detection, hint, (time.perf_counter() - started) * 1000)

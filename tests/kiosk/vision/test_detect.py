@@ -75,3 +75,24 @@ def test_random_noise_never_crashes_and_is_no_page(h, w, channels, seed):
     image = rng.integers(0, 256, shape, dtype=np.uint8)
     result = detect_document(image)
     assert result is None or (result.corners.shape == (4, 2) and np.isfinite(result.corners).all())
+
+
+def test_a_bank_card_asked_for_as_a_material_is_found_but_is_no_page_otherwise():
+    """高龄津贴 asks for the bank card: a saturated blue card is a coloured object (no page) unless
+    the material asked for is card-sized."""
+    from pathlib import Path
+
+    from drivers.camera.simulator import SimulatedSource
+
+    picture = Path(__file__).resolve().parents[2] / "scenarios" / "pictures" / "bank-card.jpg"
+    source = SimulatedSource(1280, 720, seed=5)
+    source.open()
+    source.show_picture(picture)
+    frame = source.read()
+    source.close()
+    assert detect_document(frame) is None
+    found = detect_document(frame, coloured_cards=True)
+    assert found is not None
+    xs, ys = found.corners[:, 0], found.corners[:, 1]
+    ratio = (xs.max() - xs.min()) / (ys.max() - ys.min())
+    assert abs(ratio - 85.6 / 54) < 0.15  # the card, not the desk around it
