@@ -99,3 +99,22 @@ class FileStore:
     def close(self) -> None:
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class NoFileStore:
+    """Stands in where no file store was given (a command that only registers terminals or workers
+    on a PostgreSQL database): any image read or write says how to give one."""
+
+    root = None
+    temporary = False
+
+    def _refuse(self, *_args, **_kwargs):
+        raise FileStoreError("no file store for page images: start the backend with --files DIR")
+
+    put_page = put_photo = read = _refuse
+
+    def remove(self, relative: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

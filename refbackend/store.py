@@ -35,7 +35,7 @@ from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from refbackend.masking import mask_id_number, mask_name
 from refbackend import migrations
 from refbackend.db import DatabaseUnavailable, describe, is_postgresql, open_database
-from refbackend.filestore import FileStore, FileStoreError
+from refbackend.filestore import FileStore, FileStoreError, NoFileStore
 from refbackend.followup import FollowupStore, case_extras, delivery_for
 
 log = logging.getLogger(__name__)
@@ -117,14 +117,14 @@ class ReferenceStore(FollowupStore):
                  files: Path | str | None = None, migrate_schema: bool = True):
         """Open (and create or upgrade, unless ``migrate_schema`` is false) the database at ``path``:
         a SQLite file, ``:memory:``, or a ``postgresql://`` URL. Page images go to ``files``: by
-        default a folder next to a SQLite file, a temporary one for ``:memory:``; PostgreSQL needs
-        one given."""
+        default a folder next to a SQLite file, a temporary one for ``:memory:``; on PostgreSQL
+        there is none unless given, and storing a page then fails with that reason."""
         self.path = str(path)
         self.clock = clock
         if files is not None:
             self.files = FileStore(files)
         elif is_postgresql(self.path):
-            raise FileStoreError("a PostgreSQL backend needs a folder for page images (--files DIR)")
+            self.files = NoFileStore()  # registering terminals and workers needs none; pages do
         elif self.path == ":memory:":
             self.files = FileStore.scratch()
         else:
