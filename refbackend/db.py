@@ -234,6 +234,11 @@ class PostgresDatabase(Database):
             raise DatabaseUnavailable("PostgreSQL needs psycopg: install 'heyiban-kiosk[refbackend]'") from None
         self.url = url
         self.IntegrityError = (psycopg.errors.IntegrityError,)
+        try:  # one plain connection first: fails at once with the server's reason (the pool would retry)
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+            raise DatabaseUnavailable(f"cannot connect to {describe(url)}: {reason}") from None
         self._pool = ConnectionPool(url, min_size=1, max_size=POOL_MAX, open=False, timeout=30,
                                     kwargs={"row_factory": _row_factory}, name="refbackend")
         try:

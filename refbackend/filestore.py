@@ -41,7 +41,10 @@ class FileStore:
 
     def _write(self, relative: str, data: bytes) -> str:
         target = self.root / relative
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = self.root
+        for part in Path(relative).parent.parts:  # each folder 0700 (mkdir's parents would get 0755)
+            folder = folder / part
+            folder.mkdir(mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")  # mkstemp creates it 0600
         try:
             with os.fdopen(fd, "wb") as handle:
