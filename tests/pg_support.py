@@ -2,7 +2,7 @@
 
 ``PostgresServer.start()`` runs ``initdb`` and ``pg_ctl`` from ``/usr/lib/postgresql/*/bin``
 (or ``PG_BIN``) in a new folder (in ``/dev/shm`` when there is one: tests need no durability,
-and the cluster runs with fsync off), listening on 127.0.0.1 on a free port. As root the
+and the cluster runs with fsync off; ``durable=True`` keeps PostgreSQL's defaults, for benchmarks), listening on 127.0.0.1 on a free port. As root the
 server runs as the unprivileged ``postgres`` user (``runuser``), since PostgreSQL refuses root.
 ``new_database()`` gives a fresh, already migrated database: a copy of a template migrated
 once. ``stop()`` ends the server and removes the folder.
@@ -47,9 +47,12 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """``durable``: fsync on, data on disk (benchmarks: figures comparable with SQLite's FULL sync)."""
         self.bin = pg_bin()
-        base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        self.durable = durable
+        shm = os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) and not durable
+        base = "/dev/shm" if shm else None
         self.dir = Path(tempfile.mkdtemp(prefix="refbackend-pg-", dir=base))
         self.data = self.dir / "data"
         self.port = _free_port()
@@ -68,8 +71,9 @@ class PostgresServer:
             self._as = ["runuser", "-u", "postgres", "--"]
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", USER, "-E", "UTF8",
                   "--locale", "C.UTF-8", "--no-sync")
-        options = (f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                   f"-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB")
+        options = f"-p {self.port} -k {self.dir} -h 127.0.0.1 -c max_connections=200 -c shared_buffers=128MB"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"),
                   "-w", "-t", "30", "start")
         self._sql(f"CREATE DATABASE {self.template}")
