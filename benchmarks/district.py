@@ -332,6 +332,14 @@ def start_backend(kind: str, workers: int, folder: Path, terminals: list[Termina
                                 "--clerk-password-file", str(password_file)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        return process, _wait_for(process), ("clerk", password)
+    except BaseException:
+        stop_backend(process)
+        raise
+
+
+def _wait_for(process: subprocess.Popen) -> str:
     url = None
     for line in process.stdout:
         found = re.search(r"reference backend on (http://127\.0\.0\.1:\d+) ", line)
@@ -345,7 +353,7 @@ def start_backend(kind: str, workers: int, folder: Path, terminals: list[Termina
     while time.monotonic() < deadline:
         try:
             if requests.get(url + "/healthz", timeout=2).ok:
-                return process, url, ("clerk", password)
+                return url
         except requests.ConnectionError:
             time.sleep(0.2)
     raise SystemExit("the backend's workers did not answer")

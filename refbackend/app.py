@@ -527,6 +527,9 @@ def _allowed_methods(app: FastAPI, scope: dict) -> set[str]:
 
 def openapi_document() -> dict[str, Any]:
     """The contract as OpenAPI, independent of any data (what docs/api/openapi.json holds)."""
-    app = create_app(ReferenceStore(":memory:"), clerk_password="unused")
-    document = app.openapi()
+    store = ReferenceStore(":memory:")
+    try:
+        document = create_app(store, clerk_password="unused").openapi()
+    finally:
+        store.close()  # and its scratch file store
     return json.loads(json.dumps(document))

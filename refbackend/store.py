@@ -1,4 +1,4 @@
-"""The reference backend's data and rules, on one SQLite file.
+"""The reference backend's data and rules, on SQLite or PostgreSQL.
 
 Everything the contract promises happens here: catalogue versions for incremental sync,
 idempotency keys honoured per terminal, applications and their pages, acceptance numbers
@@ -10,8 +10,15 @@ The HTTP layer (``refbackend.app``) only translates between HTTP and these metho
 between acceptance and decision (审查中, 补正), re-issuing a result, the clerk's ratings and the
 door flags are in the mixin ``refbackend.followup``.
 
-One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
-district pilot (a few dozen terminals).
+Each operation is one transaction of ``refbackend.db`` (SQLite: one connection, one lock,
+``BEGIN IMMEDIATE``; PostgreSQL: a pooled connection). What several workers must share is in
+the database: idempotency keys (a repeat of a key waits for the first, then gets its answer),
+nonces, failed attempts, acceptance numbers (one counter row per day, taken by an upsert that
+locks it); rows that two requests could change at once (an application being submitted, a
+pickup, a case, a terminal's doors) are locked for the transaction. Page images and pickup
+photos are files in ``refbackend.filestore``; the schema is made and upgraded by
+``refbackend.migrations``. Caches in process memory are only of what the database can
+re-check cheaply: a terminal's key (10 s) and parsed catalogue items (per version).
 """
 from __future__ import annotations
 

@@ -57,6 +57,23 @@ def district(postgres, tmp_path):
                                str(tmp_path / "files"), "--workers", "2", "--port", "0", "--no-access-log",
                                "--terminal", f"{TERMINAL}={key_file}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        base = _wait_for(server)
+    except BaseException:
+        os.killpg(server.pid, signal.SIGKILL)  # never leave a server (and its workers) behind
+        server.wait(10)
+        raise
+    yield base, url, parse_key(key_text), server
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(5)
+
+
+def _wait_for(server: subprocess.Popen) -> str:
+    """The server's URL once its workers answer."""
     seen, found = [], None
     for line in server.stdout:  # log lines (the schema created, the catalogue seeded), then the banner
         seen.append(line)
@@ -77,13 +94,7 @@ def district(postgres, tmp_path):
             pass
         assert time.monotonic() < deadline and server.poll() is None, "the workers did not start"
         time.sleep(0.2)
-    yield base, url, parse_key(key_text), server
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(5)
+    return base
 
 
 def test_two_workers_give_a_thousand_concurrent_submissions_distinct_numbers(district):
