@@ -531,5 +531,5 @@ def openapi_document() -> dict[str, Any]:
     try:
         document = create_app(store, clerk_password="unused").openapi()
     finally:
-        store.close()  # and its scratch file store
+        store.close()
     return json.loads(json.dumps(document))

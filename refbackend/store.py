@@ -42,7 +42,7 @@ from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from refbackend.masking import mask_id_number, mask_name
 from refbackend import migrations
 from refbackend.db import DatabaseUnavailable, describe, is_postgresql, open_database
-from refbackend.filestore import FileStore, FileStoreError, NoFileStore
+from refbackend.filestore import FileStore, FileStoreError, MemoryFileStore, NoFileStore
 from refbackend.followup import FollowupStore, case_extras, delivery_for
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class ReferenceStore(FollowupStore):
                  files: Path | str | None = None, migrate_schema: bool = True):
         """Open (and create or upgrade, unless ``migrate_schema`` is false) the database at ``path``:
         a SQLite file, ``:memory:``, or a ``postgresql://`` URL. Page images go to ``files``: by
-        default a folder next to a SQLite file, a temporary one for ``:memory:``; on PostgreSQL
+        default a folder next to a SQLite file, memory for ``:memory:``; on PostgreSQL
         there is none unless given, and storing a page then fails with that reason."""
         self.path = str(path)
         self.clock = clock
@@ -133,7 +133,7 @@ class ReferenceStore(FollowupStore):
         elif is_postgresql(self.path):
             self.files = NoFileStore()  # registering terminals and workers needs none; pages do
         elif self.path == ":memory:":
-            self.files = FileStore.scratch()
+            self.files = MemoryFileStore()
         else:
             self.files = FileStore(Path(self.path).with_name(Path(self.path).name + ".files"))
         try:

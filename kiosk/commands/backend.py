@@ -182,7 +182,7 @@ def _serve(args: argparse.Namespace) -> int:
             args.port = probe.getsockname()[1]
     workers = f", {args.workers} workers" if args.workers > 1 else ""
     print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {db_module.describe(args.db)}, "
-          f"page images in {store.files.root}, catalogue version {store.catalog_version()}, "
+          f"page images in {store.files.root or 'memory'}, catalogue version {store.catalog_version()}, "
           f"{len(store.terminals())} terminal(s){workers})")
     if people is not None:
         print("demo people: grid worker WG-0001 and identity codes HYBID:DEMO-… (see docs/backend.md)")
