@@ -70,7 +70,8 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
                   terminal_names: dict[str, str] | None = None,
                   terminal_doors: dict[str, int] | None = None,
                   people: Path | str | None = None, files: Path | str | None = None) -> ReferenceStore:
-    """Open the database (creating or upgrading its schema; page images in ``files``), seed the catalogue and the people (grid workers, identity codes) when
+    """Open the database (creating or upgrading its schema; page images in ``files``), seed the
+    catalogue and the people (grid workers, identity codes) when
     files are given, and register terminals. A bad file raises ``CatalogFileError`` and leaves
     nothing open."""
     catalog_items = load_catalog_file(catalog) if catalog is not None else None

@@ -3,7 +3,7 @@
 The parent process has already opened the database, created or upgraded its schema and seeded
 it (``refbackend.server.prepare_store``); it hands the workers what they need through one
 environment variable (``REFBACKEND_WORKER``: JSON with the database, the file store and the
-clerk's password, readable only by the same user; the log settings) and lets uvicorn start, watch and restart
+clerk's password, readable only by the same user) and lets uvicorn start, watch and restart
 them on one listening socket. Each worker opens its own store (no migration: the parent did it)
 and serves the same app; what must be shared — idempotency keys, nonces, failed-attempt
 counts, acceptance numbers — lives in the database (``refbackend.store``).
@@ -28,23 +28,18 @@ def app() -> Any:
     from refbackend.store import ReferenceStore
 
     settings = json.loads(os.environ[ENV])
-    if settings.get("log"):  # the parent's logging (kiosk.logs: one place that masks), in this process too
-        from kiosk.logs import setup_logging
-
-        setup_logging(*settings["log"])
     store = ReferenceStore(settings["db"], files=settings["files"], migrate_schema=False)
     return create_app(store, settings["clerk_password"])
 
 
 def serve_workers(db: str, files: str | None, host: str, port: int, clerk_password: str, workers: int,
                   access_log: bool = True, tls_cert: str | None = None, tls_key: str | None = None,
-                  log: tuple[str, str] | None = ("INFO", "text")) -> None:
-    """Run ``workers`` processes in the foreground until Ctrl-C / SIGTERM; ``log`` is the
-    (level, format) each worker passes to ``kiosk.logs.setup_logging``."""
-    os.environ[ENV] = json.dumps({"db": db, "files": files, "clerk_password": clerk_password,
-                                  "log": list(log) if log else None})
+                  factory: str = "refbackend.workers:app") -> None:
+    """Run ``workers`` processes in the foreground until Ctrl-C / SIGTERM. ``factory`` names the
+    function each worker calls for its app (the CLI's sets up the worker's logging first)."""
+    os.environ[ENV] = json.dumps({"db": db, "files": files, "clerk_password": clerk_password})
     try:
-        uvicorn.run("refbackend.workers:app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run(factory, factory=True, host=host, port=port, workers=workers,
                     log_config=None, access_log=access_log, lifespan="off",
                     ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     finally:

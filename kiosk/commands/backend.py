@@ -195,7 +195,8 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             refbackend_module("workers").serve_workers(args.db, files, args.host, args.port, password, args.workers,
                                                        access_log=not args.no_access_log, tls_cert=args.tls_cert,
-                                                       tls_key=args.tls_key)
+                                                       tls_key=args.tls_key,
+                                                       factory="kiosk.commands.backend:worker_app")
         except OSError as exc:
             raise UserFacingError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1) from None
         return 0
@@ -207,6 +208,13 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def worker_app():
+    """One worker process of ``serve --workers N``: the same masked logging as the parent, then
+    the reference backend's app (``refbackend.workers.app``)."""
+    setup_logging("INFO", "text")
+    return refbackend_module("workers").app()
 
 
 def _open_store(db: str):
