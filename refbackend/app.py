@@ -15,7 +15,6 @@ import base64
 import hmac
 import json
 import logging
-import secrets
 import time
 from typing import Annotated, Any, Callable, Literal
 
@@ -182,7 +181,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     app.state.store = store
     app.state.clerk_password = clerk_password
     app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
-    csrf_token = secrets.token_urlsafe(24)
+    csrf_token = store.form_token(clerk_password)  # the same in every worker of one database
     app.state.csrf_token = csrf_token
 
     # -- errors ----------------------------------------------------------------------------

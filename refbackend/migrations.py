@@ -10,7 +10,8 @@ already there.
 1. the tables of the contract (as of issue 12);
 2. the columns of following, collecting and alerts (``refbackend.followup``);
 3. page images and pickup photos move out of the rows into the file store
-   (``refbackend.filestore``): the rows keep the file's path.
+   (``refbackend.filestore``): the rows keep the file's path;
+4. secrets that every worker must share (the key of the clerk's form token).
 """
 from __future__ import annotations
 
@@ -144,6 +145,11 @@ def _file_store(db: Database, conn: Any, files: Any) -> None:
         log.info("images moved to the file store", extra={"fields": {"files": moved}})
 
 
+def _server_secrets(db: Database, conn: Any, files: Any) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL, "
+                 "created_at TEXT NOT NULL)")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -155,6 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "the tables of the contract", _base),
     Migration(2, "following, collecting and alerts", _follow_columns),
     Migration(3, "page images and photos in the file store", _file_store),
+    Migration(4, "secrets every worker shares", _server_secrets),
 )
 
 LATEST = MIGRATIONS[-1].version

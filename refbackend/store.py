@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -211,6 +212,16 @@ class ReferenceStore(FollowupStore):
         if row is None:
             raise ApiError(404, "unknown_terminal", "no terminal with this id is registered")
         return row
+
+    def form_token(self, clerk_password: str) -> str:
+        """The token the clerk's forms carry: the same in every worker (derived from a random key kept
+        in the database, made on first use), and a new one when the clerk's password changes."""
+        with self.tx() as conn:
+            conn.execute("INSERT INTO server_secrets(name, value, created_at) VALUES ('clerk-forms', ?, ?) "
+                         "ON CONFLICT (name) DO NOTHING", (secrets.token_hex(32), self._stamp()))
+            key = conn.execute("SELECT value FROM server_secrets WHERE name='clerk-forms'").fetchone()[0]
+        digest = hmac.new(bytes.fromhex(key), b"clerk-forms\n" + clerk_password.encode("utf-8"), "sha256").digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:32]
 
     # -- idempotency -----------------------------------------------------------------------
     def idempotent(self, terminal_id: str, key: str, endpoint: str, body: bytes,

@@ -79,7 +79,8 @@ def _check_upgraded(store: ReferenceStore, blob: bytes) -> None:
     with store.db.read() as conn:
         assert "data" not in store.db.columns(conn, "pages")
         assert {"supplement", "delivery"} <= store.db.columns(conn, "cases")
-        assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2, 3]
+        versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        assert versions == [m.version for m in migrations.MIGRATIONS]
     files = [p for p in store.files.root.rglob("*") if p.is_file()]
     assert len(files) == 1 and stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert store.clerk_case("370503-20261102-000001").state == "accepted"
@@ -124,7 +125,7 @@ def test_a_postgresql_database_at_version_1_is_upgraded_in_place(postgres, tmp_p
 
 def test_workers_refuse_a_database_that_was_not_upgraded(postgres, tmp_path):
     url = postgres.new_database(migrated=False)
-    with pytest.raises(DatabaseUnavailable, match="schema version 3"):
+    with pytest.raises(DatabaseUnavailable, match=f"schema version {migrations.LATEST}"):
         ReferenceStore(url, files=tmp_path, migrate_schema=False)
 
 
@@ -153,3 +154,29 @@ def test_the_contract_runs_on_the_database_of_the_run(tmp_path):
         assert store.db.dialect == current_database()
     finally:
         store.close()
+
+
+def test_a_clerk_form_from_one_worker_is_accepted_by_another(tmp_path):
+    """Two servers on one database (two workers, or two hosts): the form a clerk got from one is
+    accepted by the other; a stale token is refused; a new password makes a new token."""
+    import re
+
+    import requests
+
+    from refbackend.server import start_embedded
+
+    servers = [start_embedded(open_store(tmp_path / "b.sqlite3"), clerk_password="clerk-password-1")
+               for _ in range(2)]
+    try:
+        page = requests.get(servers[0].url + "/clerk", auth=("clerk", "clerk-password-1"), timeout=10)
+        token = re.search(r'var csrf = "([^"]+)"', page.text).group(1)
+        posted = [requests.post(f"{servers[1].url}/clerk/staff-calls/SC-NONE/handled", data={"csrf": value},
+                                auth=("clerk", "clerk-password-1"), timeout=10, allow_redirects=False)
+                  for value in (token, "stale")]
+        assert posted[0].status_code != 403  # past the token check: the call is unknown, not the form
+        assert posted[1].status_code == 403 and "reload the page" in posted[1].text
+        store = servers[0].store
+        assert store.form_token("another-password") != store.form_token("clerk-password-1")
+    finally:
+        for server in servers:
+            server.stop()
