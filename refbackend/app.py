@@ -15,6 +15,7 @@ import base64
 import hmac
 import json
 import logging
+import secrets
 import time
 from typing import Annotated, Any, Callable, Literal
 
