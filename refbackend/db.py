@@ -82,10 +82,12 @@ class Database:
     def transaction(self, durable: bool = True) -> Iterator[Any]:
         current = getattr(self._local, "conn", None)
         if current is not None:  # joins the transaction this thread already has open
+            if not self._local.write:
+                raise RuntimeError("a write transaction was opened inside a read: open the write first")
             yield current
             return
         with self._begin(write=True, durable=durable) as conn:
-            self._local.conn = conn
+            self._local.conn, self._local.write = conn, True
             try:
                 yield conn
             finally:
@@ -98,7 +100,7 @@ class Database:
             yield current
             return
         with self._begin(write=False) as conn:
-            self._local.conn = conn
+            self._local.conn, self._local.write = conn, False
             try:
                 yield conn
             finally:
