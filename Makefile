@@ -13,6 +13,8 @@ APT_PACKAGES += espeak-ng sox
 # -- deployment (issue 14): systemd-analyze and a user-level systemd for the service tests, and the
 # programs the units run (Xorg, xset), which `systemd-analyze verify` checks exist --
 APT_PACKAGES += systemd util-linux xserver-xorg-core x11-xserver-utils
+# the reference backend's contract tests start their own PostgreSQL server (tests/pg_support.py)
+APT_PACKAGES += postgresql
 # what a kiosk PC needs besides: `make install` installs these too
 KIOSK_APT_PACKAGES := xserver-xorg-core xserver-xorg-input-libinput x11-xserver-utils xauth libgl1 libglx-mesa0 \
                       libgl1-mesa-dri libegl1 libegl-mesa0 libzbar0 libmtdev1 libusb-1.0-0 python3-venv systemd udev \

@@ -1,7 +1,8 @@
-"""The reference backend: the kiosk contract implemented for real on FastAPI, uvicorn and SQLite.
+"""The reference backend: the kiosk contract implemented for real on FastAPI, uvicorn and SQLite
+(or PostgreSQL with several workers, for a district: ``refbackend.db``, ``refbackend.workers``).
 
 Used by the demo (embedded in the kiosk process on a loopback port, ``refbackend.embed``), by
-the end-to-end tests, and by ``kiosk backend serve`` for a small pilot; it has a clerk's web
+the end-to-end tests, and by ``kiosk backend serve``; it has a clerk's web
 page for the back-office side. It installs with the extra ``heyiban-kiosk[refbackend]``.
 
 From the kiosk it uses only the contract: ``kiosk.backend.models`` and ``kiosk.backend.signing``.

@@ -182,7 +182,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     app.state.store = store
     app.state.clerk_password = clerk_password
     app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
-    csrf_token = secrets.token_urlsafe(24)
+    csrf_token = store.form_token(clerk_password)  # the same in every worker of one database
     app.state.csrf_token = csrf_token
 
     # -- errors ----------------------------------------------------------------------------
@@ -527,6 +527,9 @@ def _allowed_methods(app: FastAPI, scope: dict) -> set[str]:
 
 def openapi_document() -> dict[str, Any]:
     """The contract as OpenAPI, independent of any data (what docs/api/openapi.json holds)."""
-    app = create_app(ReferenceStore(":memory:"), clerk_password="unused")
-    document = app.openapi()
+    store = ReferenceStore(":memory:")
+    try:
+        document = create_app(store, clerk_password="unused").openapi()
+    finally:
+        store.close()
     return json.loads(json.dumps(document))

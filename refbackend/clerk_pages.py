@@ -4,7 +4,7 @@ and answer residents' staff calls (呼叫工作人员).
 Server-rendered HTML behind the same HTTP Basic login as the clerk API. The one piece of
 script keeps the open staff calls on ``/clerk`` live: it asks ``/api/v1/clerk/staff-calls``
 every 3 seconds and redraws that table (without script, the page reloads itself every 10 s).
-Forms carry a per-server token so that another site cannot post decisions or mark calls
+Forms carry a token (the same in every worker) so that another site cannot post decisions or mark calls
 handled through the clerk's browser. Lists show applicants masked; a case's own page shows
 them in full, because deciding a case needs them. A case made by a grid worker (代办) shows
 "代办：<name>（网格员 <worker_id>）" on the list and on its page.

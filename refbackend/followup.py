@@ -13,33 +13,14 @@ read in one place:
   per terminal);
 - ``door_flags``: the doors of a terminal compared with what its last heartbeat reported —
   free, loaded but not registered, registered but reported empty;
-- ``migrate``: the columns these need, added to a database made by an older version.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from kiosk.backend import models as m
-
-# table → columns added for issue 12 (name, SQL type); new databases get them too
-FOLLOW_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "cases": (("supplement", "TEXT"), ("delivery", "TEXT"), ("delivery_terminal", "TEXT")),
-    "pickups": (("cancelled_at", "TEXT"),),
-    "staff_calls": (("alert", "TEXT"), ("door", "INTEGER")),
-}
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    """Add the columns of ``FOLLOW_COLUMNS`` that a table lacks (inside the caller's transaction)."""
-    for table, columns in FOLLOW_COLUMNS.items():
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        for name, kind in columns:
-            if name not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-
 
 #: an application's delivery choice (``DeliveryChoice.method``) as the case's delivery
 _CASE_DELIVERY = {"window": "counter", "locker": "terminal", "post": "post"}
@@ -61,9 +42,10 @@ class FollowupStore:
 
     # provided by ReferenceStore
     def tx(self): ...  # pragma: no cover
-    def _case(self, conn: sqlite3.Connection, number: str) -> m.CaseStatus: ...  # pragma: no cover
+    def _case(self, conn: Any, number: str) -> m.CaseStatus: ...  # pragma: no cover
     def _event(self, conn, number, state, title, detail=""): ...  # pragma: no cover
     def _issue_into(self, conn, case, issue): ...  # pragma: no cover
+    def _lock_case(self, conn, number): ...  # pragma: no cover
 
     # -- 审查中 and 补正 -----------------------------------------------------------------------
     def review(self, number: str) -> m.CaseStatus:
@@ -71,6 +53,7 @@ class FollowupStore:
         from refbackend.store import ApiError
 
         with self.tx() as conn:
+            self._lock_case(conn, number)
             case = self._case(conn, number)
             if case.state not in ("accepted", "supplement"):
                 raise ApiError(409, "not_reviewable", f"the case is {case.state_text}; only 已受理 and 待补正 cases "
@@ -87,6 +70,7 @@ class FollowupStore:
         from refbackend.store import ApiError, add_working_days
 
         with self.tx() as conn:
+            self._lock_case(conn, number)
             case = self._case(conn, number)
             if case.state not in ("accepted", "reviewing"):
                 raise ApiError(409, "not_reviewable", f"the case is {case.state_text}; 补正 is asked for while a "
@@ -108,6 +92,7 @@ class FollowupStore:
         from refbackend.store import ApiError
 
         with self.tx() as conn:
+            self._lock_case(conn, number)
             case = self._case(conn, number)
             if case.state != "ready_for_pickup":
                 raise ApiError(409, "not_waiting", f"the case is {case.state_text}; only 待取件 results are re-issued")
@@ -128,8 +113,8 @@ class FollowupStore:
             args.append(item_code)
         if where:
             query += " WHERE " + " AND ".join(where)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY r.recorded_at DESC, r.rating_id LIMIT 1000", args).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(query + " ORDER BY r.recorded_at DESC, r.rating_id LIMIT 1000", args).fetchall()
         ratings = [m.ClerkRating(rating_id=r["rating_id"], acceptance_number=r["acceptance_number"],
                                  item_code=r["item_code"], item_name=r["item_name"], terminal_id=r["terminal_id"],
                                  level=r["level"], level_text=m.RATING_LEVEL_TEXT[r["level"]],
@@ -168,7 +153,7 @@ def _summaries(ratings: list[m.ClerkRating], key, names: dict[str, str]) -> list
     return sorted(out, key=lambda s: (-s.count, s.key))
 
 
-def case_extras(conn: sqlite3.Connection, row: sqlite3.Row, item: Any) -> dict[str, Any]:
+def case_extras(conn: Any, row: Any, item: Any) -> dict[str, Any]:
     """What a ``CaseStatus`` tells beyond the timeline: 补正, delivery, department, materials,
     the applicant masked and the 查询码 (``row`` is the case's row, ``item`` its catalogue item or None)."""
     from refbackend.masking import mask_name

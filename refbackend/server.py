@@ -69,13 +69,14 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
                   terminals: dict[str, str] | None = None, clock: Callable[[], float] = time.time,
                   terminal_names: dict[str, str] | None = None,
                   terminal_doors: dict[str, int] | None = None,
-                  people: Path | str | None = None) -> ReferenceStore:
-    """Open the database, seed the catalogue and the people (grid workers, identity codes) when
+                  people: Path | str | None = None, files: Path | str | None = None) -> ReferenceStore:
+    """Open the database (creating or upgrading its schema; page images in ``files``), seed the
+    catalogue and the people (grid workers, identity codes) when
     files are given, and register terminals. A bad file raises ``CatalogFileError`` and leaves
     nothing open."""
     catalog_items = load_catalog_file(catalog) if catalog is not None else None
     demo_people = load_people_file(people) if people is not None else None
-    store = ReferenceStore(db, clock=clock)
+    store = ReferenceStore(db, clock=clock, files=files)
     try:
         if catalog_items is not None:
             changed, removed = store.seed_catalog(catalog_items)

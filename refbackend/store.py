@@ -1,4 +1,4 @@
-"""The reference backend's data and rules, on one SQLite file.
+"""The reference backend's data and rules, on SQLite or PostgreSQL.
 
 Everything the contract promises happens here: catalogue versions for incremental sync,
 idempotency keys honoured per terminal, applications and their pages, acceptance numbers
@@ -10,20 +10,27 @@ The HTTP layer (``refbackend.app``) only translates between HTTP and these metho
 between acceptance and decision (审查中, 补正), re-issuing a result, the clerk's ratings and the
 door flags are in the mixin ``refbackend.followup``.
 
-One connection, one lock, ``BEGIN IMMEDIATE`` per operation: simple, and ample for a
-district pilot (a few dozen terminals).
+Each operation is one transaction of ``refbackend.db`` (SQLite: one connection, one lock,
+``BEGIN IMMEDIATE``; PostgreSQL: a pooled connection). What several workers must share is in
+the database: idempotency keys (a repeat of a key waits for the first, then gets its answer),
+nonces, failed attempts, acceptance numbers (one counter row per day, taken by an upsert that
+locks it); rows that two requests could change at once (an application being submitted, a
+pickup, a case, a terminal's doors) are locked for the transaction. Page images and pickup
+photos are files in ``refbackend.filestore``; the schema is made and upgraded by
+``refbackend.migrations``. Caches in process memory are only of what the database can
+re-check cheaply: a terminal's key (10 s) and parsed catalogue items (per version).
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
 import json
 import logging
 import math
 import re
 import secrets
-import sqlite3
 import threading
 import time
 import uuid
@@ -34,8 +41,10 @@ from typing import Any, Callable, Iterable
 from kiosk.backend import models as m
 from kiosk.backend.signing import NONCE_MEMORY_SECONDS, parse_key
 from refbackend.masking import mask_id_number, mask_name
-from refbackend.db import immediate_transaction
-from refbackend.followup import FollowupStore, case_extras, delivery_for, migrate
+from refbackend import migrations
+from refbackend.db import DatabaseUnavailable, describe, is_postgresql, open_database
+from refbackend.filestore import FileStore, FileStoreError, MemoryFileStore, NoFileStore
+from refbackend.followup import FollowupStore, case_extras, delivery_for
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ MAX_PAGE_BYTES = 10 * 1024 * 1024
 MAX_PAGES_PER_MATERIAL = 30
 FAILED_ATTEMPTS_LIMIT = 10
 FAILED_ATTEMPTS_WINDOW = 600
+KEY_CACHE_SECONDS = 10
 
 DEFAULT_REMEDIES = (
     m.Remedy(kind="行政复议", authority="东营市河口区人民政府",
@@ -53,69 +63,10 @@ DEFAULT_REMEDIES = (
              time_limit="自知道该决定之日起6个月内"),
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS terminals (
-    terminal_id TEXT PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, doors INTEGER NOT NULL,
-    created_at TEXT NOT NULL, last_heartbeat_at TEXT, last_heartbeat TEXT);
-CREATE TABLE IF NOT EXISTS nonces (
-    terminal_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at REAL NOT NULL, PRIMARY KEY (terminal_id, nonce));
-CREATE TABLE IF NOT EXISTS idempotency (
-    terminal_id TEXT NOT NULL, key TEXT NOT NULL, endpoint TEXT NOT NULL, request_hash TEXT NOT NULL,
-    status INTEGER NOT NULL, response TEXT NOT NULL, ref TEXT, created_at TEXT NOT NULL,
-    PRIMARY KEY (terminal_id, key));
-CREATE TABLE IF NOT EXISTS catalog_items (
-    code TEXT PRIMARY KEY, version INTEGER NOT NULL, removed INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS catalog_items_version ON catalog_items(version);
-CREATE TABLE IF NOT EXISTS applications (
-    application_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, item_code TEXT NOT NULL, item_name TEXT NOT NULL,
-    applicant TEXT NOT NULL, holder_id TEXT NOT NULL, agent TEXT, form TEXT NOT NULL, status TEXT NOT NULL,
-    created_at TEXT NOT NULL, acceptance_number TEXT);
-CREATE TABLE IF NOT EXISTS pages (
-    application_id TEXT NOT NULL, material_index INTEGER NOT NULL, page_no INTEGER NOT NULL,
-    content_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL,
-    uploaded_at TEXT NOT NULL, PRIMARY KEY (application_id, material_index, page_no));
-CREATE TABLE IF NOT EXISTS cases (
-    acceptance_number TEXT PRIMARY KEY, application_id TEXT NOT NULL UNIQUE, terminal_id TEXT NOT NULL,
-    item_code TEXT NOT NULL, item_name TEXT NOT NULL, kind TEXT NOT NULL, holder_id TEXT NOT NULL,
-    verification_code TEXT NOT NULL, state TEXT NOT NULL, accepted_at TEXT NOT NULL, promised_date TEXT,
-    agent_handled INTEGER NOT NULL, decision TEXT, submit_result TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS cases_holder ON cases(holder_id);
-CREATE TABLE IF NOT EXISTS case_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, acceptance_number TEXT NOT NULL, at TEXT NOT NULL, state TEXT NOT NULL,
-    title TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS pickups (
-    pickup_id TEXT PRIMARY KEY, acceptance_number TEXT NOT NULL, terminal_id TEXT NOT NULL, door INTEGER NOT NULL,
-    pickup_code TEXT NOT NULL, result_name TEXT NOT NULL, issued_at TEXT NOT NULL, picked_up_at TEXT,
-    door_closed INTEGER, door_closed_at TEXT, verified_by TEXT, photo BLOB);
-CREATE INDEX IF NOT EXISTS pickups_open ON pickups(terminal_id, picked_up_at);
-CREATE TABLE IF NOT EXISTS ratings (
-    rating_id TEXT PRIMARY KEY, acceptance_number TEXT NOT NULL, terminal_id TEXT NOT NULL, level INTEGER NOT NULL,
-    reasons TEXT NOT NULL, comment TEXT NOT NULL, recorded_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS failed_attempts (
-    terminal_id TEXT NOT NULL, kind TEXT NOT NULL, at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS grid_workers (
-    worker_id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL, staff_code TEXT UNIQUE,
-    id_number TEXT UNIQUE, pin_hash TEXT NOT NULL, failed_pins INTEGER NOT NULL DEFAULT 0,
-    locked_until REAL NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS identity_codes (
-    code_hash TEXT PRIMARY KEY, person TEXT NOT NULL, expires_at TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS staff_calls (
-    call_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, terminal_name TEXT NOT NULL, screen TEXT NOT NULL,
-    called_at TEXT NOT NULL, recorded_at TEXT NOT NULL, handled_at TEXT);
-CREATE INDEX IF NOT EXISTS staff_calls_open ON staff_calls(handled_at, recorded_at);
-CREATE TABLE IF NOT EXISTS application_extras (
-    application_id TEXT PRIMARY KEY, materials TEXT NOT NULL, consent TEXT, delivery TEXT);
-CREATE TABLE IF NOT EXISTS licences (
-    licence_id TEXT PRIMARY KEY, holder_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-    issuer TEXT NOT NULL, number TEXT NOT NULL, issued_on TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS licences_holder ON licences(holder_id, kind);
-CREATE TABLE IF NOT EXISTS audit_events (
-    audit_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, event TEXT NOT NULL, at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL, action TEXT NOT NULL, device TEXT NOT NULL, detail TEXT NOT NULL,
-    outcome TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_events_recent ON audit_events(recorded_at);
-"""
+
+
+_UPSERT_ITEM = ("INSERT INTO catalog_items(code, version, removed, body) VALUES (?,?,0,?) ON CONFLICT (code) "
+                "DO UPDATE SET version=excluded.version, removed=0, body=excluded.body")
 
 
 class ApiError(Exception):
@@ -170,40 +121,47 @@ def _code_hash(code: str) -> str:
 
 
 class ReferenceStore(FollowupStore):
-    def __init__(self, path: Path | str = ":memory:", clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path | str = ":memory:", clock: Callable[[], float] = time.time,
+                 files: Path | str | None = None, migrate_schema: bool = True):
+        """Open (and create or upgrade, unless ``migrate_schema`` is false) the database at ``path``:
+        a SQLite file, ``:memory:``, or a ``postgresql://`` URL. Page images go to ``files``: by
+        default a folder next to a SQLite file, memory for ``:memory:``; on PostgreSQL
+        there is none unless given, and storing a page then fails with that reason."""
         self.path = str(path)
         self.clock = clock
-        self._lock = threading.RLock()
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._conn.row_factory = sqlite3.Row
-        if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")  # one commit, not one per table
-        with immediate_transaction(self._conn, self._lock) as conn:
-            migrate(conn)  # the columns of following, collecting and alerts (refbackend.followup)
-        # Nonces go through their own connection without an fsync per commit: a nonce only has to
-        # outlive the 10-minute replay window, and losing the last few to a power cut reopens that
-        # window only for requests whose Idempotency-Key still makes a repeat harmless.
-        if self.path != ":memory:":
-            self._nonce_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            self._nonce_conn.execute("PRAGMA synchronous=NORMAL")
+        if files is not None:
+            self.files = FileStore(files)
+        elif is_postgresql(self.path):
+            self.files = NoFileStore()  # registering terminals and workers needs none; pages do
+        elif self.path == ":memory:":
+            self.files = MemoryFileStore()
         else:
-            self._nonce_conn = self._conn
-        self._keys: dict[str, bytes] = {}
-        self._items: dict[str, m.ServiceItem] = {}
+            self.files = FileStore(Path(self.path).with_name(Path(self.path).name + ".files"))
+        try:
+            self.db = open_database(path)
+        except BaseException:
+            self.files.close()
+            raise
+        try:
+            if migrate_schema:
+                migrations.migrate(self.db, self.files)
+            elif migrations.current_version(self.db) != migrations.LATEST:
+                raise DatabaseUnavailable(f"the database {describe(self.path)} is not at schema version "
+                                          f"{migrations.LATEST}: start the backend once without workers to upgrade it")
+        except BaseException:
+            self.close()
+            raise
+        self._keys: dict[str, tuple[float, bytes]] = {}
+        self._items: dict[str, tuple[int, m.ServiceItem]] = {}
         self._last_prune = 0.0
 
     def close(self) -> None:
-        with self._lock:
-            if self._nonce_conn is not self._conn:
-                self._nonce_conn.close()
-            self._conn.close()
+        self.db.close()
+        self.files.close()
 
     def tx(self):
-        return immediate_transaction(self._conn, self._lock)
+        """One write transaction (``refbackend.db``); a transaction inside another joins it."""
+        return self.db.transaction()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), CHINA)
@@ -222,35 +180,52 @@ class ReferenceStore(FollowupStore):
         self._keys.pop(terminal_id, None)
 
     def terminal_key(self, terminal_id: str) -> bytes | None:
-        if terminal_id not in self._keys:
-            with self._lock:
-                row = self._conn.execute("SELECT key FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
-            if row is None:
-                return None
-            self._keys[terminal_id] = parse_key(row["key"])
-        return self._keys[terminal_id]
+        """The terminal's key, read again after ``KEY_CACHE_SECONDS``: a key changed by another worker
+        or by ``kiosk backend add-terminal`` is in force everywhere within that time."""
+        cached = self._keys.get(terminal_id)
+        if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
+            return cached[1]
+        with self.db.read() as conn:
+            row = conn.execute("SELECT key FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
+        if row is None:
+            self._keys.pop(terminal_id, None)
+            return None
+        key = parse_key(row["key"])
+        self._keys[terminal_id] = (time.monotonic(), key)
+        return key
 
     def remember(self, terminal_id: str, nonce: str, timestamp: int, now: float) -> bool:
-        try:
-            with immediate_transaction(self._nonce_conn, self._lock) as conn:
-                if now - self._last_prune > 60:
-                    conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
-                    self._last_prune = now
-                conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?)",
-                             (terminal_id, nonce, now))
-        except sqlite3.IntegrityError:  # seen before: a replay
-            return False
-        return True
+        """Record a request's nonce in the database; False when any worker has seen it before (a replay)."""
+        # no fsync per nonce: a nonce only has to outlive the 10-minute replay window, and losing the
+        # last few to a power cut reopens that window only for requests whose Idempotency-Key still
+        # makes a repeat harmless
+        with self.db.transaction(durable=False) as conn:
+            if now - self._last_prune > 60:
+                conn.execute("DELETE FROM nonces WHERE seen_at < ?", (now - NONCE_MEMORY_SECONDS,))
+                self._last_prune = now
+            added = conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?) "
+                                 "ON CONFLICT (terminal_id, nonce) DO NOTHING", (terminal_id, nonce, now)).rowcount
+        return added == 1
 
-    def _terminal(self, conn: sqlite3.Connection, terminal_id: str) -> sqlite3.Row:
+    def _terminal(self, conn: Any, terminal_id: str) -> Any:
         row = conn.execute("SELECT * FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
         if row is None:
             raise ApiError(404, "unknown_terminal", "no terminal with this id is registered")
         return row
 
+    def form_token(self, clerk_password: str) -> str:
+        """The token the clerk's forms carry: the same in every worker (derived from a random key kept
+        in the database, made on first use), and a new one when the clerk's password changes."""
+        with self.tx() as conn:
+            conn.execute("INSERT INTO server_secrets(name, value, created_at) VALUES ('clerk-forms', ?, ?) "
+                         "ON CONFLICT (name) DO NOTHING", (secrets.token_hex(32), self._stamp()))
+            key = conn.execute("SELECT value FROM server_secrets WHERE name='clerk-forms'").fetchone()[0]
+        digest = hmac.new(bytes.fromhex(key), b"clerk-forms\n" + clerk_password.encode("utf-8"), "sha256").digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:32]
+
     # -- idempotency -----------------------------------------------------------------------
     def idempotent(self, terminal_id: str, key: str, endpoint: str, body: bytes,
-                   operation: Callable[[sqlite3.Connection], tuple[int, Any, str | None]]) -> tuple[int, str, bool]:
+                   operation: Callable[[Any], tuple[int, Any, str | None]]) -> tuple[int, str, bool]:
         """Run ``operation`` once per (terminal, key); a repeat gets the stored answer (and ``True``).
 
         ``operation`` returns (status, model, ref); ``ref`` links the key to what it made
@@ -258,6 +233,7 @@ class ReferenceStore(FollowupStore):
         """
         request_hash = hashlib.sha256(endpoint.encode() + b"\n" + body).hexdigest()
         with self.tx() as conn:
+            self.db.lock(conn, f"idempotency:{terminal_id}:{key}")  # a concurrent repeat waits, then replays
             row = conn.execute("SELECT endpoint, request_hash, status, response FROM idempotency "
                                "WHERE terminal_id=? AND key=?", (terminal_id, key)).fetchone()
             if row is not None:
@@ -273,13 +249,14 @@ class ReferenceStore(FollowupStore):
             return status, text, False
 
     # -- catalogue -------------------------------------------------------------------------
-    def _next_version(self, conn: sqlite3.Connection) -> int:
+    def _next_version(self, conn: Any) -> int:
+        self.db.lock(conn, "catalog")  # one catalogue writer at a time across workers
         row = conn.execute("SELECT MAX(version) FROM catalog_items").fetchone()
         return (row[0] or 0) + 1
 
     def catalog_version(self) -> int:
-        with self._lock:
-            return self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
+        with self.db.read() as conn:
+            return conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
 
     def seed_catalog(self, items: Iterable[m.ServiceItem], remove_missing: bool = True) -> tuple[int, int]:
         """Make the catalogue equal to ``items``: changed items get new versions, missing ones tombstones."""
@@ -295,7 +272,7 @@ class ReferenceStore(FollowupStore):
             for item in items:
                 body = item.model_dump_json()
                 if current.get(item.code) != (body, 0):
-                    conn.execute("INSERT OR REPLACE INTO catalog_items(code, version, removed, body) VALUES (?,?,0,?)",
+                    conn.execute(_UPSERT_ITEM,
                                  (item.code, version, body))
                     version += 1
                     changed += 1
@@ -312,7 +289,7 @@ class ReferenceStore(FollowupStore):
     def upsert_item(self, item: m.ServiceItem) -> int:
         with self.tx() as conn:
             version = self._next_version(conn)
-            conn.execute("INSERT OR REPLACE INTO catalog_items(code, version, removed, body) VALUES (?,?,0,?)",
+            conn.execute(_UPSERT_ITEM,
                          (item.code, version, item.model_dump_json()))
         self._items.pop(item.code, None)
         return version
@@ -328,11 +305,11 @@ class ReferenceStore(FollowupStore):
         return version
 
     def catalog_changes(self, since: int, limit: int) -> m.CatalogPage:
-        with self._lock:
-            current = self._conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
+        with self.db.read() as conn:
+            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM catalog_items").fetchone()[0]
             if since > current:  # the terminal knows a catalogue this backend never had: start it over
                 since = 0
-            rows = self._conn.execute("SELECT code, version, removed, body FROM catalog_items WHERE version > ? "
+            rows = conn.execute("SELECT code, version, removed, body FROM catalog_items WHERE version > ? "
                                       "ORDER BY version LIMIT ?", (since, limit + 1)).fetchall()
         has_more = len(rows) > limit
         rows = rows[:limit]
@@ -344,24 +321,27 @@ class ReferenceStore(FollowupStore):
                              has_more=has_more, full=full)
 
     def item(self, code: str) -> m.ServiceItem:
+        """A catalogue item; the parsed item is kept per version, so an edit made through any worker
+        is seen by the next request."""
         cached = self._items.get(code)
-        if cached is not None:
-            return cached
-        with self._lock:
-            row = self._conn.execute("SELECT body FROM catalog_items WHERE code=? AND removed=0", (code,)).fetchone()
-        if row is None:
-            raise ApiError(404, "item_not_found", "no service item with this code")
-        item = m.ServiceItem.model_validate_json(row["body"])
-        self._items[code] = item
+        with self.db.read() as conn:
+            row = conn.execute("SELECT version FROM catalog_items WHERE code=? AND removed=0", (code,)).fetchone()
+            if row is None:
+                raise ApiError(404, "item_not_found", "no service item with this code")
+            if cached is not None and cached[0] == row["version"]:
+                return cached[1]
+            body = conn.execute("SELECT version, body FROM catalog_items WHERE code=?", (code,)).fetchone()
+        item = m.ServiceItem.model_validate_json(body["body"])
+        self._items[code] = (body["version"], item)
         return item
 
     def all_items(self) -> list[m.ServiceItem]:
-        with self._lock:
-            rows = self._conn.execute("SELECT body FROM catalog_items WHERE removed=0 ORDER BY code").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT body FROM catalog_items WHERE removed=0 ORDER BY code").fetchall()
         return [m.ServiceItem.model_validate_json(r["body"]) for r in rows]
 
     # -- applications ----------------------------------------------------------------------
-    def create_application(self, conn: sqlite3.Connection, terminal_id: str,
+    def create_application(self, conn: Any, terminal_id: str,
                            request: m.ApplicationCreate) -> tuple[int, m.Application, str]:
         item = self.item(request.item_code)
         if not item.kiosk.can_apply:
@@ -384,7 +364,7 @@ class ReferenceStore(FollowupStore):
         return 201, self._application(conn, application_id, terminal_id), application_id
 
     # -- issue 11: materials provided otherwise than by pages, consent, delivery ------------
-    def _check_provisions(self, conn: sqlite3.Connection, item: m.ServiceItem, request: m.ApplicationCreate) -> None:
+    def _check_provisions(self, conn: Any, item: m.ServiceItem, request: m.ApplicationCreate) -> None:
         """Refuse provisions that do not fit the item (422 with the field at fault)."""
         spec = item.application
         by_index = {mat.index: mat for mat in spec.materials} if spec else {}
@@ -413,7 +393,7 @@ class ReferenceStore(FollowupStore):
             raise ApiError(422, "delivery_not_offered", "this item is not delivered that way",
                            [m.FieldProblem(field="body.delivery.method", problem="not offered for this item")])
 
-    def _provisions(self, conn: sqlite3.Connection, application_id: str) -> dict[int, m.MaterialProvision]:
+    def _provisions(self, conn: Any, application_id: str) -> dict[int, m.MaterialProvision]:
         row = conn.execute("SELECT materials FROM application_extras WHERE application_id=?",
                            (application_id,)).fetchone()
         if row is None:
@@ -423,14 +403,16 @@ class ReferenceStore(FollowupStore):
     def register_licence(self, holder_id: str, licence: m.Licence, number: str) -> None:
         """Hold an electronic licence for a person (the demo seed; a real platform asks the licence library)."""
         with self.tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO licences(licence_id, holder_id, kind, name, issuer, number, issued_on) "
-                         "VALUES (?,?,?,?,?,?,?)", (licence.licence_id, holder_id.strip().upper(), licence.kind,
+            conn.execute("INSERT INTO licences(licence_id, holder_id, kind, name, issuer, number, issued_on) "
+                         "VALUES (?,?,?,?,?,?,?) ON CONFLICT (licence_id) DO UPDATE SET holder_id=excluded.holder_id, "
+                         "kind=excluded.kind, name=excluded.name, issuer=excluded.issuer, number=excluded.number, "
+                         "issued_on=excluded.issued_on", (licence.licence_id, holder_id.strip().upper(), licence.kind,
                                                     licence.name, licence.issuer, number,
                                                     licence.issued_on.isoformat()))
 
     def find_licences(self, terminal_id: str, query: m.LicenceQuery) -> m.LicenceList:
-        with self._lock:
-            rows = self._conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 f"SELECT * FROM licences WHERE holder_id=? AND kind IN ({','.join('?' * len(query.kinds))}) "
                 "ORDER BY kind, issued_on DESC", (query.holder.id_number, *query.kinds)).fetchall()
         log.info("electronic licences looked up", extra={"fields": {"terminal": terminal_id, "kinds": len(query.kinds),
@@ -438,20 +420,21 @@ class ReferenceStore(FollowupStore):
         return m.LicenceList(licences=[self._licence(r) for r in rows])
 
     @staticmethod
-    def _licence(row: sqlite3.Row) -> m.Licence:
+    def _licence(row: Any) -> m.Licence:
         number = row["number"]
         masked = number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
         return m.Licence(licence_id=row["licence_id"], kind=row["kind"], name=row["name"], issuer=row["issuer"],
                          issued_on=date.fromisoformat(row["issued_on"]), number_masked=masked)
 
-    def _application_row(self, conn: sqlite3.Connection, application_id: str, terminal_id: str) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM applications WHERE application_id=? AND terminal_id=?",
-                           (application_id, terminal_id)).fetchone()
+    def _application_row(self, conn: Any, application_id: str, terminal_id: str, lock: bool = False) -> Any:
+        """The application's row; with ``lock`` no other transaction changes it until this one ends."""
+        row = conn.execute("SELECT * FROM applications WHERE application_id=? AND terminal_id=?"
+                           + (self.db.for_update if lock else ""), (application_id, terminal_id)).fetchone()
         if row is None:
             raise ApiError(404, "application_not_found", "no application with this id from this terminal")
         return row
 
-    def _application(self, conn: sqlite3.Connection, application_id: str, terminal_id: str) -> m.Application:
+    def _application(self, conn: Any, application_id: str, terminal_id: str) -> m.Application:
         row = self._application_row(conn, application_id, terminal_id)
         item = self.item(row["item_code"])
         pages: dict[int, list[m.PageInfo]] = {}
@@ -467,57 +450,82 @@ class ReferenceStore(FollowupStore):
                              acceptance_number=row["acceptance_number"])
 
     def get_application(self, terminal_id: str, application_id: str) -> m.Application:
-        with self._lock:
-            return self._application(self._conn, application_id, terminal_id)
+        with self.db.read() as conn:
+            return self._application(conn, application_id, terminal_id)
 
     def put_page(self, terminal_id: str, application_id: str, material_index: int, page_no: int,
                  content_type: str, data: bytes) -> m.PageReceipt:
+        """Store a page: the image goes to the file store (0600), the row keeps its path and digest."""
         check_page(content_type, data)
         digest = hashlib.sha256(data).hexdigest()
-        with self.tx() as conn:
-            row = self._application_row(conn, application_id, terminal_id)
-            item = self.item(row["item_code"])
-            if not 0 <= material_index < len(item.materials):
-                raise ApiError(404, "material_not_found", f"this item lists {len(item.materials)} materials "
-                                                          f"(index 0 to {len(item.materials) - 1})")
-            if not 1 <= page_no <= MAX_PAGES_PER_MATERIAL:
-                raise ApiError(422, "bad_page_number", f"page numbers run from 1 to {MAX_PAGES_PER_MATERIAL}")
-            existing = conn.execute("SELECT sha256 FROM pages WHERE application_id=? AND material_index=? AND "
-                                    "page_no=?", (application_id, material_index, page_no)).fetchone()
-            if row["status"] != "draft":
-                if existing is not None and existing["sha256"] == digest:
-                    pass  # a late repeat of an upload that made it: harmless
-                else:
-                    raise ApiError(409, "already_submitted", "the application was submitted; its pages are final")
-            elif existing is None or existing["sha256"] != digest:
-                conn.execute("INSERT OR REPLACE INTO pages(application_id, material_index, page_no, content_type, "
-                             "size, sha256, data, uploaded_at) VALUES (?,?,?,?,?,?,?,?)",
-                             (application_id, material_index, page_no, content_type, len(data), digest, data,
-                              self._stamp()))
+        replaced: str | None = None
+        written: str | None = None
+        try:
+            with self.tx() as conn:
+                row = self._application_row(conn, application_id, terminal_id, lock=True)
+                item = self.item(row["item_code"])
+                if not 0 <= material_index < len(item.materials):
+                    raise ApiError(404, "material_not_found", f"this item lists {len(item.materials)} materials "
+                                                              f"(index 0 to {len(item.materials) - 1})")
+                if not 1 <= page_no <= MAX_PAGES_PER_MATERIAL:
+                    raise ApiError(422, "bad_page_number", f"page numbers run from 1 to {MAX_PAGES_PER_MATERIAL}")
+                existing = conn.execute("SELECT sha256, path FROM pages WHERE application_id=? AND material_index=? "
+                                        "AND page_no=?", (application_id, material_index, page_no)).fetchone()
+                if row["status"] != "draft":
+                    if existing is not None and existing["sha256"] == digest:
+                        pass  # a late repeat of an upload that made it: harmless
+                    else:
+                        raise ApiError(409, "already_submitted", "the application was submitted; its pages are final")
+                elif existing is None or existing["sha256"] != digest:
+                    written = self.files.put_page(application_id, material_index, page_no, content_type, data, digest)
+                    conn.execute("INSERT INTO pages(application_id, material_index, page_no, content_type, size, "
+                                 "sha256, path, uploaded_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (application_id, "
+                                 "material_index, page_no) DO UPDATE SET content_type=excluded.content_type, "
+                                 "size=excluded.size, sha256=excluded.sha256, path=excluded.path, "
+                                 "uploaded_at=excluded.uploaded_at",
+                                 (application_id, material_index, page_no, content_type, len(data), digest, written,
+                                  self._stamp()))
+                    if existing is not None and existing["path"] != written:
+                        replaced = existing["path"]
+        except BaseException:
+            if written is not None:
+                self.files.remove(written)  # the row was not written: no image without a row
+            raise
+        if replaced:
+            self.files.remove(replaced)
         return m.PageReceipt(application_id=application_id, material_index=material_index,
                              page=m.PageInfo(page_no=page_no, content_type=content_type, size=len(data), sha256=digest))
 
     def delete_page(self, terminal_id: str, application_id: str, material_index: int, page_no: int) -> None:
         with self.tx() as conn:
-            row = self._application_row(conn, application_id, terminal_id)
+            row = self._application_row(conn, application_id, terminal_id, lock=True)
             if row["status"] != "draft":
                 raise ApiError(409, "already_submitted", "the application was submitted; its pages are final")
+            existing = conn.execute("SELECT path FROM pages WHERE application_id=? AND material_index=? AND page_no=?",
+                                    (application_id, material_index, page_no)).fetchone()
             conn.execute("DELETE FROM pages WHERE application_id=? AND material_index=? AND page_no=?",
                          (application_id, material_index, page_no))
+        if existing is not None and existing["path"]:
+            self.files.remove(existing["path"])
 
     def page_data(self, acceptance_number: str, material_index: int, page_no: int) -> tuple[str, bytes]:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT p.content_type, p.data FROM pages p JOIN cases c ON c.application_id = p.application_id "
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT p.content_type, p.path FROM pages p JOIN cases c ON c.application_id = p.application_id "
                 "WHERE c.acceptance_number=? AND p.material_index=? AND p.page_no=?",
                 (acceptance_number, material_index, page_no)).fetchone()
         if row is None:
             raise ApiError(404, "page_not_found", "no such page")
-        return row["content_type"], row["data"]
+        try:
+            return row["content_type"], self.files.read(row["path"])
+        except FileStoreError:
+            log.error("a page's file is missing from the file store", extra={"fields": {
+                "acceptance_number": acceptance_number, "material": material_index, "page": page_no}})
+            raise ApiError(404, "page_not_found", "the page's file is missing from the file store") from None
 
-    def submit(self, conn: sqlite3.Connection, terminal_id: str, application_id: str,
+    def submit(self, conn: Any, terminal_id: str, application_id: str,
                request: m.SubmitRequest) -> tuple[int, m.SubmitResult, str]:
-        row = self._application_row(conn, application_id, terminal_id)
+        row = self._application_row(conn, application_id, terminal_id, lock=True)
         if row["status"] == "submitted":  # submitted before (another key, or a lost answer): same result
             case = conn.execute("SELECT submit_result FROM cases WHERE application_id=?", (application_id,)).fetchone()
             return 200, m.SubmitResult.model_validate_json(case["submit_result"]), application_id
@@ -589,20 +597,20 @@ class ReferenceStore(FollowupStore):
                                                            "terminal": terminal_id, "agent": agent is not None}})
         return 201, result, application_id
 
-    def _acceptance_number(self, conn: sqlite3.Connection, now: datetime) -> str:
+    def _acceptance_number(self, conn: Any, now: datetime) -> str:
         day = now.strftime("%Y%m%d")
         name = f"acceptance-{day}"
-        conn.execute("INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value=value+1",
-                     (name,))
-        value = conn.execute("SELECT value FROM counters WHERE name=?", (name,)).fetchone()[0]
+        # one statement: on PostgreSQL the row lock of the upsert orders concurrent submissions
+        value = conn.execute("INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET "
+                             "value=counters.value+1 RETURNING value", (name,)).fetchone()[0]
         return f"{DIVISION}-{day}-{value:06d}"
 
-    def _event(self, conn: sqlite3.Connection, number: str, state: str, title: str, detail: str = "") -> None:
+    def _event(self, conn: Any, number: str, state: str, title: str, detail: str = "") -> None:
         conn.execute("INSERT INTO case_events(acceptance_number, at, state, title, detail) VALUES (?,?,?,?,?)",
                      (number, self._stamp(), state, title, detail))
 
     # -- cases -----------------------------------------------------------------------------
-    def _case(self, conn: sqlite3.Connection, number: str) -> m.CaseStatus:
+    def _case(self, conn: Any, number: str) -> m.CaseStatus:
         row = conn.execute("SELECT * FROM cases WHERE acceptance_number=?", (number,)).fetchone()
         if row is None:
             raise ApiError(404, "case_not_found", "no case with this acceptance number")
@@ -631,7 +639,7 @@ class ReferenceStore(FollowupStore):
         except ApiError:
             return None
 
-    def _check_attempts(self, conn: sqlite3.Connection, terminal_id: str, kind: str) -> None:
+    def _check_attempts(self, conn: Any, terminal_id: str, kind: str) -> None:
         cutoff = self.clock() - FAILED_ATTEMPTS_WINDOW
         conn.execute("DELETE FROM failed_attempts WHERE at < ?", (cutoff,))
         count, oldest = conn.execute("SELECT COUNT(*), MIN(at) FROM failed_attempts WHERE terminal_id=? AND kind=?",
@@ -665,8 +673,8 @@ class ReferenceStore(FollowupStore):
         raise ApiError(404, "case_not_found", "no case with this acceptance number and verification code")
 
     def cases_by_holder(self, query: m.HolderQuery) -> m.CaseList:
-        with self._lock:
-            rows = self._conn.execute("SELECT acceptance_number, item_name, state, accepted_at FROM cases "
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT acceptance_number, item_name, state, accepted_at FROM cases "
                                       "WHERE holder_id=? ORDER BY accepted_at DESC, acceptance_number DESC LIMIT 50",
                                       (query.id_number,)).fetchall()
         return m.CaseList(cases=[m.CaseSummary(acceptance_number=r["acceptance_number"], item_name=r["item_name"],
@@ -686,8 +694,8 @@ class ReferenceStore(FollowupStore):
             args.append(holder_id_number.strip().upper())
         if where:
             query += " WHERE " + " AND ".join(where)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY c.accepted_at DESC, c.acceptance_number DESC LIMIT 500",
+        with self.db.read() as conn:
+            rows = conn.execute(query + " ORDER BY c.accepted_at DESC, c.acceptance_number DESC LIMIT 500",
                                       args).fetchall()
         cases = []
         for r in rows:
@@ -705,28 +713,28 @@ class ReferenceStore(FollowupStore):
         return m.ClerkCaseList(cases=cases)
 
     def clerk_case(self, number: str) -> m.CaseStatus:
-        with self._lock:
-            return self._case(self._conn, number)
+        with self.db.read() as conn:
+            return self._case(conn, number)
 
     def clerk_case_detail(self, number: str) -> dict[str, Any]:
         """Everything the clerk's page shows about a case, including the applicant in full."""
-        with self._lock:
-            case = self._case(self._conn, number)
-            row = self._conn.execute("SELECT a.*, c.verification_code FROM applications a JOIN cases c "
+        with self.db.read() as conn:
+            case = self._case(conn, number)
+            row = conn.execute("SELECT a.*, c.verification_code FROM applications a JOIN cases c "
                                      "USING (application_id) WHERE c.acceptance_number=?", (number,)).fetchone()
-            pages = self._conn.execute("SELECT material_index, page_no, content_type, size FROM pages "
+            pages = conn.execute("SELECT material_index, page_no, content_type, size FROM pages "
                                        "WHERE application_id=? ORDER BY material_index, page_no",
                                        (row["application_id"],)).fetchall()
-            pickup = self._conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
+            pickup = conn.execute("SELECT pickup_code, terminal_id, door, picked_up_at FROM pickups WHERE "
                                         "acceptance_number=? AND cancelled_at IS NULL ORDER BY issued_at DESC LIMIT 1",
                                         (number,)).fetchone()
-            extras = self._conn.execute("SELECT * FROM application_extras WHERE application_id=?",
+            extras = conn.execute("SELECT * FROM application_extras WHERE application_id=?",
                                         (row["application_id"],)).fetchone()
             licences = {}
             if extras is not None:
                 for provision in json.loads(extras["materials"]):
                     if provision.get("licence_id"):
-                        found = self._conn.execute("SELECT * FROM licences WHERE licence_id=?",
+                        found = conn.execute("SELECT * FROM licences WHERE licence_id=?",
                                                    (provision["licence_id"],)).fetchone()
                         if found is not None:
                             licences[provision["licence_id"]] = self._licence(found)
@@ -742,8 +750,13 @@ class ReferenceStore(FollowupStore):
                 if extras is not None and extras["delivery"] else None,
                 "licences": licences}
 
+    def _lock_case(self, conn: Any, number: str) -> None:
+        """Two clerks acting on one case through different workers take turns (PostgreSQL)."""
+        self.db.lock(conn, f"case:{number}")
+
     def decide(self, number: str, decision: m.ClerkDecision) -> m.CaseStatus:
         with self.tx() as conn:
+            self._lock_case(conn, number)
             case = self._case(conn, number)
             if case.state not in ("accepted", "reviewing"):
                 raise ApiError(409, "already_decided", f"the case is {case.state_text}; only 已受理 and 审查中 cases "
@@ -776,14 +789,16 @@ class ReferenceStore(FollowupStore):
 
     def issue(self, number: str, issue: m.ClerkIssue) -> m.IssuedPickup:
         with self.tx() as conn:
+            self._lock_case(conn, number)
             case = self._case(conn, number)
             if case.state != "approved":
                 raise ApiError(409, "not_ready", f"the case is {case.state_text}; only approved cases are issued")
             return self._issue_into(conn, case, issue)
 
-    def _issue_into(self, conn: sqlite3.Connection, case: m.CaseStatus, issue: m.ClerkIssue) -> m.IssuedPickup:
+    def _issue_into(self, conn: Any, case: m.CaseStatus, issue: m.ClerkIssue) -> m.IssuedPickup:
         """Register the result of ``case`` behind a free door of a terminal (inside a transaction)."""
         number = case.acceptance_number
+        self.db.lock(conn, f"doors:{issue.terminal_id}")  # one door, one result, whichever worker issues
         terminal = self._terminal(conn, issue.terminal_id)
         if issue.door > terminal["doors"]:
             raise ApiError(422, "no_such_door", f"terminal {issue.terminal_id} has doors 1 to {terminal['doors']}",
@@ -815,10 +830,10 @@ class ReferenceStore(FollowupStore):
                               door=issue.door, pickup_code=code, issued_at=now)
 
     def terminals(self) -> list[m.TerminalInfo]:
-        with self._lock:
-            rows = self._conn.execute("SELECT * FROM terminals ORDER BY terminal_id").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT * FROM terminals ORDER BY terminal_id").fetchall()
             doors = {}
-            for r in self._conn.execute("SELECT terminal_id, door FROM pickups WHERE picked_up_at IS NULL "
+            for r in conn.execute("SELECT terminal_id, door FROM pickups WHERE picked_up_at IS NULL "
                                         "AND cancelled_at IS NULL ORDER BY door"):
                 doors.setdefault(r["terminal_id"], []).append(r["door"])
         infos = []
@@ -833,14 +848,14 @@ class ReferenceStore(FollowupStore):
         return infos
 
     # -- pickups ---------------------------------------------------------------------------
-    def _slot(self, row: sqlite3.Row) -> m.PickupSlot:
+    def _slot(self, row: Any) -> m.PickupSlot:
         return m.PickupSlot(pickup_id=row["pickup_id"], acceptance_number=row["acceptance_number"],
                             item_name=row["item_name"], result_name=row["result_name"], door=row["door"],
                             issued_at=datetime.fromisoformat(row["issued_at"]))
 
     def waiting_pickups(self, terminal_id: str) -> m.PickupList:
-        with self._lock:
-            rows = self._conn.execute("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT p.*, c.item_name FROM pickups p JOIN cases c USING (acceptance_number) "
                                       "WHERE p.terminal_id=? AND p.picked_up_at IS NULL AND p.cancelled_at IS NULL "
                                       "ORDER BY p.door",
                                       (terminal_id,)).fetchall()
@@ -865,9 +880,9 @@ class ReferenceStore(FollowupStore):
             self._fail_attempt(terminal_id, "pickup")
         return m.PickupMatches(matches=[self._slot(r) for r in rows])
 
-    def confirm_pickup(self, conn: sqlite3.Connection, terminal_id: str, pickup_id: str,
+    def confirm_pickup(self, conn: Any, terminal_id: str, pickup_id: str,
                        request: m.PickupConfirm) -> tuple[int, m.PickupRecord, str]:
-        row = conn.execute("SELECT * FROM pickups WHERE pickup_id=? AND terminal_id=?",
+        row = conn.execute("SELECT * FROM pickups WHERE pickup_id=? AND terminal_id=?" + self.db.for_update,
                            (pickup_id, terminal_id)).fetchone()
         if row is None:
             raise ApiError(404, "pickup_not_found", "no result with this pickup id waits at this terminal")
@@ -884,8 +899,9 @@ class ReferenceStore(FollowupStore):
             except ValueError:
                 raise ApiError(422, "bad_photo", "photo_jpeg_base64 is not base64") from None
             check_page("image/jpeg", photo)
+            photo = self.files.put_photo(pickup_id, photo)  # the file store, 0600; the row keeps the path
         number = row["acceptance_number"]
-        conn.execute("UPDATE pickups SET picked_up_at=?, door_closed=?, door_closed_at=?, verified_by=?, photo=? "
+        conn.execute("UPDATE pickups SET picked_up_at=?, door_closed=?, door_closed_at=?, verified_by=?, photo_path=? "
                      "WHERE pickup_id=?", (request.picked_up_at.isoformat(), int(request.door_closed),
                                            request.door_closed_at.isoformat() if request.door_closed_at else None,
                                            request.verified_by, photo, pickup_id))
@@ -903,7 +919,7 @@ class ReferenceStore(FollowupStore):
         return 200, record, pickup_id
 
     # -- ratings and heartbeats ------------------------------------------------------------
-    def rate(self, conn: sqlite3.Connection, terminal_id: str, request: m.RatingCreate) -> tuple[int, m.RatingReceipt, str]:
+    def rate(self, conn: Any, terminal_id: str, request: m.RatingCreate) -> tuple[int, m.RatingReceipt, str]:
         number = request.acceptance_number
         if not number:
             ref = conn.execute("SELECT ref FROM idempotency WHERE terminal_id=? AND key=? AND endpoint=?",
@@ -927,8 +943,8 @@ class ReferenceStore(FollowupStore):
                                     recorded_at=now), rating_id
 
     def ratings(self, number: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [dict(r) for r in self._conn.execute("SELECT * FROM ratings WHERE acceptance_number=? "
+        with self.db.read() as conn:
+            return [dict(r) for r in conn.execute("SELECT * FROM ratings WHERE acceptance_number=? "
                                                         "ORDER BY recorded_at", (number,))]
 
     def heartbeat(self, terminal_id: str, beat: m.Heartbeat) -> m.HeartbeatAck:
@@ -946,8 +962,9 @@ class ReferenceStore(FollowupStore):
         """Make ``code`` resolve to ``person`` until ``expires_at`` (an existing code is replaced)."""
         m.IdentityCodeQuery(code=code)  # the same format the terminals send
         with self.tx() as conn:
-            conn.execute("INSERT OR REPLACE INTO identity_codes(code_hash, person, expires_at, created_at) "
-                         "VALUES (?,?,?,?)", (_code_hash(code), person.model_dump_json(),
+            conn.execute("INSERT INTO identity_codes(code_hash, person, expires_at, created_at) VALUES (?,?,?,?) "
+                         "ON CONFLICT (code_hash) DO UPDATE SET person=excluded.person, expires_at=excluded.expires_at, "
+                         "created_at=excluded.created_at", (_code_hash(code), person.model_dump_json(),
                                               expires_at.isoformat(), self._stamp()))
 
     def resolve_identity(self, terminal_id: str, query: m.IdentityCodeQuery) -> m.ResolvedIdentity:
@@ -986,7 +1003,7 @@ class ReferenceStore(FollowupStore):
                              "id_number=excluded.id_number, pin_hash=excluded.pin_hash, failed_pins=0, "
                              "locked_until=0", (worker.worker_id, worker.name, worker.phone, staff_code, id_number,
                                                 pin_hash, self._stamp()))
-        except sqlite3.IntegrityError:
+        except self.db.IntegrityError:
             raise ValueError("another grid worker already has this staff code or staff card") from None
 
     def _locked(self, worker_id: str, locked_until: float, now: float) -> ApiError:
@@ -1012,8 +1029,8 @@ class ReferenceStore(FollowupStore):
         refusal: ApiError | None = None
         with self.tx() as conn:
             now = self.clock()
-            current = conn.execute("SELECT failed_pins, locked_until FROM grid_workers WHERE worker_id=?",
-                                   (worker_id,)).fetchone()
+            current = conn.execute("SELECT failed_pins, locked_until FROM grid_workers WHERE worker_id=?"
+                                   + self.db.for_update, (worker_id,)).fetchone()
             if current["locked_until"] > now:
                 refusal = self._locked(worker_id, current["locked_until"], now)
             elif right:
@@ -1038,7 +1055,7 @@ class ReferenceStore(FollowupStore):
         return m.GridWorker(worker_id=worker_id, name=row["name"], phone=row["phone"])
 
     # -- staff calls (呼叫工作人员) -------------------------------------------------------------
-    def staff_call(self, conn: sqlite3.Connection, terminal_id: str,
+    def staff_call(self, conn: Any, terminal_id: str,
                    request: m.StaffCallCreate) -> tuple[int, m.StaffCallReceipt, str]:
         terminal = self._terminal(conn, terminal_id)
         call_id = "SC" + uuid.uuid4().hex[:20].upper()
@@ -1055,7 +1072,7 @@ class ReferenceStore(FollowupStore):
                                        recorded_at=now, alert=request.alert, door=request.door), call_id
 
     @staticmethod
-    def _staff_call(row: sqlite3.Row) -> m.StaffCall:
+    def _staff_call(row: Any) -> m.StaffCall:
         return m.StaffCall(call_id=row["call_id"], terminal_id=row["terminal_id"],
                            terminal_name=row["terminal_name"], screen=row["screen"],
                            called_at=datetime.fromisoformat(row["called_at"]),
@@ -1067,8 +1084,8 @@ class ReferenceStore(FollowupStore):
         """Open calls oldest first; with ``open_only=False`` the last 200 calls, newest first."""
         query = ("SELECT * FROM staff_calls WHERE handled_at IS NULL ORDER BY recorded_at, call_id" if open_only
                  else "SELECT * FROM staff_calls ORDER BY recorded_at DESC, call_id LIMIT 200")
-        with self._lock:
-            rows = self._conn.execute(query).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(query).fetchall()
         return m.StaffCallList(calls=[self._staff_call(r) for r in rows])
 
     def handle_staff_call(self, call_id: str) -> m.StaffCall:
@@ -1082,7 +1099,7 @@ class ReferenceStore(FollowupStore):
         return self._staff_call(row)
 
     # -- technicians' audit trail (issue 13) -----------------------------------------------
-    def audit(self, conn: sqlite3.Connection, terminal_id: str,
+    def audit(self, conn: Any, terminal_id: str,
               request: m.AuditEventCreate) -> tuple[int, m.AuditReceipt, str]:
         self._terminal(conn, terminal_id)
         audit_id = "AU" + uuid.uuid4().hex[:20].upper()
@@ -1099,8 +1116,8 @@ class ReferenceStore(FollowupStore):
         """The newest technician events first, of one terminal or of all."""
         query = "SELECT * FROM audit_events" + (" WHERE terminal_id=?" if terminal_id else "")
         query += " ORDER BY recorded_at DESC, at DESC, audit_id LIMIT ?"
-        with self._lock:
-            rows = self._conn.execute(query, ((terminal_id,) if terminal_id else ()) + (limit,)).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(query, ((terminal_id,) if terminal_id else ()) + (limit,)).fetchall()
         return m.AuditList(events=[m.AuditRecord(audit_id=r["audit_id"], terminal_id=r["terminal_id"],
                                                  event=r["event"], at=datetime.fromisoformat(r["at"]),
                                                  recorded_at=datetime.fromisoformat(r["recorded_at"]),
@@ -1112,8 +1129,8 @@ class ReferenceStore(FollowupStore):
         if table not in {"applications", "cases", "pages", "pickups", "ratings", "case_events", "staff_calls",
                          "grid_workers", "identity_codes", "licences", "application_extras", "audit_events"}:
             raise ValueError(table)
-        with self._lock:
-            return self._conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),
+        with self.db.read() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM {table}" + (f" WHERE {where}" if where else ""),
                                       args).fetchone()[0]
 
 

@@ -7,7 +7,11 @@
 - ``jpeg_page(size)``: a real JPEG of about ``size`` bytes (noise, so it barely compresses);
 - ``ReferenceBackend``: the reference backend on a loopback port with a registered terminal
   (and the demo people: grid worker WG-0001, PIN 246810; identity codes HYBID:DEMO-…);
-- ``DEMO_WORKER`` and the ``DEMO_*`` codes: what ``refbackend/demo_people.json`` holds.
+- ``DEMO_WORKER`` and the ``DEMO_*`` codes: what ``refbackend/demo_people.json`` holds;
+- ``contract_db``: the contract tests run once on SQLite and once on PostgreSQL (a server the
+  test session starts, ``tests/pg_support.py``); ``open_store(path)`` opens the database of the
+  current run: the SQLite file ``path``, or a PostgreSQL database that stands for that path
+  (the same one each time the path is opened again), with its file store next to ``path``.
 """
 from __future__ import annotations
 
@@ -158,7 +162,7 @@ def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], flo
     (``refbackend/demo_people.json``: WG-0001 with PIN 246810, HYBID:DEMO-…)."""
     import time
 
-    store = ReferenceStore(db, clock=clock or time.time)
+    store = open_store(db, clock=clock or time.time)
     store.seed_catalog(items if items is not None else list(catalog_items()))
     if people:
         seed_people(store, load_people_file(DEMO_PEOPLE_PATH))
@@ -166,6 +170,91 @@ def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], flo
     store.register_terminal(TERMINAL_ID, key_text, "河口街道便民服务中心 测试终端", doors=12)
     running = start_embedded(store, clerk_password=secrets.token_urlsafe(12), clock=clock or time.time)
     return ReferenceBackend(running, key_text)
+
+
+# ---------------------------------------------------------------------------------------
+# Both databases: SQLite (the default) and PostgreSQL
+
+_CURRENT = {"kind": "sqlite", "server": None}
+_PG_DATABASES: dict[str, str] = {}
+
+
+def current_database() -> str:
+    """``sqlite`` or ``postgresql``: the database the running contract test uses."""
+    return _CURRENT["kind"]
+
+
+def open_store(db: str | Path = ":memory:", clock: Callable[[], float] | None = None) -> ReferenceStore:
+    import tempfile
+    import time
+
+    if _CURRENT["kind"] != "postgresql":
+        return ReferenceStore(db, clock=clock or time.time)
+    server = _CURRENT["server"]
+    name = str(db)
+    if name == ":memory:":
+        url, files = server.new_database(), tempfile.mkdtemp(prefix="refbackend-files-")
+    else:
+        if name not in _PG_DATABASES:
+            _PG_DATABASES[name] = server.new_database()
+        url, files = _PG_DATABASES[name], name + ".files"
+    return ReferenceStore(url, clock=clock or time.time, files=files)
+
+
+def stored_bytes(db: str | Path) -> bytes:
+    """Everything the database of ``db`` holds, as someone who copied it would read it: the
+    SQLite file's bytes, or every row of every table of its PostgreSQL database as text."""
+    name = str(db)
+    if name not in _PG_DATABASES:
+        return Path(db).read_bytes()
+    import psycopg
+
+    out = []
+    with psycopg.connect(_PG_DATABASES[name]) as conn:
+        tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
+                                             "WHERE table_schema = current_schema()")]
+        for table in tables:
+            out += [r[0] for r in conn.execute(f"SELECT t::text FROM {table} t")]
+    return "\n".join(out).encode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for this test process (skips the test when none can be started)."""
+    from pg_support import PostgresServer, available
+
+    import os
+
+    reason = available()
+    if reason and os.environ.get("CI"):
+        pytest.fail(reason + ": CI runs the contract on PostgreSQL too (make setup installs it)")
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def contract_db(request):
+    """Runs a contract test on the database of its parameter (``sqlite`` when not parametrized)."""
+    kind = getattr(request, "param", "sqlite")
+    _CURRENT["kind"] = kind
+    _CURRENT["server"] = request.getfixturevalue("postgres") if kind == "postgresql" else None
+    yield kind
+    _CURRENT["kind"], _CURRENT["server"] = "sqlite", None
+
+
+def parametrize_contract(metafunc) -> None:
+    """``pytest_generate_tests`` of the contract suites: every test of a module that starts a
+    reference backend runs on both databases."""
+    if "contract_db" not in metafunc.fixturenames:
+        return
+    import inspect
+
+    source = inspect.getsource(metafunc.module)
+    if "backend" in metafunc.fixturenames or "start_reference_backend" in source or "open_store" in source:
+        metafunc.parametrize("contract_db", ["sqlite", "postgresql"], indirect=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -341,8 +430,8 @@ def clerk_issue(backend: "ReferenceBackend", number: str, door: int):
 
 
 @pytest.fixture
-def backend(tmp_path):
-    """A reference backend on loopback with its own SQLite file."""
+def backend(tmp_path, contract_db):
+    """A reference backend on loopback with its own database (SQLite file or PostgreSQL database)."""
     running = start_reference_backend(tmp_path / "backend.sqlite3")
     yield running
     running.stop(wait=False)

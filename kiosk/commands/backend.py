@@ -1,9 +1,10 @@
 """``kiosk backend …``: run the reference backend, and check a terminal's link to a backend.
 
 Server side:
-  kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE] [--catalog FILE] [--terminal ID=KEYFILE]
-  kiosk backend add-terminal --db FILE --id ID --key-file FILE [--name NAME] [--doors N]
-  kiosk backend add-worker --db FILE --id WG-0002 --name NAME [--phone P] [--staff-code HYBSTAFF:…]
+  kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE | --db postgresql://USER@HOST:PORT/DBNAME]
+                      [--files DIR] [--workers N] [--catalog FILE] [--terminal ID=KEYFILE]
+  kiosk backend add-terminal --db FILE|URL --id ID --key-file FILE [--name NAME] [--doors N]
+  kiosk backend add-worker --db FILE|URL --id WG-0002 --name NAME [--phone P] [--staff-code HYBSTAFF:…]
                            [--id-number N] [--pin-file FILE]   (asks for the PIN without a file)
   kiosk backend keygen FILE
   kiosk backend openapi [--out FILE | --check FILE]
@@ -37,10 +38,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    serve = actions.add_parser("serve", help="run the reference backend (HTTP, SQLite)")
+    serve = actions.add_parser("serve", help="run the reference backend (HTTP; SQLite or PostgreSQL)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8700, help="port (default 8700; 0 for any free port)")
-    serve.add_argument("--db", default="refbackend.sqlite3", help="SQLite database file (default refbackend.sqlite3)")
+    serve.add_argument("--db", default="refbackend.sqlite3",
+                       help="SQLite database file (default refbackend.sqlite3), or postgresql://USER@HOST:PORT/DBNAME; "
+                            "the schema is created or upgraded at start")
+    serve.add_argument("--files", default=None, metavar="DIR",
+                       help="folder for page images and pickup photos (default: FILE.files next to a SQLite "
+                            "database; required with PostgreSQL)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default 1; 2–4 per core with PostgreSQL)")
     serve.add_argument("--catalog", default=None,
                        help="service catalogue JSON to seed from (default: the bundled demo catalogue); "
                             "'none' to keep the database's catalogue as it is")
@@ -54,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_serve)
 
     add = actions.add_parser("add-terminal", help="register a terminal and its signing key with a backend database")
-    add.add_argument("--db", required=True)
+    add.add_argument("--db", required=True, help="SQLite file or postgresql://USER@HOST:PORT/DBNAME")
     add.add_argument("--id", required=True, help="terminal id, e.g. HK-LH-001")
     add.add_argument("--key-file", required=True, help="the terminal's key file; created when it does not exist")
     add.add_argument("--name", default="", help="display name, e.g. 六合街道便民服务中心 1号机")
@@ -62,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.set_defaults(handler=_add_terminal)
 
     worker = actions.add_parser("add-worker", help="add or update a grid worker (网格员) who may sign in for 代办")
-    worker.add_argument("--db", required=True)
+    worker.add_argument("--db", required=True, help="SQLite file or postgresql://USER@HOST:PORT/DBNAME")
     worker.add_argument("--id", required=True, help="the worker's staff number, e.g. WG-0002")
     worker.add_argument("--name", required=True)
     worker.add_argument("--phone", default="")
@@ -96,7 +104,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # -- server side ---------------------------------------------------------------------------
 
-_EXTRA_MODULES = frozenset({"refbackend", "fastapi", "uvicorn", "starlette", "anyio"})
+_EXTRA_MODULES = frozenset({"refbackend", "fastapi", "uvicorn", "starlette", "anyio", "psycopg", "psycopg_pool"})
+MAX_WORKERS = 64
 
 
 def refbackend_module(name: str) -> ModuleType:
@@ -143,6 +152,11 @@ def _serve(args: argparse.Namespace) -> int:
         password = secrets.token_urlsafe(12)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserFacingError("--tls-cert and --tls-key go together", 2)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UserFacingError(f"--workers is 1 to {MAX_WORKERS}", 2)
+    db_module = refbackend_module("db")
+    if db_module.is_postgresql(args.db) and not args.files:
+        raise UserFacingError("a PostgreSQL backend needs --files DIR: the folder for page images", 2)
     catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
     if args.catalog is None and not DEMO_CATALOG_PATH.exists():
         print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
@@ -151,8 +165,10 @@ def _serve(args: argparse.Namespace) -> int:
     # The demo catalogue comes with the demo people (a grid worker, identity codes): docs/backend.md.
     people = seed.DEMO_PEOPLE_PATH if catalog == DEMO_CATALOG_PATH else None
     try:
-        store = server.prepare_store(args.db, catalog=catalog, terminals=terminals, people=people)
+        store = server.prepare_store(args.db, catalog=catalog, terminals=terminals, people=people, files=args.files)
     except CatalogFileError as exc:
+        raise UserFacingError(str(exc), 2) from None
+    except (db_module.DatabaseUnavailable, refbackend_module("filestore").FileStoreError) as exc:
         raise UserFacingError(str(exc), 2) from None
     except ValueError as exc:
         raise UserFacingError(str(exc), 2) from None
@@ -164,13 +180,26 @@ def _serve(args: argparse.Namespace) -> int:
         with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
             probe.bind((args.host, 0))
             args.port = probe.getsockname()[1]
-    print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {args.db}, catalogue version "
-          f"{store.catalog_version()}, {len(store.terminals())} terminal(s))")
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    print(f"reference backend on {scheme}://{shown_host}:{args.port}  (database {db_module.describe(args.db)}, "
+          f"page images in {store.files.root or 'memory'}, catalogue version {store.catalog_version()}, "
+          f"{len(store.terminals())} terminal(s){workers})")
     if people is not None:
         print("demo people: grid worker WG-0001 and identity codes HYBID:DEMO-… (see docs/backend.md)")
     print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
           f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
     sys.stdout.flush()
+    if args.workers > 1:  # each worker opens its own store; the parent's was for migrating and seeding
+        files = str(store.files.root)
+        store.close()
+        try:
+            refbackend_module("workers").serve_workers(args.db, files, args.host, args.port, password, args.workers,
+                                                       access_log=not args.no_access_log, tls_cert=args.tls_cert,
+                                                       tls_key=args.tls_key,
+                                                       factory="kiosk.commands.backend:worker_app")
+        except OSError as exc:
+            raise UserFacingError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", 1) from None
+        return 0
     try:
         server.serve(store, args.host, args.port, password, access_log=not args.no_access_log,
                      tls_cert=args.tls_cert, tls_key=args.tls_key)
@@ -181,11 +210,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_app():
+    """One worker process of ``serve --workers N``: the same masked logging as the parent, then
+    the reference backend's app (``refbackend.workers.app``)."""
+    setup_logging("INFO", "text")
+    return refbackend_module("workers").app()
+
+
+def _open_store(db: str):
+    """The backend's database for a command (created or upgraded), or one line saying why not."""
+    from kiosk.errors import UserFacingError
+
+    store_module, db_module = refbackend_module("store"), refbackend_module("db")
+    try:
+        return store_module.ReferenceStore(db)
+    except db_module.DatabaseUnavailable as exc:
+        raise UserFacingError(str(exc), 2) from None
+
+
 def _add_terminal(args: argparse.Namespace) -> int:
     from kiosk.errors import UserFacingError
     from kiosk.backend.signing import TerminalKeyError, read_key_file, write_key_file
 
-    ReferenceStore = refbackend_module("store").ReferenceStore
 
     key_file = Path(args.key_file)
     created = not key_file.exists()
@@ -195,12 +241,12 @@ def _add_terminal(args: argparse.Namespace) -> int:
         read_key_file(key_file)
     except TerminalKeyError as exc:
         raise UserFacingError(str(exc), 2) from None
-    store = ReferenceStore(args.db)
+    store = _open_store(args.db)
     try:
         store.register_terminal(args.id, key_file.read_text("ascii"), args.name, args.doors)
     finally:
         store.close()
-    print(f"terminal {args.id} registered in {args.db}" + (f"; new key written to {key_file}" if created else ""))
+    print(f"terminal {args.id} registered in {refbackend_module('db').describe(args.db)}" + (f"; new key written to {key_file}" if created else ""))
     return 0
 
 
@@ -210,7 +256,7 @@ def _add_worker(args: argparse.Namespace) -> int:
     from kiosk.backend import models as m
     from kiosk.errors import UserFacingError
 
-    ReferenceStore = refbackend_module("store").ReferenceStore
+    refbackend_module("store")  # says how to install the extra before asking for a PIN
     if not args.staff_code and not args.id_number:
         raise UserFacingError("a grid worker needs --staff-code or --id-number (or both) to sign in with", 2)
     try:
@@ -232,7 +278,7 @@ def _add_worker(args: argparse.Namespace) -> int:
             raise UserFacingError("the two PINs differ; nothing was changed", 2)
     if not re.fullmatch(r"[0-9]{6}", pin):
         raise UserFacingError("the PIN must be exactly 6 digits; nothing was changed", 2)
-    store = ReferenceStore(args.db)
+    store = _open_store(args.db)
     try:
         store.register_grid_worker(worker, pin, args.staff_code, args.id_number)
     except (ValueError, ValidationError) as exc:
@@ -240,7 +286,7 @@ def _add_worker(args: argparse.Namespace) -> int:
         raise UserFacingError(f"{problem}; nothing was changed", 2) from None
     finally:
         store.close()
-    print(f"grid worker {args.id} saved in {args.db} (signs in with "
+    print(f"grid worker {args.id} saved in {refbackend_module('db').describe(args.db)} (signs in with "
           + " or ".join(w for w, v in (("the staff code", args.staff_code), ("the staff card", args.id_number)) if v)
           + " and the PIN)")
     return 0

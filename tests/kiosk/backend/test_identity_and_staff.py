@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from backend_support import (DEMO_IDENTITY, DEMO_IDENTITY_2, DEMO_IDENTITY_EXPIRED, DEMO_PIN, DEMO_STAFF_CARD,
-                             DEMO_STAFF_CODE, DEMO_WORKER, FaultProxy, start_reference_backend)
+                             DEMO_STAFF_CODE, DEMO_WORKER, FaultProxy, start_reference_backend, stored_bytes)
 from kiosk.backend.errors import BackendNotFound, BackendRejected, BackendUnavailable
 from kiosk.backend.outcomes import message_key, message_values
 from kiosk.i18n import Translator
@@ -79,7 +79,7 @@ def test_guessing_identity_codes_is_stopped_after_ten_tries(client):
 
 def test_identity_codes_are_kept_only_as_hashes(backend, tmp_path):
     backend.store.close()  # flush: read the file as someone who took it would
-    data = (tmp_path / "backend.sqlite3").read_bytes()
+    data = stored_bytes(tmp_path / "backend.sqlite3")
     assert b"DEMO-OUYANG-NANA-0001" not in data
 
 
@@ -170,5 +170,5 @@ def test_the_pin_is_never_logged_nor_kept_in_the_clear(backend, client, caplog, 
         assert secret not in logged
     assert "WG-0001" in logged  # the staff number is what the log names
     backend.store.close()
-    data = (tmp_path / "backend.sqlite3").read_bytes()
+    data = stored_bytes(tmp_path / "backend.sqlite3")
     assert DEMO_PIN.encode() not in data and b"scrypt$" in data
