@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import hmac
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote
@@ -177,7 +178,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
             f"<td>{c.pages}</td><td class='state-{c.state}'>{_e(c.state_text)}</td></tr>" for c in cases)
         terminals = "".join(
             f"<tr><td>{_e(t.terminal_id)}</td><td>{_e(t.name)}</td>"
-            f"<td>{_e(t.last_heartbeat_at.strftime('%m-%d %H:%M:%S') if t.last_heartbeat_at else '从未')}</td>"
+            f"{heartbeat_cell(t.last_heartbeat_at, store.now())}"
             f"<td>{_e(_devices(t.last_heartbeat))}</td>"
             f"<td>{_e(t.last_heartbeat.outbox_pending if t.last_heartbeat else '')}</td>"
             f"<td>{_e(', '.join(map(str, t.occupied_doors)) or '无')}</td>{door_flag_cells(t)}</tr>"
@@ -548,6 +549,23 @@ def agent_text(agent: m.GridWorker | None) -> str:
 
 def _beijing(moment: Any) -> str:
     return moment.astimezone(CHINA).strftime("%m-%d %H:%M:%S")
+
+
+#: a terminal sends a heartbeat every minute; after three missed ones the clerk's page flags it
+SILENT_AFTER_SECONDS = 180
+
+
+def heartbeat_cell(last: datetime | None, now: datetime) -> str:
+    """The last heartbeat's time, flagged when the terminal has gone silent (or never spoke)."""
+    if last is None:
+        return "<td class='state-rejected'>⚠ 从未联系</td>"
+    silent = (now - last).total_seconds()
+    shown = _e(last.astimezone(CHINA).strftime('%m-%d %H:%M:%S'))
+    if silent <= SILENT_AFTER_SECONDS:
+        return f"<td>{shown}</td>"
+    minutes = int(silent // 60)
+    gone = f"{minutes} 分钟" if minutes < 120 else f"{minutes // 60} 小时"
+    return f"<td class='state-rejected' data-silent='1'>⚠ 已失联 {gone}<br>{shown}</td>"
 
 
 def _devices(beat: m.Heartbeat | None) -> str:
