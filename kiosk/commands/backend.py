@@ -2,6 +2,7 @@
 
 Server side:
   kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE] [--catalog FILE] [--terminal ID=KEYFILE]
+                      [--clerk-password-file FILE | --clerk-password-out FILE] [--tls-cert F --tls-key F]
   kiosk backend add-terminal --db FILE --id ID --key-file FILE [--name NAME] [--doors N]
   kiosk backend add-worker --db FILE --id WG-0002 --name NAME [--phone P] [--staff-code HYBSTAFF:…]
                            [--id-number N] [--pin-file FILE]   (asks for the PIN without a file)
@@ -47,7 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--terminal", action="append", default=[], metavar="ID=KEYFILE",
                        help="register (or update) a terminal with the key in KEYFILE; may be repeated")
     serve.add_argument("--clerk-password-file", default=None,
-                       help="file with the clerk's password; without it a new one is printed at start")
+                       help="file with the clerk's password (at least 8 characters); without it a new password "
+                            "is written to --clerk-password-out")
+    serve.add_argument("--clerk-password-out", default=None, metavar="FILE",
+                       help="where a new clerk password is written, mode 0600 (default: the database's name "
+                            "with .clerk-password); it is never printed")
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
     serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS; with --tls-key")
     serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -143,6 +148,15 @@ def _serve(args: argparse.Namespace) -> int:
         password = secrets.token_urlsafe(12)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise UserFacingError("--tls-cert and --tls-key go together", 2)
+    password_note = f"(from {args.clerk_password_file})"
+    if not args.clerk_password_file:
+        out = Path(args.clerk_password_out or (("refbackend" if args.db == ":memory:" else args.db)
+                                               + ".clerk-password"))
+        try:
+            server.write_secret_file(out, password)
+        except OSError as exc:
+            raise UserFacingError(f"cannot write the clerk password to {out}: {exc.strerror}", 2) from None
+        password_note = f"(new, in {out}, mode 0600)"
     catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
     if args.catalog is None and not DEMO_CATALOG_PATH.exists():
         print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
@@ -168,9 +182,12 @@ def _serve(args: argparse.Namespace) -> int:
           f"{store.catalog_version()}, {len(store.terminals())} terminal(s))")
     if people is not None:
         print("demo people: grid worker WG-0001 and identity codes HYBID:DEMO-… (see docs/backend.md)")
-    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
-          f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
+    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: {password_note}")
+    warning = server.plain_http_warning(args.host, bool(args.tls_cert))
+    if warning:
+        print("\n" + "!" * 78 + "\n" + warning + "\n" + "!" * 78 + "\n", file=sys.stderr)
     sys.stdout.flush()
+    sys.stderr.flush()
     try:
         server.serve(store, args.host, args.port, password, access_log=not args.no_access_log,
                      tls_cert=args.tls_cert, tls_key=args.tls_key)
