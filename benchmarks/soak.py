@@ -1,6 +1,6 @@
 """Soak: many resident sessions with faults and kill -9, then count what reached the backend.
 
-    .venv/bin/python benchmarks/soak.py [--sessions 1000] [--seed 1] [--kills K] [--keep DIR]
+    .venv/bin/python benchmarks/soak.py [--sessions 1000] [--seed 1] [--kills K] [--keep DIR] [--trace]
 
 A reference backend runs in this process (SQLite file); the kiosk (``benchmarks/soak_kiosk.py``,
 the real composition root without the screens) runs as a child process and talks to the backend
@@ -20,7 +20,11 @@ Afterwards the backend's database is reconciled with the kiosk's journal: every 
 the outbox accepted (``stored``) must be exactly one case, every rating the outbox accepted
 exactly one rating. It prints sessions completed, crashes (exits that were not our kills),
 applications and ratings lost or duplicated, the outbox left over, and the kiosk's RSS, open
-files and threads from the first sample (after 50 sessions in its last process) to the end.
+files and threads from the first sample 100 sessions into its last process (once its bounded
+buffers have filled) to the end.
+Items that met a server error wait their own pause (up to an hour) before the next try; at the
+end the soak lets the outbox's clock run past it and drains once more (``waiting_their_pause``).
+``--trace`` also compares the kiosk's Python allocations over its last 60 % (tracemalloc).
 Exit status 0 only with 0 crashes, 0 lost, 0 duplicated and RSS growth under 5 %.
 """
 from __future__ import annotations
@@ -118,6 +122,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kills", type=int, default=None, help="kill -9 of the kiosk (default sessions/40)")
     parser.add_argument("--keep", help="keep the backend database, journal and logs in this folder")
+    parser.add_argument("--trace", action="store_true",
+                        help="also trace the kiosk's Python allocations over its last 60 %% and print the biggest "
+                             "growth (slower)")
     args = parser.parse_args()
     if not 1 <= args.sessions <= MAX_SESSIONS:
         parser.error(f"--sessions must be 1–{MAX_SESSIONS}")
@@ -149,7 +156,7 @@ def main() -> int:
         "kiosk_toml": str(folder / "kiosk.toml"), "journal": str(folder / "journal.txt"),
         "log": str(folder / "kiosk.log"), "first": 1, "last": args.sessions, "seed": args.seed,
         "paper_out": 0.10, "unplug": 0.05, "item_code": item.code, "materials": materials, "sample_every": 25,
-        "drain_seconds": 180}), "utf-8")
+        "drain_seconds": 180, "trace_from": int(args.sessions * 0.4) if args.trace else None}), "utf-8")
     env = dict(os.environ, KIOSK_STATE_DIR=str(folder / "state"), XDG_RUNTIME_DIR=str(folder / "run"),
                KIOSK_FLIGHT_DIR=str(folder / "flight"), TMPDIR=str(folder / "tmp"),
                ESCPOS_CAPABILITIES_PICKLE_DIR=str(folder / "tmp"), MALLOC_ARENA_MAX="2")
@@ -166,6 +173,8 @@ def main() -> int:
     kills = crashes = restarts = 0
     last_memory: list[tuple[int, int, int, int]] = []
     drained = ""
+    traces: list[str] = []
+    last_start = 0
     with open(folder / "kiosk-stderr.log", "a", encoding="utf-8") as child_log:
         child = Child(config, env, child_log)
         while True:
@@ -195,10 +204,14 @@ def main() -> int:
                     child = Child(config, env, child_log)
                     restarts += 1
                     last_memory = []
+            elif words[0] == "start":
+                last_start = int(words[1]) - 1
             elif words[0] == "mem":
                 last_memory.append(tuple(int(w) for w in words[1:5]))
             elif words[0] == "drained":
                 drained = line
+            elif words[0] == "trace":
+                traces.append(line)
     stop_faults.set()
     faults.join(timeout=10)
     seconds = time.monotonic() - started
@@ -209,17 +222,19 @@ def main() -> int:
     done = {int(line.split()[1]) for line in journal if line.startswith("done ")}
     refused = [line for line in journal if line.startswith("refused ")]
     begun = {int(line.split()[1]) for line in journal if line.startswith("begin ")}
-    lost = duplicated = ratings_lost = ratings_duplicated = unexpected = 0
+    lost = duplicated = ratings_lost = ratings_duplicated = unjournaled = 0
     for session in sorted(begun):
         number = id_number(session)
         cases = store.count("cases", "holder_id=?", (number,))
         ratings = store.count("ratings", "acceptance_number IN (SELECT acceptance_number FROM cases WHERE "
                                          "holder_id=?)", (number,))
+        duplicated += cases > 1
         if session in stored:
             lost += cases == 0
-            duplicated += cases > 1
         elif cases:
-            unexpected += 1  # a case the kiosk never reported stored (it cannot be: stored comes first)
+            # killed after the outbox committed the application but before the journal said so:
+            # it was stored, and reached the backend once, as it should
+            unjournaled += 1
         if session in rated:
             ratings_lost += ratings == 0
             ratings_duplicated += ratings > 1
@@ -232,24 +247,32 @@ def main() -> int:
     print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}")
     print(f"backend switches: " + ", ".join(f"{k} {v}" for k, v in sorted(fault_counts.items())))
     print(f"applications stored: {len(stored)}, reached the backend exactly once: {len(stored) - lost - duplicated},"
-          f" lost: {lost}, duplicated: {duplicated}, cases not stored first: {unexpected}, refused: {len(refused)}")
+          f" lost: {lost}, duplicated: {duplicated}, refused: {len(refused)}; stored by a kiosk killed before its "
+          f"journal line (each one case): {unjournaled}")
     print(f"ratings stored: {len(rated)}, lost: {ratings_lost}, duplicated: {ratings_duplicated}")
     print(f"outbox at the end: {drained}")
     growth = None
-    if len(last_memory) >= 3:
-        first, last = last_memory[1], last_memory[-1]  # the first sample is before the caches settle
+    # The baseline is taken once the kiosk's bounded buffers have filled (the printer keeps its
+    # last 50 receipts, the outbox its last 200 answers, the health history its rings): the first
+    # sample 100 sessions or more into the last process.
+    settled = [sample for sample in last_memory if sample[0] - last_start >= 100]
+    if len(settled) >= 3:
+        first, last = settled[0], settled[-1]
         growth = (last[1] - first[1]) / first[1] * 100
         print(f"kiosk RSS in its last process: {first[1] / 2**20:.1f} MB after session {first[0]}, "
               f"{last[1] / 2**20:.1f} MB after session {last[0]} ({growth:+.1f} %); open files {first[2]} → "
               f"{last[2]}; threads {first[3]} → {last[3]}")
+        print("kiosk RSS by session (MB): " + ", ".join(f"{n}:{rss / 2**20:.1f}" for n, rss, _, _ in last_memory))
     else:
-        print("kiosk RSS: too few samples in the last process (run more sessions)")
+        print("kiosk RSS: too few samples 100 sessions into the last process (run more sessions)")
+    for line in traces:
+        print(line)
     if args.keep:
         print(f"database, journal and logs kept in {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
     ok = (crashes == 0 and lost == 0 and duplicated == 0 and ratings_lost == 0 and ratings_duplicated == 0
-          and unexpected == 0 and (growth is None or growth < 5.0) and drained.startswith("drained pending=0"))
+          and (growth is None or growth < 5.0) and drained.startswith("drained pending=0"))
     return 0 if ok else 1
 
 

@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/soak_kiosk.py CONFIG.json   (written by soak.py)
 
-It assembles the kiosk as ``kiosk run`` does (``kiosk.runtime.build_kiosk``: the device manager
+It assembles the kiosk as ``kiosk run`` does (glibc's mmap threshold set, then
+``kiosk.runtime.build_kiosk``: the device manager
 with the simulated receipt printer behind the real ESC/POS driver, the backend services with
 the outbox and its sender thread, the simulator control socket), without the screens. Each
 session is what the apply journey asks of those parts: the resident's application with one
@@ -85,6 +86,9 @@ def page_bytes() -> bytes:
 
 def main() -> int:
     config = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+    from kiosk.memory import return_big_buffers
+
+    return_big_buffers()  # as `kiosk run` does, before anything allocates (kiosk/memory.py)
     from kiosk.backend import models as m
     from kiosk.config import load_settings
     from kiosk.logs import setup_logging
@@ -102,7 +106,15 @@ def main() -> int:
     page = page_bytes()
     first = journal.next_session(config["first"])
     print(f"start {first} pid {os.getpid()}", flush=True)
+    trace_from = config.get("trace_from")  # where Python's own allocations are compared from (--trace)
+    if trace_from:
+        import tracemalloc
+
+        tracemalloc.start(5)
+        baseline = None
     for session in range(first, config["last"] + 1):
+        if trace_from and session == trace_from:
+            baseline = tracemalloc.take_snapshot()
         rng = random.Random(config["seed"] * 1_000_003 + session)
         journal.write(f"begin {session}")
         fault = rng.random()
@@ -141,13 +153,25 @@ def main() -> int:
         if session % config["sample_every"] == 0:
             rss, fds, threads = rss_fds_threads()
             print(f"mem {session} {rss} {fds} {threads}", flush=True)
+    if trace_from and baseline is not None:
+        for stat in tracemalloc.take_snapshot().compare_to(baseline, "traceback")[:12]:
+            print(f"trace {stat.size_diff / 1024:+.0f} KiB {stat.count_diff:+d} blocks "
+                  + " <- ".join(f"{f.filename.split('/')[-1]}:{f.lineno}" for f in stat.traceback), flush=True)
     deadline = time.monotonic() + config["drain_seconds"]
     while services.outbox.pending_count() and time.monotonic() < deadline:
         services.wake()
         time.sleep(0.2)
+    # Items that met a server error wait their own pause (30 s, doubling, up to an hour) before
+    # the next try; the sender would send them that much later. The soak does not wait an hour:
+    # it lets the outbox's clock run past the longest pause and drains once more.
+    from kiosk.backend.outbox import RETRY_PAUSE_MAX
+
+    later = services.outbox.pending_count()
+    services.outbox._clock = lambda: time.time() + RETRY_PAUSE_MAX + 1
+    services.outbox.drain(services.deliverer)
     counts = services.outbox.counts()
     print(f"drained pending={counts['pending']} rejected={counts['rejected']} "
-          f"quarantined={counts['quarantined']}", flush=True)
+          f"quarantined={counts['quarantined']} waiting_their_pause={later}", flush=True)
     kiosk.shutdown()
     return 0
 
