@@ -108,7 +108,9 @@ class TerminalSignatureMiddleware:
         if scope.get("query_string"):
             signed_path += "?" + scope["query_string"].decode("latin-1")
         try:
-            signed = verify_headers(headers, scope["method"], signed_path, self.store.terminal_key, self.clock())
+            # on a worker thread: the terminal's key comes from the store, whose lock a write may hold
+            signed = await anyio.to_thread.run_sync(
+                lambda: verify_headers(headers, scope["method"], signed_path, self.store.terminal_key, self.clock()))
             try:
                 data = await read_body(receive, limit)
             except BodyTooLarge:
