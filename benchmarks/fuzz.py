@@ -2,7 +2,8 @@
 
 Runs the hypothesis properties of the device parsers (GA/T 467 frames and card text, lock-board
 frames, scanner lines, ESC/POS simulator input and printer status, the code-text decoder),
-scanned payloads, configuration files, scenario files and the backend contract's JSON with
+scanned payloads, configuration files, scenario files, the backend contract's JSON and the clerk's
+side of a running reference backend (its API by Schemathesis, login headers, form fields) with
 ``--examples`` examples each (default 5000), and prints how many properties ran, how many
 examples that was, and the time. Any failure is printed with hypothesis' smallest example.
 
@@ -23,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = ["tests/drivers/test_idcard_fuzz.py", "tests/drivers/test_idcard_protocol.py",
          "tests/drivers/test_idcard_cardtext.py", "tests/drivers/test_locker.py", "tests/drivers/test_scanner.py",
          "tests/drivers/printer/test_printer_simulator.py", "tests/drivers/printer/test_printer_status.py",
-         "tests/drivers/test_codetext.py", "tests/kiosk/test_payloads.py", "tests/kiosk/test_fuzz_parsers.py"]
+         "tests/drivers/test_codetext.py", "tests/kiosk/test_payloads.py", "tests/kiosk/test_fuzz_parsers.py",
+         # the clerk's side of the running reference backend: Schemathesis (valid and invalid data),
+         # any Authorization header, any form field (issue 15)
+         "tests/e2e/test_clerk_fuzz.py"]
 
 
 def main() -> int:

@@ -1,9 +1,13 @@
 """The reference backend's HTTP API (FastAPI): the contract of ``kiosk.backend.models``, for real.
 
 Terminal endpoints live under ``/api/v1`` and accept only signed requests: an ASGI
-middleware reads the whole body, checks the signature (``kiosk.backend.signing``) and
-answers 401 before any route sees the request. Back-office endpoints under
-``/api/v1/clerk`` and the clerk's web page under ``/clerk`` use HTTP Basic auth instead.
+middleware checks the signature headers (``kiosk.backend.signing``) before reading the body,
+reads the body up to its route's ceiling (``refbackend.bodies``) and answers 401 or 413 before
+any route sees the request. Back-office endpoints under ``/api/v1/clerk`` and the clerk's web
+page under ``/clerk`` use HTTP Basic auth instead, checked and throttled before any body is read
+(``refbackend.clerk_gate``, ``refbackend.throttle``). Every answer carries the browser security
+headers of ``refbackend.security_headers``. Look-ups of cases by ID number are limited and
+audited (``refbackend.lookups``). ``/docs`` and ``/redoc`` exist only with ``interactive_docs``.
 
 Every refusal is an ``ErrorBody`` with a stable code and a message free of personal data
 (a wrong PIN adds ``attempts_left``, a lock ``retry_after_seconds`` and a ``Retry-After``
@@ -11,11 +15,8 @@ header); validation errors never echo the values that were sent.
 """
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import logging
-import secrets
 import time
 from typing import Annotated, Any, Callable, Literal
 
@@ -29,14 +30,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
 from kiosk.backend import models as m
-from kiosk.backend.signing import AuthFailure, SCHEME, verify_request
-from refbackend.store import MAX_PAGE_BYTES, ApiError, ReferenceStore
+from kiosk.backend.signing import AuthFailure, SCHEME, verify_body, verify_headers
+from refbackend.bodies import BodyTooLarge, body_limit, declared_too_large, read_body
+from refbackend.clerk_gate import CLERK_USER, ClerkGate, clerk_credentials_ok
+from refbackend.lookups import HolderLookups
+from refbackend.security_headers import SecurityHeaders
+from refbackend.store import ApiError, ReferenceStore
+from refbackend.throttle import LoginThrottle, MemoryLoginThrottle
 
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
 CLERK_API = "/api/v1/clerk"
-MAX_JSON_BYTES = 1024 * 1024
 
 _ERROR_TEXT = {
     304: "not modified: the catalogue version matches If-None-Match",
@@ -73,7 +78,14 @@ def error_response(status: int, code: str, message: str, fields: list[m.FieldPro
 
 
 class TerminalSignatureMiddleware:
-    """Checks the signature of every terminal request before routing (pure ASGI)."""
+    """Checks the signature of every terminal request before routing (pure ASGI).
+
+    The headers are checked first (``verify_headers``: the signature covers the body's claimed
+    hash), so a request without a valid signature is refused before a byte of its body is read.
+    A declared ``Content-Length`` over the route's limit is refused with 413 at once; the body
+    of a signed request is then read in chunks and refused with 413 as soon as it passes the
+    limit (a chunked upload that never ends is cut off). Only then are the body's hash and the
+    nonce checked."""
 
     def __init__(self, app: Any, store: ReferenceStore, clock: Callable[[], float]):
         self.app = app
@@ -85,35 +97,30 @@ class TerminalSignatureMiddleware:
         if scope["type"] != "http" or not path.startswith(API + "/") or path.startswith(CLERK_API + "/"):
             await self.app(scope, receive, send)
             return
-        limit = MAX_PAGE_BYTES + 64 * 1024
+        limit = body_limit(scope["method"], path)
         headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared_too_large(headers, limit):
             await error_response(413, "body_too_large", "the body is too large")(scope, receive, send)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                await error_response(413, "body_too_large", "the body is too large")(scope, receive, send)
-                return
-            if not message.get("more_body", False):
-                break
         raw_path = scope.get("raw_path") or path.encode("utf-8")
         signed_path = raw_path.decode("latin-1")
         if scope.get("query_string"):
             signed_path += "?" + scope["query_string"].decode("latin-1")
-        data = bytes(body)
         try:
-            verified = await anyio.to_thread.run_sync(
-                lambda: verify_request(headers, scope["method"], signed_path, data, self.store.terminal_key,
-                                       self.store, self.clock()))
+            # on a worker thread: the terminal's key comes from the store, whose lock a write may hold
+            signed = await anyio.to_thread.run_sync(
+                lambda: verify_headers(headers, scope["method"], signed_path, self.store.terminal_key, self.clock()))
+            try:
+                data = await read_body(receive, limit)
+            except BodyTooLarge:
+                await error_response(413, "body_too_large", "the body is too large")(scope, receive, send)
+                return
+            if data is None:
+                return  # the client went away
+            verified = await anyio.to_thread.run_sync(lambda: verify_body(signed, data, self.store, self.clock()))
         except AuthFailure as failure:
             log.warning("terminal request refused", extra={"fields": {
-                "code": failure.code, "terminal": headers.get("x-terminal-id", "")[:64],
+                "code": failure.code, "terminal": _printable(headers.get("x-terminal-id", ""))[:64],
                 "method": scope["method"], "path": path}})
             response = error_response(401, failure.code, failure.message,
                                       headers={"WWW-Authenticate": SCHEME})
@@ -132,6 +139,11 @@ class TerminalSignatureMiddleware:
         await self.app(scope, replay, send)
 
 
+def _printable(text: str) -> str:
+    """A header value as it may go into a log line: printable ASCII, the rest as '?'."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+
+
 def _terminal(request: Request) -> str:
     return request.state.terminal_id
 
@@ -142,18 +154,11 @@ def own_terminal(terminal_id: str, signed: str) -> None:
 
 
 def require_clerk(request: Request) -> str:
-    """HTTP Basic: user ``clerk`` and the backend's clerk password."""
-    header = request.headers.get("authorization", "")
-    user = password = ""
-    if header.lower().startswith("basic "):
-        try:
-            user, _, password = base64.b64decode(header[6:], validate=True).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
-            pass
-    expected = request.app.state.clerk_password.encode()
-    if not (hmac.compare_digest(user.encode(), b"clerk") and hmac.compare_digest(password.encode(), expected)):
+    """HTTP Basic: user ``clerk`` and the backend's clerk password (``ClerkGate`` has already
+    checked and throttled them before the body was read; this is the routes' own check)."""
+    if not clerk_credentials_ok(request.headers.get("authorization", ""), request.app.state.clerk_password):
         raise ApiError(401, "clerk_login_required", "log in as clerk (HTTP Basic)")
-    return user
+    return CLERK_USER
 
 
 Terminal = Annotated[str, Depends(_terminal)]
@@ -163,9 +168,15 @@ Key = Annotated[str, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9][A-Za
 
 
 def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], float] = time.time,
-               clerk_fonts: bool = True) -> FastAPI:
-    """``clerk_fonts``: the clerk's pages serve the bundled Chinese font (off only to compare renders)."""
+               clerk_fonts: bool = True, throttle: LoginThrottle | None = None,
+               lookups: HolderLookups | None = None, interactive_docs: bool = False) -> FastAPI:
+    """``clerk_fonts``: the clerk's pages serve the bundled Chinese font (off only to compare renders).
+    ``throttle``: where wrong clerk passwords are counted (default: in memory, ``refbackend.throttle``).
+    ``lookups``: the limit and audit trail of look-ups by ID number (``refbackend.lookups``).
+    ``interactive_docs``: serve ``/docs`` and ``/redoc`` (development only; ``/openapi.json`` is
+    always served)."""
     app = FastAPI(
+        docs_url="/docs" if interactive_docs else None, redoc_url="/redoc" if interactive_docs else None,
         title="河易办 acceptance system API (reference backend)",
         version=__version__,
         description=(
@@ -175,13 +186,18 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
             "HMAC-SHA256 with the terminal's key over \"HEYIBAN-HMAC-SHA256\\n<terminal>\\n<METHOD>\\n<path?query>"
             "\\n<timestamp>\\n<nonce>\\n<body sha256>\"). Missing or bad signatures, clock skew over 5 minutes "
             "and replayed nonces get 401. State-changing calls carry an Idempotency-Key; a repeat gets the "
-            "original answer. Back-office (clerk) endpoints use HTTP Basic auth."),
+            "original answer. Back-office (clerk) endpoints use HTTP Basic auth; after repeated wrong passwords a "
+            "client (and the clerk account) is refused with 429 and Retry-After for a while."),
         openapi_tags=[{"name": t} for t in ("catalogue", "identity", "staff", "applications", "cases", "pickups",
                                              "ratings", "terminals", "clerk")],
     )
     app.state.store = store
     app.state.clerk_password = clerk_password
+    app.state.lookups = lookups = lookups or HolderLookups()
     app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
+    app.add_middleware(ClerkGate, password=lambda: app.state.clerk_password,
+                       throttle=throttle or MemoryLoginThrottle(), clock=clock)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     csrf_token = store.form_token(clerk_password)  # the same in every worker of one database
     app.state.csrf_token = csrf_token
 
@@ -342,10 +358,16 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     def case_query(body: m.CaseQuery, terminal_id: Terminal) -> Any:
         return store.case_by_number(terminal_id, body)
 
-    @app.post(f"{API}/cases/by-holder", tags=["cases"], response_model=m.CaseList, responses=_errors(401, 422),
-              openapi_extra=signed, summary="The cases of the ID card holder in front of the terminal")
-    def cases_by_holder(body: m.HolderQuery, _t: Terminal) -> Any:
-        return store.cases_by_holder(body)
+    @app.post(f"{API}/cases/by-holder", tags=["cases"], response_model=m.CaseList,
+              responses=_errors(401, 422, 429, text={429: "too_many_lookups: this terminal has looked up too many "
+                                                          "ID numbers lately; Retry-After says when to try again"}),
+              openapi_extra=signed, summary="The cases of the ID card holder in front of the terminal "
+                                            "(limited per terminal, every look-up audited)")
+    def cases_by_holder(body: m.HolderQuery, terminal_id: Terminal) -> Any:
+        lookups.allow("terminal", terminal_id, body.id_number, clock())
+        found = store.cases_by_holder(body)
+        lookups.record(f"terminal:{terminal_id}", body.id_number, len(found.cases), clock())
+        return found
 
     # -- electronic licences (issue 11) ------------------------------------------------------
     @app.post(f"{API}/licences/lookup", tags=["applications"], response_model=m.LicenceList,
@@ -393,12 +415,26 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
         return store.heartbeat(terminal_id, body)
 
     # -- back office -----------------------------------------------------------------------
-    @app.get(f"{CLERK_API}/cases", tags=["clerk"], response_model=m.ClerkCaseList, responses=_errors(401, 422),
+    @app.get(f"{CLERK_API}/cases", tags=["clerk"], response_model=m.ClerkCaseList,
+             responses=_errors(401, 422, 429, text={429: "too_many_lookups: too many look-ups by holder_id_number "
+                                                         "from this client lately (each one is audited)"}),
              openapi_extra=clerk_only,
              summary="Cases, newest first, with their holder; optionally in one state or of one holder")
-    def clerk_cases(_c: Clerk, state: m.CaseState | None = None,
+    def clerk_cases(request: Request, _c: Clerk, state: m.CaseState | None = None,
                     holder_id_number: Annotated[str | None, Query(min_length=5, max_length=32)] = None) -> Any:
-        return store.clerk_cases(state, holder_id_number)
+        if holder_id_number is None:
+            return store.clerk_cases(state, None)
+        client = str((request.client.host if request.client else "unknown"))[:64]
+        lookups.allow("clerk", client, holder_id_number, clock())
+        found = store.clerk_cases(state, holder_id_number)
+        lookups.record(f"clerk:{client}", holder_id_number, len(found.cases), clock())
+        return found
+
+    @app.get(f"{CLERK_API}/holder-lookups", tags=["clerk"], response_model=m.HolderLookupList,
+             responses=_errors(401, 422), openapi_extra=clerk_only,
+             summary="Look-ups of cases by ID number (terminals and clerks), newest first, numbers masked")
+    def clerk_holder_lookups(_c: Clerk, limit: Annotated[int, Query(ge=1, le=500)] = 200) -> Any:
+        return lookups.trail(limit)
 
     @app.get(f"{CLERK_API}/cases/{{acceptance_number}}", tags=["clerk"], response_model=m.CaseStatus,
              responses=_errors(401, 404, 422), openapi_extra=clerk_only, summary="One case")
@@ -502,6 +538,16 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
 
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
                              tags=app.openapi_tags)
+        for path, operations in schema["paths"].items():
+            if not path.startswith(CLERK_API + "/"):
+                continue
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "429" not in responses:
+                    responses["429"] = {"description": "too_many_logins: too many wrong clerk passwords from this "
+                                                       "client (or for the account); Retry-After says how long",
+                                        "content": {"application/json": {"schema": {
+                                            "$ref": "#/components/schemas/ErrorBody"}}}}
         schema.setdefault("components", {})["securitySchemes"] = {
             "terminalSignature": {"type": "apiKey", "in": "header", "name": "X-Signature",
                                   "description": "HMAC-SHA256 request signature; see the API description"},

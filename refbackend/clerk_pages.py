@@ -17,6 +17,8 @@ show a terminal's locker alerts; ``/clerk/ratings`` shows the ratings per item a
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import hmac
 import json
@@ -30,6 +32,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 
 from kiosk.backend import models as m
+from refbackend.fields import ascii_int
 from refbackend.store import CHINA, DEFAULT_REMEDIES, ApiError, ReferenceStore
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
@@ -63,6 +66,7 @@ input,textarea,select,button{font-family:inherit}
 #staff-calls-section{border:2px solid #cf222e}
 #staff-calls-section.quiet{border:1px solid #d0d7de}
 .muted{color:#57606a;font-size:13px}
+figure.page{display:inline-block;margin:4px}
 .material{display:inline-block;vertical-align:top;margin:6px 12px 6px 0;max-width:460px}
 .how{display:inline-block;background:#eef2f6;border-radius:4px;padding:1px 6px;font-size:13px}
 img.signature{max-width:460px;border:1px solid #d0d7de}
@@ -125,13 +129,28 @@ def _e(value: Any) -> str:
     return html.escape(str(value if value is not None else ""))
 
 
-def _page_html(title: str, body: str, status: int = 200, head: str = "", fonts: bool = True) -> HTMLResponse:
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_csp(style: str, scripts: tuple[str, ...] = ()) -> str:
+    """The page's Content-Security-Policy: its own inline style and scripts (by hash), fonts,
+    images and requests from the same origin, forms posted back to it, never framed."""
+    script_src = " ".join(_csp_hash(script) for script in scripts) or "'none'"
+    return (f"default-src 'none'; script-src {script_src}; style-src {_csp_hash(style)}; img-src 'self'; "
+            "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def _page_html(title: str, body: str, status: int = 200, head: str = "", fonts: bool = True,
+               scripts: tuple[str, ...] = ()) -> HTMLResponse:
+    """A whole page; ``scripts`` are the inline scripts ``body`` holds (allowed by hash, nothing else)."""
     style = (_FONT_FACE if fonts else "") + _STYLE
     return HTMLResponse(
         f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{_e(title)}</title>{head}"
         f"<style>{style}</style></head><body><header>河易办 · 综合受理后台（参考后端）</header>"
         f"<main>{body}</main></body></html>", status_code=status,
-        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+        headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                 "Referrer-Policy": "no-referrer", "Content-Security-Policy": page_csp(style, scripts)})
 
 
 def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[..., str], csrf_token: str,
@@ -141,8 +160,8 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
     Clerk = Depends(clerk)
     fonts = font_dir is not None and (Path(font_dir) / "NotoSansSC-Regular.otf").is_file()
 
-    def _page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
-        return _page_html(title, body, status, head, fonts)
+    def _page(title: str, body: str, status: int = 200, head: str = "", scripts: tuple[str, ...] = ()) -> HTMLResponse:
+        return _page_html(title, body, status, head, fonts, scripts)
 
     if fonts:
         @app.get(FONT_ROUTE + "/{name}", include_in_schema=False)
@@ -208,7 +227,8 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
                 "<p><a href='/clerk/ratings'>好差评统计 →</a></p>"
                 + _audit_section(store))
         title = (f"【{len(calls)} 个呼叫】" if calls else "") + "办件列表"
-        return _page(title, body, head="<noscript><meta http-equiv='refresh' content='10'></noscript>")
+        return _page(title, body, head="<noscript><meta http-equiv='refresh' content='10'></noscript>",
+                     scripts=(script,))
 
     def case_page(number: str, message: str = "", error: str = "", status: int = 200) -> HTMLResponse:
         detail = store.clerk_case_detail(number)
@@ -280,7 +300,8 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         fields = await form_of(request)
         action = fields.get("action", ["approve"])[0]
         approve = action == "approve"
-        chosen = {int(v) for v in fields.get("remedy", []) if v.isdigit()}
+        chosen = {n for n in (ascii_int(v, 0, len(DEFAULT_REMEDIES) - 1) for v in fields.get("remedy", []))
+                  if n is not None}
         remedies = [r for i, r in enumerate(DEFAULT_REMEDIES) if i in chosen]
         reasons = [line.strip() for line in fields.get("reasons", [""])[0].splitlines() if line.strip()]
         try:
@@ -336,7 +357,7 @@ def install_clerk_pages(app: FastAPI, store: ReferenceStore, clerk: Callable[...
         days = fields.get("deadline_days", [""])[0]
         try:
             request_model = m.ClerkSupplement(items=items, note=fields.get("note", [""])[0][:2000],
-                                              deadline_days=int(days) if days.isdigit() else None)
+                                              deadline_days=ascii_int(days, 0, 10_000))
             store.request_supplement(number, request_model)
         except ValidationError:
             return case_page(number, error="请逐行写明需要补正的全部材料（一次性告知），期限为 1–90 个工作日", status=422)
@@ -403,7 +424,7 @@ def application_sections(number: str, item: m.ServiceItem | None, detail: dict[s
             label = _e(f"{name} 第{page['page_no']}页")
             css = "signature" if provision is not None and provision.how == "commitment" else "page"
             if page["content_type"] == "image/jpeg":
-                figures.append(f"<figure style='display:inline-block;margin:4px'><a href='{url}' target='_blank'>"
+                figures.append(f"<figure class='page'><a href='{url}' target='_blank'>"
                                f"<img class='{css}' src='{url}' alt='{label}'></a><figcaption>{label}</figcaption>"
                                "</figure>")
             else:
@@ -437,7 +458,7 @@ def _issue_of(fields: dict[str, list[str]]) -> m.ClerkIssue:
     terminal, _, door = fields.get("slot", [""])[0].partition("|")
     if not terminal:
         terminal, door = fields.get("terminal_id", [""])[0], fields.get("door", [""])[0]
-    return m.ClerkIssue(terminal_id=terminal, door=int(door) if door.isdigit() else 0)
+    return m.ClerkIssue(terminal_id=terminal, door=ascii_int(door, 0, 10_000) or 0)
 
 
 def call_text(call: m.StaffCall) -> str:

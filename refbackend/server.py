@@ -2,11 +2,17 @@
 
 ``start_embedded()`` binds a random port on 127.0.0.1, runs uvicorn on a daemon thread
 and returns once it accepts connections; the kiosk (or a test) then talks to it over
-real HTTP. ``serve()`` runs in the foreground until interrupted.
+real HTTP. ``serve()`` runs in the foreground until interrupted, and warns loudly
+(``plain_http_warning``) when it listens beyond loopback without TLS. ``prepare_store``
+creates a new database file readable by its owner only (0600), so that SQLite gives its
+``-wal`` and ``-shm`` files the same mode. ``write_secret_file`` writes the clerk's password
+to a 0600 file instead of a log or the terminal.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -18,6 +24,7 @@ from typing import Any, Callable
 import uvicorn
 
 from refbackend.app import create_app
+from refbackend.db import is_postgresql
 from refbackend.seed import DEMO_CATALOG_PATH, load_catalog_file, load_people_file, seed_people
 from refbackend.store import ReferenceStore
 
@@ -76,6 +83,8 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
     nothing open."""
     catalog_items = load_catalog_file(catalog) if catalog is not None else None
     demo_people = load_people_file(people) if people is not None else None
+    if not is_postgresql(db):
+        create_private_file(db)
     store = ReferenceStore(db, clock=clock, files=files)
     try:
         if catalog_items is not None:
@@ -98,14 +107,15 @@ def prepare_store(db: str | Path = ":memory:", catalog: Path | str | None = DEMO
 def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str | None = None,
                    clock: Callable[[], float] = time.time, port: int = 0, timeout: float = 15.0,
                    tls_cert: str | None = None, tls_key: str | None = None,
-                   wrap: Callable[[Any], Any] | None = None) -> RunningBackend:
+                   wrap: Callable[[Any], Any] | None = None, **app_options: Any) -> RunningBackend:
     """Start the backend on 127.0.0.1 (a random free port unless given) on a daemon thread.
 
     With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS. ``wrap(app)`` returns the ASGI
-    app actually served (middleware a test wants around the whole application)."""
+    app actually served (middleware a test wants around the whole application). ``app_options``
+    go to ``create_app`` (``throttle``, ``lookups``, ``interactive_docs``)."""
     store = store or prepare_store(clock=clock)
     clerk_password = clerk_password or secrets.token_urlsafe(12)
-    app = create_app(store, clerk_password, clock)
+    app = create_app(store, clerk_password, clock, **app_options)
     if wrap is not None:
         app = wrap(app)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -136,7 +146,61 @@ def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str |
 def serve(store: ReferenceStore, host: str, port: int, clerk_password: str, access_log: bool = True,
           tls_cert: str | None = None, tls_key: str | None = None) -> None:
     """Run in the foreground until Ctrl-C / SIGTERM."""
+    warning = plain_http_warning(host, bool(tls_cert))
+    if warning:
+        log.warning(warning)
     app = create_app(store, clerk_password)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan="off",
                             ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     uvicorn.Server(config).run()
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and "localhost": only this computer can connect."""
+    if host.strip().lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_warning(host: str, tls: bool) -> str | None:
+    """The warning for serving beyond loopback without TLS (None when there is nothing to warn of)."""
+    if tls or is_loopback(host):
+        return None
+    return (f"WARNING: serving plain HTTP on {host}, reachable from other computers: the clerk's password, "
+            "residents' names, ID numbers and page images cross the network unencrypted. Use --tls-cert and "
+            "--tls-key, or put a TLS proxy in front and listen on 127.0.0.1.")
+
+
+def create_private_file(path: str | Path) -> None:
+    """Make the database file readable and writable by its owner only (0600): created so when
+    new, narrowed when others could read it (with its ``-wal`` and ``-shm``). SQLite creates
+    ``-wal`` and ``-shm`` with the database file's mode. ``:memory:`` is left alone."""
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for existing in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if existing.stat().st_mode & 0o077:
+                os.chmod(existing, 0o600)
+        except OSError:  # missing, or not ours to change: SQLite will say so if it matters
+            pass
+
+
+def write_secret_file(path: str | Path, secret: str) -> Path:
+    """Write ``secret`` (and a newline) to ``path``, mode 0600 even when the file existed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return path

@@ -157,9 +157,11 @@ class ReferenceBackend:
 
 
 def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], float] | None = None,
-                            items: list[m.ServiceItem] | None = None, people: bool = True) -> ReferenceBackend:
+                            items: list[m.ServiceItem] | None = None, people: bool = True,
+                            **app_options) -> ReferenceBackend:
     """With ``people`` the backend also knows the demo grid worker and identity codes
-    (``refbackend/demo_people.json``: WG-0001 with PIN 246810, HYBID:DEMO-…)."""
+    (``refbackend/demo_people.json``: WG-0001 with PIN 246810, HYBID:DEMO-…). ``app_options`` go
+    to ``refbackend.app.create_app`` (``throttle``, ``lookups``, ``interactive_docs``)."""
     import time
 
     store = open_store(db, clock=clock or time.time)
@@ -168,7 +170,8 @@ def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], flo
         seed_people(store, load_people_file(DEMO_PEOPLE_PATH))
     key_text = generate_key()
     store.register_terminal(TERMINAL_ID, key_text, "河口街道便民服务中心 测试终端", doors=12)
-    running = start_embedded(store, clerk_password=secrets.token_urlsafe(12), clock=clock or time.time)
+    running = start_embedded(store, clerk_password=secrets.token_urlsafe(12), clock=clock or time.time,
+                             **app_options)
     return ReferenceBackend(running, key_text)
 
 

@@ -12,7 +12,10 @@ line::
     ← {"ok": false, "error": "no simulated device 'printer'; simulated: idcard, scanner"}
 
 The socket is created with mode 0600 in the user's runtime directory: only the kiosk's own
-user can drive its simulators. A simulator is anything with ``control(action, params)`` and
+user can drive its simulators. Each connection is served on its own thread, at most
+``max_connections`` at once (one more is told so in one line and closed, without a thread),
+and a connection that sends no request for ``idle_timeout`` seconds is closed: a client that
+connects and stays silent holds nothing for ever. A simulator is anything with ``control(action, params)`` and
 ``state()`` (``Controllable``); what both must do — the common verbs, ``known_faults`` and
 ``actions`` in the state — is ``drivers.sim.interface``. Requests that change something are
 passed to ``on_request`` (the kiosk's flight recorder); queries (``QUERY_VERBS``) are not.
@@ -56,9 +59,19 @@ def default_socket_path() -> Path:
 class _Handler(socketserver.StreamRequestHandler):
     server: "_Server"
 
+    def setup(self) -> None:
+        self.timeout = self.server.owner.idle_timeout  # StreamRequestHandler sets it on the socket
+        super().setup()
+
     def handle(self) -> None:
         while True:
-            line = self.rfile.readline(MAX_LINE + 1)
+            try:
+                line = self.rfile.readline(MAX_LINE + 1)
+            except (socket.timeout, TimeoutError):
+                self._answer({"ok": False, "error": "no request for too long; connection closed"})
+                return
+            except OSError:
+                return
             if not line:
                 return
             if len(line) > MAX_LINE:
@@ -79,12 +92,54 @@ class _Handler(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     allow_reuse_address = True
+    block_on_close = False
     owner: "SimControlServer"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._active = 0
+        self._active_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._active_lock:
+            full = self._active >= self.owner.max_connections
+            if not full:
+                self._active += 1
+        if full:
+            try:
+                request.settimeout(1.0)
+                request.sendall(json.dumps({"ok": False, "error": "too many control connections; try again"})
+                                .encode("utf-8") + b"\n")
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            with self._active_lock:
+                self._active -= 1
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._active_lock:
+                self._active -= 1
+
+    @property
+    def active(self) -> int:
+        with self._active_lock:
+            return self._active
 
 
 class SimControlServer:
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, idle_timeout: float = 60.0, max_connections: int = 16):
         self.path = Path(path) if path else default_socket_path()
+        #: seconds a connection may stay without a request; at most this many connections at once
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
         self.devices: dict[str, Controllable] = {}
         #: called with every request a simulator carried out (the kiosk's flight recorder)
         self.on_request = None

@@ -28,6 +28,11 @@ def create_key(item_key: str) -> str:
     return f"{item_key}:create"
 
 
+def item_key_of_create(key: str) -> str | None:
+    """The outbox item behind an application's create key (``create_key``'s inverse), or None."""
+    return key[:-len(":create")] if key.endswith(":create") else None
+
+
 def submit_key(item_key: str) -> str:
     return f"{item_key}:submit"
 

@@ -498,6 +498,19 @@ class AuditList(ContractModel):
     events: list[AuditRecord]
 
 
+class HolderLookup(ContractModel):
+    """One look-up of a person's cases by ID number (a terminal's by-holder, a clerk's filter)."""
+    at: datetime
+    asker: str = Field(max_length=80, description="terminal:<id> or clerk:<client address>")
+    id_number_masked: str = Field(max_length=32, description="first four and last four characters only")
+    found: Int | None = Field(None, ge=0, description="cases found; absent when the look-up was refused")
+    refused: bool = Field(description="true when the asker had used up its look-ups (answered 429)")
+
+
+class HolderLookupList(ContractModel):
+    lookups: list[HolderLookup]
+
+
 # ---------------------------------------------------------------------------------------
 # Applications and materials
 

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS outbox_items (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_attempt_at REAL,
     last_error TEXT NOT NULL DEFAULT '',
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    after_key TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_items_state ON outbox_items(state, seq);
 CREATE TABLE IF NOT EXISTS outbox_parts (
@@ -169,6 +170,9 @@ class Outbox:
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(outbox_items)")}
+        if "after_key" not in columns:  # an outbox written before items could wait for another
+            conn.execute("ALTER TABLE outbox_items ADD COLUMN after_key TEXT NOT NULL DEFAULT ''")
         return conn
 
     def _open_checked(self) -> sqlite3.Connection:
@@ -231,8 +235,13 @@ class Outbox:
 
     # -- writing ---------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: dict[str, Any], parts: dict[str, bytes] | None = None,
-                key: str | None = None) -> str:
-        """Store an item durably; returns its idempotency key. On return it is on disk."""
+                key: str | None = None, after: str | None = None) -> str:
+        """Store an item durably; returns its idempotency key. On return it is on disk.
+
+        ``after``: the key of an earlier item this one needs delivered first (a rating of an
+        application still in the outbox). While that item is pending, this one is not sent, even
+        when a server error lets later items overtake it; once it is delivered (or set aside),
+        this one goes."""
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
         key = key or uuid.uuid4().hex
@@ -241,8 +250,8 @@ class Outbox:
         sealed_parts = [(key, name, self._cipher.encrypt(blob, f"{key}|{kind}|part|{name}"))
                         for name, blob in (parts or {}).items()]
         with self._tx() as conn:
-            conn.execute("INSERT INTO outbox_items(key, kind, created_at, payload) VALUES (?,?,?,?)",
-                         (key, kind, self._clock(), sealed))
+            conn.execute("INSERT INTO outbox_items(key, kind, created_at, payload, after_key) VALUES (?,?,?,?,?)",
+                         (key, kind, self._clock(), sealed, after or ""))
             conn.executemany("INSERT INTO outbox_parts(item_key, name, data) VALUES (?,?,?)", sealed_parts)
         log.info("outbox item stored", extra={"fields": {"key": key, "kind": kind, "parts": len(sealed_parts)}})
         self._changed()
@@ -298,15 +307,21 @@ class Outbox:
 
     def _next_pending(self, after_seq: int, until_key: str | None) -> tuple | None:
         """The next pending item that is due: one that met a server error waits for its pause
-        (the item a resident is waiting for at the kiosk never does)."""
+        (the item a resident is waiting for at the kiosk never does), and one that needs an
+        earlier item (``after``) waits while that one is pending."""
         while True:
             with self._db_lock:
                 row = self._conn.execute(
-                    "SELECT seq, key, kind, created_at, attempts, payload, last_attempt_at, last_error "
-                    "FROM outbox_items WHERE state='pending' AND seq>? ORDER BY seq LIMIT 1", (after_seq,)).fetchone()
+                    "SELECT seq, key, kind, created_at, attempts, payload, last_attempt_at, last_error, "
+                    "(SELECT COUNT(*) FROM outbox_items d WHERE d.key = i.after_key AND d.state='pending') "
+                    "FROM outbox_items i WHERE state='pending' AND seq>? ORDER BY seq LIMIT 1",
+                    (after_seq,)).fetchone()
             if row is None:
                 return None
             seq, key, attempts, last_attempt, last_error = row[0], row[1], row[4], row[6], row[7]
+            if row[8]:  # what it needs has not gone yet
+                after_seq = seq
+                continue
             if key == until_key or not last_attempt or not last_error.startswith(SERVER_ERROR_MARK):
                 return row[:6]
             pause = min(RETRY_PAUSE_MAX, RETRY_PAUSE_FIRST * 2 ** max(0, attempts - 1))

@@ -40,7 +40,7 @@ from kiosk.backend import models as m
 from kiosk.backend.catalog_cache import CatalogCache, SyncResult
 from kiosk.backend.client import BackendClient, ProgressCallback
 from kiosk.backend.crypto import RecordCipher, load_or_create_data_key
-from kiosk.backend.delivery import Deliverer, application_payload, create_key
+from kiosk.backend.delivery import Deliverer, application_payload, create_key, item_key_of_create
 from kiosk.backend.errors import BackendError
 from kiosk.backend.outbox import Outbox
 from kiosk.backend.models import EmbeddedBackend
@@ -159,7 +159,10 @@ class BackendServices:
         return self._deliver_now(key, progress)
 
     def rate(self, rating: m.RatingCreate) -> Delivered[m.RatingReceipt] | Queued | Refused:
-        key = self.outbox.enqueue("rating", {"rating": rating.model_dump(mode="json")})
+        """A rating of a case, or of an application still in the outbox (``application_key``): then
+        it waits for that application to be delivered first, however long that takes."""
+        application = item_key_of_create(rating.application_key) if rating.application_key else None
+        key = self.outbox.enqueue("rating", {"rating": rating.model_dump(mode="json")}, after=application)
         return self._deliver_now(key)
 
     def confirm_pickup(self, pickup_id: str, confirm: m.PickupConfirm) -> Delivered[m.PickupRecord] | Queued | Refused:

@@ -20,7 +20,9 @@ The canonical string is these lines joined by ``\\n``::
 
 The server recomputes the body hash from what it received, rejects a clock skew over five
 minutes and refuses a nonce it has seen in the last ten minutes. ``TerminalAuth`` signs a
-``requests`` request; ``verify_request`` is the server's side.
+``requests`` request; ``verify_request`` is the server's side, in two halves for a server that
+streams: ``verify_headers`` (everything but the body, since the signature covers the body's
+claimed hash) before reading the body, ``verify_body`` after.
 """
 from __future__ import annotations
 
@@ -141,10 +143,26 @@ class VerifiedRequest:
     timestamp: int
 
 
-def verify_request(headers: Mapping[str, str], method: str, path: str, body: bytes,
-                   key_for: Callable[[str], bytes | None], nonces: NonceStore,
-                   now: float | None = None) -> VerifiedRequest:
-    """Check a terminal request; raise ``AuthFailure`` with a stable code when it fails."""
+@dataclass(frozen=True)
+class SignedHeaders:
+    """A request whose headers carry a valid signature; its body is not checked yet."""
+
+    terminal_id: str
+    timestamp: int
+    nonce: str
+    content_sha256: str
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+def verify_headers(headers: Mapping[str, str], method: str, path: str, key_for: Callable[[str], bytes | None],
+                   now: float | None = None) -> SignedHeaders:
+    """Check everything a terminal request says before its body: the five headers, the
+    terminal's key, the signature (which covers the body's claimed hash) and the clock.
+
+    A server calls this before it reads a single byte of the body, so that nobody without a
+    terminal key can make it read (or hold) a body at all. Raises ``AuthFailure``."""
     now = time.time() if now is None else now
     terminal_id = headers.get(HEADER_TERMINAL, "")
     signature = headers.get(HEADER_SIGNATURE, "")
@@ -156,7 +174,8 @@ def verify_request(headers: Mapping[str, str], method: str, path: str, body: byt
                                                "X-Content-SHA256 and X-Signature are required)")
     if not _TERMINAL.fullmatch(terminal_id):
         raise AuthFailure("unknown_terminal", "the terminal id is not valid")
-    if not timestamp_text.isdigit() or len(timestamp_text) > 12:
+    # ASCII digits only: str.isdigit() also takes '²' or '٣', which int() then refuses
+    if not _TIMESTAMP.fullmatch(timestamp_text):
         raise AuthFailure("bad_timestamp", "X-Timestamp must be Unix seconds")
     if not _NONCE.fullmatch(nonce):
         raise AuthFailure("bad_nonce", "X-Nonce must be 32 lowercase hex characters")
@@ -166,17 +185,31 @@ def verify_request(headers: Mapping[str, str], method: str, path: str, body: byt
     key = key_for(terminal_id)
     if key is None:
         raise AuthFailure("unknown_terminal", "this terminal is not registered with the backend")
-    if not hmac.compare_digest(claimed_digest, body_digest(body)):
-        raise AuthFailure("bad_content_hash", "the body does not match X-Content-SHA256")
     expected = compute_signature(key, terminal_id, method, path, timestamp_text, nonce, claimed_digest)
     if not hmac.compare_digest(expected, signature.lower()):
         raise AuthFailure("bad_signature", "the signature does not match (wrong key, or the request was altered)")
     if abs(now - timestamp) > MAX_SKEW_SECONDS:
         raise AuthFailure("clock_skew", f"the terminal's clock is {int(timestamp - now):+d} s off the server's "
                                         f"(at most {MAX_SKEW_SECONDS} s allowed)")
-    if not nonces.remember(terminal_id, nonce, timestamp, now):
+    return SignedHeaders(terminal_id, timestamp, nonce, claimed_digest)
+
+
+def verify_body(signed: SignedHeaders, body: bytes, nonces: NonceStore, now: float | None = None) -> VerifiedRequest:
+    """Second half of ``verify_headers``: the body matches the signed hash, and the nonce is new."""
+    now = time.time() if now is None else now
+    if not hmac.compare_digest(signed.content_sha256, body_digest(body)):
+        raise AuthFailure("bad_content_hash", "the body does not match X-Content-SHA256")
+    if not nonces.remember(signed.terminal_id, signed.nonce, signed.timestamp, now):
         raise AuthFailure("replayed", "this request was already received (nonce reused)")
-    return VerifiedRequest(terminal_id, timestamp)
+    return VerifiedRequest(signed.terminal_id, signed.timestamp)
+
+
+def verify_request(headers: Mapping[str, str], method: str, path: str, body: bytes,
+                   key_for: Callable[[str], bytes | None], nonces: NonceStore,
+                   now: float | None = None) -> VerifiedRequest:
+    """Check a terminal request; raise ``AuthFailure`` with a stable code when it fails."""
+    now = time.time() if now is None else now
+    return verify_body(verify_headers(headers, method, path, key_for, now), body, nonces, now)
 
 
 # ---------------------------------------------------------------------------------------

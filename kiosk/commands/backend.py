@@ -3,6 +3,7 @@
 Server side:
   kiosk backend serve [--host 127.0.0.1] [--port 8700] [--db FILE | --db postgresql://USER@HOST:PORT/DBNAME]
                       [--files DIR] [--workers N] [--catalog FILE] [--terminal ID=KEYFILE]
+                      [--clerk-password-file FILE | --clerk-password-out FILE] [--tls-cert F --tls-key F]
   kiosk backend add-terminal --db FILE|URL --id ID --key-file FILE [--name NAME] [--doors N]
   kiosk backend add-worker --db FILE|URL --id WG-0002 --name NAME [--phone P] [--staff-code HYBSTAFF:…]
                            [--id-number N] [--pin-file FILE]   (asks for the PIN without a file)
@@ -55,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--terminal", action="append", default=[], metavar="ID=KEYFILE",
                        help="register (or update) a terminal with the key in KEYFILE; may be repeated")
     serve.add_argument("--clerk-password-file", default=None,
-                       help="file with the clerk's password; without it a new one is printed at start")
+                       help="file with the clerk's password (at least 8 characters); without it a new password "
+                            "is written to --clerk-password-out")
+    serve.add_argument("--clerk-password-out", default=None, metavar="FILE",
+                       help="where a new clerk password is written, mode 0600 (default: the database's name "
+                            "with .clerk-password); it is never printed")
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
     serve.add_argument("--tls-cert", help="PEM certificate (chain) to serve HTTPS; with --tls-key")
     serve.add_argument("--tls-key", help="PEM private key for --tls-cert")
@@ -157,6 +162,16 @@ def _serve(args: argparse.Namespace) -> int:
     db_module = refbackend_module("db")
     if db_module.is_postgresql(args.db) and not args.files:
         raise UserFacingError("a PostgreSQL backend needs --files DIR: the folder for page images", 2)
+    password_note = f"(from {args.clerk_password_file})"
+    if not args.clerk_password_file:
+        default_out = (Path(args.files) / "clerk-password" if db_module.is_postgresql(args.db)
+                       else Path(("refbackend" if args.db == ":memory:" else args.db) + ".clerk-password"))
+        out = Path(args.clerk_password_out) if args.clerk_password_out else default_out
+        try:
+            server.write_secret_file(out, password)
+        except OSError as exc:
+            raise UserFacingError(f"cannot write the clerk password to {out}: {exc.strerror}", 2) from None
+        password_note = f"(new, in {out}, mode 0600)"
     catalog = None if args.catalog == "none" else Path(args.catalog) if args.catalog else DEMO_CATALOG_PATH
     if args.catalog is None and not DEMO_CATALOG_PATH.exists():
         print(f"note: no demo catalogue at {DEMO_CATALOG_PATH}; the catalogue stays as the database has it",
@@ -186,9 +201,12 @@ def _serve(args: argparse.Namespace) -> int:
           f"{len(store.terminals())} terminal(s){workers})")
     if people is not None:
         print("demo people: grid worker WG-0001 and identity codes HYBID:DEMO-… (see docs/backend.md)")
-    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: "
-          f"{'(from ' + args.clerk_password_file + ')' if args.clerk_password_file else password}")
+    print(f"clerk page: {scheme}://{shown_host}:{args.port}/clerk  user: clerk  password: {password_note}")
+    warning = server.plain_http_warning(args.host, bool(args.tls_cert))
+    if warning:
+        print("\n" + "!" * 78 + "\n" + warning + "\n" + "!" * 78 + "\n", file=sys.stderr)
     sys.stdout.flush()
+    sys.stderr.flush()
     if args.workers > 1:  # each worker opens its own store; the parent's was for migrating and seeding
         files = str(store.files.root)
         store.close()

@@ -61,6 +61,24 @@ def test_an_item_the_backend_fails_does_not_hold_up_the_next_resident(backend, p
     assert [item.key for item in services.outbox.items("pending")] == [stuck.key]
 
 
+def test_a_rating_waits_for_its_application_that_met_a_server_error(backend, proxy, services):
+    """Found by benchmarks/soak.py: a server error lets later items overtake, and a rating of an
+    application still in the outbox went ahead of it, was refused (404/409) and discarded."""
+    clock = {"now": time.time()}
+    services.outbox._clock = lambda: clock["now"]
+    create, pages = application("郑强")
+    proxy.mode, proxy.status, proxy.count = "error", 500, 1  # the application's first request fails
+    outcome = services.submit_application(create, pages)
+    assert isinstance(outcome, Queued)
+    rated = services.rate(m.RatingCreate(application_key=outcome.application_key, level=5))
+    assert isinstance(rated, Queued)  # waits for its application, not refused
+    assert backend.store.count("ratings") == 0
+    clock["now"] += RETRY_PAUSE_FIRST  # the application's pause is over
+    services.outbox.drain(services.deliverer)
+    assert backend.store.count("cases") == 1 and backend.store.count("ratings") == 1
+    assert services.outbox.counts() == {"pending": 0, "rejected": 0, "quarantined": 0}
+
+
 def test_a_failing_item_is_quarantined_after_its_limits_and_counted(backend, proxy, services):
     clock = {"now": time.time()}
     services.outbox._clock = lambda: clock["now"]

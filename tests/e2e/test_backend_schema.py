@@ -22,6 +22,9 @@ from backend_support import (clerk_decide, clerk_issue, jpeg_page, person, pick_
                              start_reference_backend)
 from kiosk.backend import models as m
 from kiosk.backend.signing import TerminalAuth
+from refbackend.throttle import MemoryLoginThrottle, Rule
+
+UNTHROTTLED = {"client": Rule(limit=10 ** 9), "account": Rule(limit=10 ** 9)}
 
 MAX_EXAMPLES = 25
 # The contract has rules JSON Schema cannot state — an ID number's GB 11643 check character,
@@ -65,7 +68,10 @@ def reference(tmp_path_factory):
     the code behind: pages uploaded to a draft, a case decided and issued, a pickup confirmed,
     a staff call handled. The demo people are there too (a grid worker, identity codes).
     """
-    backend = start_reference_backend(tmp_path_factory.mktemp("schema") / "backend.sqlite3")
+    # Schemathesis tries every clerk operation with spoiled credentials and expects 401; the login
+    # throttle (tested in tests/kiosk/backend/test_http_hardening.py) would answer 429 after five.
+    backend = start_reference_backend(tmp_path_factory.mktemp("schema") / "backend.sqlite3",
+                                      throttle=MemoryLoginThrottle(UNTHROTTLED))
     client = backend.client()
     item = pick_item("承诺件")
     draft = client.create_application(m.ApplicationCreate(item_code=item.code, applicant=person()), "schema-draft-1")

@@ -7,7 +7,12 @@
   the kiosk runs; ``apply_control`` is the same thing from Python. Commands::
 
     status | paper ok|near_end|out | paper run-out DOTS | cover open|closed | online | offline
-    cutter error|ok | render FILE.png | reset | help
+    cutter error|ok | render NAME.png | reset | help
+
+  ``render`` writes the roll so far into the simulator's own output folder (``out_dir``, where
+  the cut receipts go) and nowhere else: a bare file name of letters, digits, ``.``, ``_`` and
+  ``-`` ending in ``.png``, never a path, never through a symbolic link. One control client at
+  a time; one that sends nothing for ``idle_timeout`` seconds is disconnected.
 """
 from __future__ import annotations
 
@@ -15,9 +20,12 @@ import json
 import logging
 import os
 import pty
+import re
 import select
 import socket
+import time
 import tty
+from pathlib import Path
 
 from drivers.base import BackgroundLoop
 from drivers.printer.simulator.printer import PrinterSimulator
@@ -25,7 +33,25 @@ from drivers.printer.simulator.printer import PrinterSimulator
 log = logging.getLogger(__name__)
 
 CONTROL_HELP = ("commands: status | paper ok|near_end|out | paper run-out DOTS | cover open|closed | "
-                "online | offline | cutter error|ok | render FILE.png | reset | help")
+                "online | offline | cutter error|ok | render NAME.png | reset | help")
+_RENDER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}\.png")
+
+
+def render_into_folder(simulator: PrinterSimulator, name: str) -> Path:
+    """Render the roll to ``name`` inside the simulator's output folder; ValueError for anything
+    but a bare ``NAME.png`` or when the simulator has no output folder."""
+    if simulator.out_dir is None:
+        raise ValueError("this simulator has no output folder to render into (start it with --out)")
+    if not _RENDER_NAME.fullmatch(name) or ".." in name:
+        raise ValueError("render takes a file name only (letters, digits, . _ -, ending in .png), no folder")
+    folder = Path(simulator.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    image = simulator.render()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with open(fd, "wb") as handle:
+        image.save(handle, format="PNG")
+    return path
 
 
 def apply_control(simulator: PrinterSimulator, line: str) -> str:
@@ -53,8 +79,8 @@ def apply_control(simulator: PrinterSimulator, line: str) -> str:
             simulator.set_cutter_error(args[0] == "error")
             return f"ok cutter {args[0]}"
         if verb == "render" and len(words) == 2:
-            simulator.render(words[1])
-            return f"ok rendered {words[1]}"
+            path = render_into_folder(simulator, words[1])
+            return f"ok rendered {path}"
         if verb == "reset" and not args:
             simulator.reset()
             return "ok reset"
@@ -186,21 +212,31 @@ class TcpPrinterServer(_TcpServer):
 
 
 class ControlServer(_TcpServer):
-    def __init__(self, simulator: PrinterSimulator, host: str = "127.0.0.1", port: int = 9101):
+    def __init__(self, simulator: PrinterSimulator, host: str = "127.0.0.1", port: int = 9101,
+                 idle_timeout: float = 60.0):
         super().__init__(simulator, host, port)
+        self.idle_timeout = idle_timeout
 
     def _serve(self, connection: socket.socket) -> None:
         connection.settimeout(0.1)
         pending = b""
+        last_heard = time.monotonic()
         while not self._stop.is_set():
             try:
                 data = connection.recv(4096)
             except socket.timeout:
+                if time.monotonic() - last_heard > self.idle_timeout:
+                    try:  # the next tester is waiting: one client at a time
+                        connection.sendall(b"error idle too long; disconnected\n")
+                    except OSError:
+                        pass
+                    return
                 continue
             except OSError:
                 return
             if not data:
                 return
+            last_heard = time.monotonic()
             pending += data
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
