@@ -10,9 +10,7 @@ yields a convincing outline:
    page on a pale desk;
 4. straight lines (probabilistic Hough), when nothing convincing came before: two pairs of
    roughly parallel long lines meet in a quadrilateral — finds a page whose outline a hard
-   shadow or an object has cut, so that no contour follows it; such a quad must be supported
-   along almost all of its sides (``LINES_MIN_SUPPORT``): lines of text on a slip, or the
-   sides of objects stacked together, meet in chance quads too.
+   shadow or an object has cut, so that no contour follows it.
 
 A hull that is not a clean quadrilateral (a hand over a corner, a folded corner) is fitted
 from its four longest sides, whose intersections restore the hidden corner. Each candidate
@@ -60,7 +58,6 @@ MAX_MARGIN_SATURATION = 0.25  # … and their margins paler still (no photo or s
 MARGIN_DARKER = 20  # a margin this much darker (V) than the inside is a bezel or a frame, not paper
 LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
 MAX_LINE_QUADS = 48
-LINES_MIN_SUPPORT = 0.95  # a quad from the line stage must be seen along almost all of its sides
 MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line stage does not run
 FIT_POINTS = 240  # edge pixels per side given to the robust line fit
 MIN_CONTENT = 0.025  # share of edge pixels inside: text, lines, a photo (a blank notebook has none)
@@ -138,8 +135,6 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
                 if result is None:
                     continue
                 quad, support, rank = result
-                if method == "lines" and support < LINES_MIN_SUPPORT:
-                    continue  # lines that met by chance (text lines, stacked objects) are seldom seen all along
                 if best is None or rank > best[0]:
                     best = (rank, quad, support, method)
         if best is not None and best[0] >= GOOD_ENOUGH:
