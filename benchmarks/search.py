@@ -22,7 +22,9 @@ into a catalogue of --items items with their own codes and popularity. Printed:
   with the search and, in the same run, the simplest anchor — **substring + pypinyin**:
   items whose name or a keyword contains the query, or whose name's pinyin contains the
   query's pinyin, most popular first; and the ms per everyday query, with the time the
-  guide index and the thesaurus take to build.
+  guide index and the thesaurus take to build. The held-apart queries that are not written
+  word for word anywhere in the demo catalogue's file or the synonyms table are also
+  counted apart.
 """
 from __future__ import annotations
 
@@ -218,14 +220,21 @@ def benchmark_everyday(runs: int = 3) -> None:
               f"(CC-CEDICT groups derived and cached), guide index alone {again:.2f} s; thesaurus: "
               f"{len(scorer.thesaurus)} query words related to catalogue words")
         ms = []
-        for label, rows in (("held-apart (everyday_heldout.tsv)", _tsv("everyday_heldout.tsv")),
+        # queries written word for word in the catalogue's own data (keywords, everyday words)
+        # or the synonyms table are no test of reaching unseen phrasing: reported apart too
+        known = DEMO_CATALOG_PATH.read_text(encoding="utf-8") + DEFAULT_SYNONYMS_PATH.read_text(encoding="utf-8")
+        held = _tsv("everyday_heldout.tsv")
+        unseen = [(q, codes) for q, codes in held if q not in known]
+        for label, rows in (("held-apart (everyday_heldout.tsv)", held),
+                            ("  of which not in the catalogue's data", unseen),
                             ("tuning (everyday_tuning.tsv)", _tsv("everyday_tuning.tsv"))):
             ours = base = 0
             for query, codes in rows:
                 for _ in range(runs):  # the answer is the same every time; the time is the median
                     started = time.perf_counter()
                     results = service.search(query, 5)
-                    ms.append((time.perf_counter() - started) * 1000)
+                    if rows is not unseen:  # the subset's queries are timed once, with the whole set
+                        ms.append((time.perf_counter() - started) * 1000)
                 ours += any(r.item.code in codes for r in results)
                 base += any(code in codes for code in anchor.search(query, 5))
             n = len(rows)
