@@ -22,7 +22,9 @@ into a catalogue of --items items with their own codes and popularity. Printed:
   with the search and, in the same run, the simplest anchor — **substring + pypinyin**:
   items whose name or a keyword contains the query, or whose name's pinyin contains the
   query's pinyin, most popular first; and the ms per everyday query, with the time the
-  guide index and the thesaurus take to build.
+  guide index and the thesaurus take to build. The held-apart queries that are not written
+  word for word anywhere in the demo catalogue's file or the synonyms table are also
+  counted apart.
 """
 from __future__ import annotations
 
@@ -104,7 +106,7 @@ def main() -> int:
     parser.add_argument("--everyday-only", action="store_true", help="only the everyday-phrasing part")
     args = parser.parse_args()
     if args.everyday_only:
-        benchmark_everyday()
+        benchmark_everyday(args.runs)
         return 0
 
     records = json.loads(DEMO_CATALOG_PATH.read_text(encoding="utf-8"))
@@ -162,7 +164,7 @@ def main() -> int:
           f"{percentile(everything, 0.95):>9.2f}{max(everything):>9.2f}")
 
     benchmark_ime(args)
-    benchmark_everyday()
+    benchmark_everyday(args.runs)
     return 0
 
 
@@ -195,7 +197,7 @@ class SubstringPinyin:
         return found[:limit]
 
 
-def benchmark_everyday() -> None:
+def benchmark_everyday(runs: int = 3) -> None:
     from kiosk.catalog.service import CatalogPaths, CatalogService
     from kiosk.catalog.synonyms import DEFAULT_SYNONYMS_PATH
 
@@ -204,10 +206,11 @@ def benchmark_everyday() -> None:
     with tempfile.TemporaryDirectory() as folder:
         paths = CatalogPaths(DEMO_CATALOG_PATH, DEFAULT_SYNONYMS_PATH, Path(folder) / "state", Path(folder) / "cache")
         started = time.perf_counter()
-        service = CatalogService(paths, persist_clicks=False).load()
+        service = CatalogService(paths, persist_clicks=False).load(warm_up=False)
+        service.splitter.load()
         loaded = time.perf_counter() - started
         started = time.perf_counter()
-        scorer = service._current().index.guide_scorer()
+        scorer = service._current().index.guide_scorer()  # what the start-up warm-up builds
         first = time.perf_counter() - started
         started = time.perf_counter()
         type(scorer)(service.items, scorer.cut, service._current().index._aliases, scorer.stopwords)
@@ -217,19 +220,27 @@ def benchmark_everyday() -> None:
               f"(CC-CEDICT groups derived and cached), guide index alone {again:.2f} s; thesaurus: "
               f"{len(scorer.thesaurus)} query words related to catalogue words")
         ms = []
-        for label, rows in (("held-apart (everyday_heldout.tsv)", _tsv("everyday_heldout.tsv")),
+        # queries written word for word in the catalogue's own data (keywords, everyday words)
+        # or the synonyms table are no test of reaching unseen phrasing: reported apart too
+        known = DEMO_CATALOG_PATH.read_text(encoding="utf-8") + DEFAULT_SYNONYMS_PATH.read_text(encoding="utf-8")
+        held = _tsv("everyday_heldout.tsv")
+        unseen = [(q, codes) for q, codes in held if q not in known]
+        for label, rows in (("held-apart (everyday_heldout.tsv)", held),
+                            ("  of which not in the catalogue's data", unseen),
                             ("tuning (everyday_tuning.tsv)", _tsv("everyday_tuning.tsv"))):
             ours = base = 0
             for query, codes in rows:
-                started = time.perf_counter()
-                results = service.search(query, 5)
-                ms.append((time.perf_counter() - started) * 1000)
+                for _ in range(runs):  # the answer is the same every time; the time is the median
+                    started = time.perf_counter()
+                    results = service.search(query, 5)
+                    if rows is not unseen:  # the subset's queries are timed once, with the whole set
+                        ms.append((time.perf_counter() - started) * 1000)
                 ours += any(r.item.code in codes for r in results)
                 base += any(code in codes for code in anchor.search(query, 5))
             n = len(rows)
             print(f"  {label:36s} search {ours:3d}/{n} = {100 * ours / n:5.1f} %   "
                   f"substring + pypinyin {base:3d}/{n} = {100 * base / n:5.1f} %   (item in the top 5)")
-        print(f"  ms per everyday query: median {statistics.median(ms):.2f}, p95 {percentile(ms, 0.95):.2f}, "
+        print(f"  ms per everyday query ({runs} passes): median {statistics.median(ms):.2f}, p95 {percentile(ms, 0.95):.2f}, "
               f"max {max(ms):.1f}")
 
 

@@ -38,7 +38,9 @@ same whether it was scanned or photographed.
    GB 2312 hanzi whose bytes also spell half-width katakana are the one tie the decoders
    cannot break (neither knows GB18030): there the GB18030 reading must form Chinese words
    (two-hanzi words of jieba's dictionary), the Shift_JIS reading wins only where the hanzi
-   form none and a decoder read Shift_JIS (``_collision``), and the rest is refused;
+   form none (and not a Chinese name: 罗霞 is also ﾂﾞﾏｼ), the katakana carry Japanese
+   spelling marks (two for a two-hanzi reading) and a decoder read Shift_JIS
+   (``_collision``), and the rest is refused;
 4. a decoded text with a control character (line breaks and tabs too), a surrogate, a
    private-use or unassigned code point, or U+FFFD is refused as ``garbage``: binary data, or
    a charset guessed wrong.
@@ -466,6 +468,12 @@ def _word_pairs(text: str) -> tuple[int, int]:
     return pairs, hits
 
 
+#: Japanese spelling marks the katakana must carry, by how many adjacent hanzi pairs the
+#: GB18030 reading has: one pair that is no word (姿化 = ﾗﾋｻｯ, 堵百 = ｶﾂｰﾙ) is weak evidence
+#: against Chinese, so two hanzi need two marks (ｶｰﾄﾞ); from three hanzi on, one mark.
+MARKS_NEEDED = {1: 2}
+
+
 def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) -> CodeText:
     """GB18030 hanzi or half-width katakana: decided by Chinese words, else refused.
 
@@ -473,9 +481,11 @@ def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) 
     no evidence on their own. The GB18030 reading wins when its hanzi form Chinese words (at
     least half of the adjacent pairs are two-hanzi words of jieba's dictionary); the
     Shift_JIS reading wins when the hanzi form no word at all, one of them is not among the
-    1,500 most frequent, the katakana carry a voicing
-    mark, a long-vowel mark or a small ｯ ｬ ｭ ｮ (which Japanese words have and random bytes
-    seldom spell right), and a decoder read Shift_JIS; anything between is refused.
+    1,500 most frequent, they do not look like a Chinese name (a common surname starting a run
+    of two or three), the katakana carry voicing marks, long-vowel marks or small ｯ ｬ ｭ ｮ
+    (which Japanese words have and random bytes seldom spell right; two of them when the
+    hanzi are only two, ``MARKS_NEEDED``), and a decoder read Shift_JIS; anything between is
+    refused.
     """
     gb = next(c for level, c in candidates if c.encoding == GB18030)
     sjis = next(c for level, c in candidates if c.encoding == SHIFT_JIS)
@@ -483,11 +493,34 @@ def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) 
     if pairs and hits * 2 >= pairs:
         return gb
     readings = list(readings)
-    japanese = any(mark in sjis.text for mark in "ﾞﾟｰｯｬｭｮ")
+    marks = sum(ch in "ﾞﾟｰｯｬｭｮ" for ch in sjis.text)
+    japanese = marks >= MARKS_NEEDED.get(pairs, 1)
     odd = any(_hanzi(ch) and ch not in FREQUENT_SET for ch in gb.text)
-    if japanese and odd and pairs and hits == 0 and sjis.text in readings and gb.text not in readings:
+    if (japanese and odd and pairs and hits == 0 and sjis.text in readings
+            and gb.text not in readings and not _looks_like_a_name(gb.text)):
         return sjis
     return _refused(UNDECODABLE)
+
+
+#: The hundred most common Chinese surnames (single characters), for ``_looks_like_a_name``.
+COMMON_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
+    "钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢")
+
+
+def _looks_like_a_name(text: str) -> bool:
+    """True when a run of two or three hanzi in ``text`` starts with a common surname: a Chinese
+    name (罗霞, 蒋英云), which forms no dictionary word and whose GB 2312 bytes often also spell
+    half-width katakana (罗霞 → ﾂﾞﾏｼ). Such bytes are refused rather than read as Japanese."""
+    run: list[str] = []
+    for ch in text + " ":
+        if _hanzi(ch):
+            run.append(ch)
+            continue
+        if 2 <= len(run) <= 3 and run[0] in COMMON_SURNAMES:
+            return True
+        run = []
+    return False
 
 
 def _gb_or_katakana(candidates: list[tuple[int, CodeText]]) -> bool:

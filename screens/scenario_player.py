@@ -53,7 +53,8 @@ def start_app(settings: Settings, embed_backend: Callable[[Settings], Any] | Non
     from screens.launcher import configure_kivy
 
     width, height = settings.display.width, settings.display.height
-    configure_kivy(width, height, fullscreen=True, hide_cursor=settings.display.hide_cursor)
+    configure_kivy(width, height, fullscreen=True, hide_cursor=settings.display.hide_cursor,
+                   multisamples=settings.display.multisamples)
     from screens.fonts import register_default_font
 
     register_default_font()

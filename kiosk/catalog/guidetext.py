@@ -128,12 +128,16 @@ class GuideScorer:
         n = len(self._postings.get(term, ()))
         return math.log(1 + (self._count - n + 0.5) / (n + 0.5)) if n else 0.0
 
+    def query_words(self, query: str) -> list[str]:
+        """The words of a query that are scored: cut, without stopwords."""
+        words = [w for run in _hanzi_runs(query) for w in (self.cut(run) if len(run) > 1 else [run])]
+        return [w for w in words if w not in self.stopwords]
+
     def search(self, query: str, limit: int = 10) -> list[GuideHit]:
         """Items for a Chinese query, best first (only those answering enough of it)."""
         query_terms: dict[str, float] = {}
         direct: set[str] = set()
-        words = [w for run in _hanzi_runs(query) for w in (self.cut(run) if len(run) > 1 else [run])]
-        words = [w for w in words if w not in self.stopwords]
+        words = self.query_words(query)
         for word in words:
             pieces = [word] if len(word) >= 2 else []
             if len(word) >= 3:

@@ -16,14 +16,17 @@ A query matches a text by
 Chinese queries are also cut into words (jieba's dictionary, ``wordcut``); an item matching every word ranks as its
 weakest word, one matching some words ranks as fuzzy, by the share matched.
 
-A Chinese query that finds fewer than ``limit`` items this way is also scored against
-every text of every item — name, keywords, everyday words, life events and the guide's
-conditions, materials, steps and fees — with synonyms from the thesaurus (``guidetext``).
+A Chinese query that finds fewer than ``limit`` items above the synonym rank is also
+scored against every text of every item — name, keywords, everyday words, life events and
+the guide's conditions, materials, steps and fees — with synonyms from the thesaurus
+(``guidetext``).
 
 Ranking, strongest first: exact name > name prefix > word (name contains the query or its
 words; keywords next) > pinyin > synonym (everyday words, life events) > guide (by its
-BM25 score) > fuzzy; equal ranks by popularity plus local clicks. Each result says which
-part of the name matched.
+BM25 score) > fuzzy; equal ranks by popularity plus local clicks. The guide's best item,
+when its texts answer every word of a query of two words or more, ranks first among the
+synonym matches (those answer one phrase of the query: 孩子上学 brings the whole life
+event 上学). Each result says which part of the name matched.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import math
 import re
 import threading
 from functools import lru_cache
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from kiosk.catalog.guidetext import GuideScorer
@@ -458,7 +461,7 @@ class SearchIndex:
             terms = [t for t in dict.fromkeys(self.splitter.terms(q)) if t]
             if terms and terms != [q]:
                 self._combine_terms(terms, hits, limit)
-        if has_hanzi(q) and len(q.replace(" ", "")) >= 2 and sum(1 for h in hits.values() if h.tier > GUIDE) < limit:
+        if has_hanzi(q) and len(q.replace(" ", "")) >= 2 and sum(1 for h in hits.values() if h.tier > SYNONYM) < limit:
             self._match_guide(q, hits, limit)
         return self._rank(hits, limit, clicks)
 
@@ -467,12 +470,22 @@ class SearchIndex:
         if not found:
             return
         best = found[0].score
+        words = set(self.guide_scorer().query_words(query))
         for hit in found:
             old = hits.get(hit.item)
-            if old is not None and old.tier >= GUIDE:
+            # the best guide hit that answers every word of a query of several words ranks with
+            # (and first among) the synonyms table's matches, which answer only a phrase of it
+            whole = hit is found[0] and len(words) >= 2 and words <= set(hit.words)
+            if whole and old is not None and old.tier == SYNONYM:
+                hits[hit.item] = replace(old, coverage=1.01)  # found both ways: first among synonyms
                 continue
-            hits[hit.item] = _Hit(GUIDE, GUIDE_TEXT, old.spans if old else (), " ".join(hit.words[:3]),
-                                  round(hit.score / best, 2))
+            if old is not None and old.tier >= (SYNONYM if whole else GUIDE):
+                continue
+            if whole:
+                hits[hit.item] = _Hit(SYNONYM, GUIDE_TEXT, old.spans if old else (), " ".join(hit.words[:3]), 1.01)
+            else:
+                hits[hit.item] = _Hit(GUIDE, GUIDE_TEXT, old.spans if old else (), " ".join(hit.words[:3]),
+                                      round(hit.score / best, 2))
 
     def _combine_terms(self, terms: list[str], hits: dict[int, _Hit], limit: int) -> None:
         per_term = [self._match_term(term, limit) for term in terms]

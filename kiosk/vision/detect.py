@@ -22,9 +22,10 @@ is refined by robust line fits to the edge pixels along its sides and judged on
   ID-1 card (1.586), with room for A5, B5, letter and booklet pages (1.15–1.85 accepted);
 - *rectangularity*: how much of the quadrilateral the contour it came from fills;
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
-  than the ring just outside (a phone, a book cover or a bank card is saturated) — and
-  carries content: ink, lines or a photo make edges inside (a blank notebook or a phone's
-  screen does not);
+  than the ring just outside (a phone, a book cover or a bank card is saturated), with a
+  margin (the strip just inside the outline) that is pale and not clearly darker than the
+  inside (a phone's black bezel or a picture's frame is) — and carries content: ink, lines
+  or a photo make edges inside (a blank notebook or a phone's screen does not);
 - its angles (a page seen from above), and that it does not run along the frame's border.
 
 The candidate with the best combined score wins; the area counts only a little, so a
@@ -54,6 +55,8 @@ PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
 MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
 MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
 CARD_ASPECT_TOLERANCE = 0.08  # a coloured object this close to ID-1 proportions may be a bank card
+MAX_MARGIN_SATURATION = 0.25  # … and their margins paler still (no photo or stamp there)
+MARGIN_DARKER = 20  # a margin this much darker (V) than the inside is a bezel or a frame, not paper
 LINES_BELOW = 1.45  # the line stage runs only when nothing ranked this high was found
 MAX_LINE_QUADS = 48
 MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line stage does not run
@@ -342,6 +345,15 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     coloured = saturation > MAX_SATURATION
     if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
         return 0.0
+    # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
+    # what it encloses, and pale; a phone's bezel, a frame or a book's edge is neither.
+    band = cv2.subtract(inner, cv2.erode(mask, np.ones((3 * size, 3 * size), np.uint8)))
+    if band.any():
+        _, band_saturation, band_value = cv2.mean(hsv, band)[:3]
+        # (a coloured card asked for as a material is coloured to its edge)
+        if band_value < inside - MARGIN_DARKER or (band_saturation / 255.0 > MAX_MARGIN_SATURATION
+                                                   and not coloured):
+            return 0.0
     content_mask = cv2.erode(inner, np.ones((size, size), np.uint8))
     content = cv2.mean(work.edges[y0:y1, x0:x1], content_mask)[0] / 255.0 if content_mask.any() else 0.0
     if not MIN_CONTENT <= content <= MAX_CONTENT:

@@ -185,6 +185,18 @@ def test_readings_break_a_tie_and_nothing_else():
     assert decode_code_text("ﾂｱ".encode("utf-8"), readings=["ﾂｱ"]).text == "ﾂｱ"
 
 
+@pytest.mark.parametrize("text", ["罗霞", "蒋英云", "石云磊", "陶刚伟", "姿化 106231", "No.27191 堵百"])
+def test_chinese_whose_gb_bytes_spell_katakana_is_never_read_as_japanese(text):
+    """Names and two-hanzi non-words in GB 2312 whose bytes also spell half-width katakana
+    with a mark (罗霞 = ﾂﾞﾏｼ): even when both decoders read Shift_JIS, they are refused, not
+    shown as Japanese."""
+    raw = text.encode("gb18030")
+    katakana = raw.decode("cp932")
+    assert katakana != text and any(mark in katakana for mark in "ﾞﾟｰｯｬｭｮ")
+    decoded = decode_code_text(raw, readings=[katakana, katakana])
+    assert decoded.text in (text, None)
+
+
 @settings(max_examples=fuzz_examples(300), deadline=None)
 @given(st.sampled_from(["utf-8", "gb18030", "shift_jis", "iso-8859-1"]), st.integers(0, 2 ** 32 - 1))
 def test_generated_payloads_are_read_right_or_refused(charset, seed):

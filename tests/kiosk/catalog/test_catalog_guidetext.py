@@ -72,3 +72,17 @@ def test_thesaurus_relates_query_words_to_catalogue_words(tmp_path):
     assert thesaurus.expand("丢失") == ("遗失",)
     assert thesaurus.expand("妊娠") == ()
     assert len(Thesaurus.for_vocabulary(set(), None)) == 0
+
+
+def test_an_item_whose_guide_answers_every_word_comes_before_a_whole_life_event(tmp_path):
+    """'孩子上学家里困难': the synonyms table links 孩子上学 to every item of the life event 上学;
+    the one item whose texts answer every word (上学, 家里, 困难 …) comes right after the
+    enrolment item itself, before the rest of the life event."""
+    from kiosk.catalog.synonyms import load_synonyms
+    from kiosk.catalog.service import DEMO_CATALOG_PATH
+    from kiosk.catalog.items import load_catalog_file
+
+    items = load_catalog_file(DEMO_CATALOG_PATH).items
+    index = SearchIndex(items, load_synonyms(), splitter=WordSplitter(cache_dir=tmp_path))
+    names = [r.item.name for r in index.search("孩子上学家里困难", 5)]
+    assert names[:2] == ["义务教育入学登记", "家庭经济困难学生资助申请"], names
