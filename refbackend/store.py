@@ -55,6 +55,11 @@ MAX_PAGES_PER_MATERIAL = 30
 FAILED_ATTEMPTS_LIMIT = 10
 FAILED_ATTEMPTS_WINDOW = 600
 KEY_CACHE_SECONDS = 10
+#: Drafts (applications never submitted, with their page images) and idempotency records are
+#: deleted after this long. Longer than a kiosk's outbox keeps retrying through an outage, so
+#: that a repeat of a request that did arrive is still recognised (and never makes a second case).
+RETENTION_DAYS = 30
+EXPIRY_EVERY_SECONDS = 3600
 
 DEFAULT_REMEDIES = (
     m.Remedy(kind="行政复议", authority="东营市河口区人民政府",
@@ -154,6 +159,7 @@ class ReferenceStore(FollowupStore):
         self._keys: dict[str, tuple[float, bytes]] = {}
         self._items: dict[str, tuple[int, m.ServiceItem]] = {}
         self._last_prune = 0.0
+        self._last_expiry = 0.0
 
     def close(self) -> None:
         self.db.close()
@@ -205,7 +211,33 @@ class ReferenceStore(FollowupStore):
                 self._last_prune = now
             added = conn.execute("INSERT INTO nonces(terminal_id, nonce, seen_at) VALUES (?,?,?) "
                                  "ON CONFLICT (terminal_id, nonce) DO NOTHING", (terminal_id, nonce, now)).rowcount
+        if now - self._last_expiry > EXPIRY_EVERY_SECONDS:
+            self._last_expiry = now
+            self.expire_stale()
         return added == 1
+
+    def expire_stale(self) -> tuple[int, int]:
+        """Delete drafts older than ``RETENTION_DAYS`` with their page images, and idempotency
+        records as old; returns (drafts, records) deleted. Runs at most hourly, on the requests'
+        path; any worker may run it."""
+        cutoff = (self.now() - timedelta(days=RETENTION_DAYS)).isoformat(timespec="seconds")
+        with self.tx() as conn:
+            drafts = [row["application_id"] for row in conn.execute(
+                "SELECT application_id FROM applications WHERE status='draft' AND created_at < ?", (cutoff,))]
+            paths = []
+            for application_id in drafts:
+                paths += [row["path"] for row in conn.execute("SELECT path FROM pages WHERE application_id=?",
+                                                              (application_id,)) if row["path"]]
+                conn.execute("DELETE FROM pages WHERE application_id=?", (application_id,))
+                conn.execute("DELETE FROM application_extras WHERE application_id=?", (application_id,))
+                conn.execute("DELETE FROM applications WHERE application_id=?", (application_id,))
+            records = conn.execute("DELETE FROM idempotency WHERE created_at < ?", (cutoff,)).rowcount
+        for path in paths:  # after the commit: a row never points to a missing image
+            self.files.remove(path)
+        if drafts or records:
+            log.info("expired stale drafts and idempotency records",
+                     extra={"fields": {"drafts": len(drafts), "records": records, "days": RETENTION_DAYS}})
+        return len(drafts), records
 
     def _terminal(self, conn: Any, terminal_id: str) -> Any:
         row = conn.execute("SELECT * FROM terminals WHERE terminal_id=?", (terminal_id,)).fetchone()
