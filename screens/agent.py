@@ -14,6 +14,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.privacy import mask_id_number, mask_phone
 from screens.base import KioskScreen
+from screens.state_panels import StatePanels
 from screens.ui_thread import kivy_deliver
 
 PANELS = {
@@ -28,7 +29,7 @@ PANELS = {
 }
 
 
-class AgentScreen(KioskScreen):
+class AgentScreen(StatePanels, KioskScreen):
     flow = ObjectProperty(None, allownone=True)
     state = StringProperty("")
     problem_text = StringProperty("")
@@ -54,7 +55,7 @@ class AgentScreen(KioskScreen):
             self.flow.end()
             self.flow = None
         self.state = ""
-        self._show(None)
+        self.show_panel(None)
 
     def refresh(self) -> None:
         app = App.get_running_app()
@@ -69,23 +70,7 @@ class AgentScreen(KioskScreen):
         self.problem_text = app.tr(flow.problem, **flow.problem_values) if flow.problem else ""
         self.worker_text = app.tr("agent.signed_in_as", name=flow.worker.name) if flow.worker else ""
         self.busy_text = app.tr("agent.checking" if flow.state == "checking" else "identify.resolving")
-        if flow.state != self.state:
-            self.state = flow.state
-            self._show(PANELS.get(flow.state))
-        if self.panel is not None and hasattr(self.panel, "update"):
-            self.panel.update(self, flow)
-
-    def _show(self, panel_name: str | None) -> None:
-        holder = self.ids.panel_holder
-        holder.clear_widgets()
-        self.panel = getattr(Factory, panel_name)() if panel_name else None
-        self.ids.scroller.scroll_y = 1  # each step starts at its top
-        if self.panel is not None:
-            self.panel.screen = self
-            holder.add_widget(self.panel)
-            focus = getattr(self.panel, "first_field", None)
-            if focus is not None:
-                focus()
+        self.follow_flow(flow, PANELS)
 
     # -- what the panels call ---------------------------------------------------------------
     def submit_pin(self, field) -> None:

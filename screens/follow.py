@@ -13,6 +13,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.flows.rating import offer_rating
 from screens.journey import JourneyScreen, ListRow, StepRow, load_kv, step_colours
+from screens.state_panels import StatePanels
 
 ROUTES = {"identify": "follow.list", "typing": "follow.list", "list": "follow.list", "case": "follow.case"}
 PANELS = {"identify": "FollowIdentifyPanel", "typing": "FollowTypingPanel", "loading": "FollowLoadingPanel",
@@ -46,7 +47,7 @@ class FollowScreen(JourneyScreen):
         return kiosk.new_follow_flow()
 
 
-class FollowListScreen(FollowScreen):
+class FollowListScreen(StatePanels, FollowScreen):
     state = StringProperty("")
     busy_text = StringProperty("")
 
@@ -56,27 +57,11 @@ class FollowListScreen(FollowScreen):
 
     def left(self) -> None:
         self.state = ""
-        self._show_panel(None)
+        self.show_panel(None)
 
     def show(self, app, flow) -> None:
         self.busy_text = app.tr("follow.loading")
-        if flow.state != self.state:
-            self.state = flow.state
-            self._show_panel(PANELS.get(flow.state))
-        if self.panel is not None and hasattr(self.panel, "update"):
-            self.panel.update(self, flow)
-
-    def _show_panel(self, name: str | None) -> None:
-        holder = self.ids.panel_holder
-        holder.clear_widgets()
-        self.panel = getattr(Factory, name)() if name else None
-        self.ids.scroller.scroll_y = 1
-        if self.panel is not None:
-            self.panel.screen = self
-            holder.add_widget(self.panel)
-            focus = getattr(self.panel, "first_field", None)
-            if focus is not None:
-                focus()
+        self.follow_flow(flow, PANELS)
 
     # -- what the panels call -----------------------------------------------------------------
     def submit_number(self, number: str, code: str) -> None:

@@ -16,6 +16,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.flows.rating import offer_rating
 from screens.journey import JourneyScreen, ListRow, load_kv
+from screens.state_panels import StatePanels
 
 ROUTES = {"identify": "pickup.list", "typing": "pickup.list", "list": "pickup.list", "opening": "pickup.open",
           "open": "pickup.open", "confirming": "pickup.open", "failed": "pickup.open", "done": "pickup.done"}
@@ -41,7 +42,7 @@ class PickupScreen(JourneyScreen):
         return Clock.schedule_interval(tick, seconds)
 
 
-class PickupListScreen(PickupScreen):
+class PickupListScreen(StatePanels, PickupScreen):
     state = StringProperty("")
 
     def on_kv_post(self, base):
@@ -50,26 +51,10 @@ class PickupListScreen(PickupScreen):
 
     def left(self) -> None:
         self.state = ""
-        self._show_panel(None)
+        self.show_panel(None)
 
     def show(self, app, flow) -> None:
-        if flow.state != self.state:
-            self.state = flow.state
-            self._show_panel(LIST_PANELS.get(flow.state))
-        if self.panel is not None and hasattr(self.panel, "update"):
-            self.panel.update(self, flow)
-
-    def _show_panel(self, name: str | None) -> None:
-        holder = self.ids.panel_holder
-        holder.clear_widgets()
-        self.panel = getattr(Factory, name)() if name else None
-        self.ids.scroller.scroll_y = 1
-        if self.panel is not None:
-            self.panel.screen = self
-            holder.add_widget(self.panel)
-            focus = getattr(self.panel, "first_field", None)
-            if focus is not None:
-                focus()
+        self.follow_flow(flow, LIST_PANELS)
 
     def submit_code(self, field) -> None:
         code, field.text = field.text, ""

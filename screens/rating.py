@@ -19,6 +19,7 @@ from kivy.uix.widget import Widget
 from kiosk.flows.rating import LEVELS_SHOWN, REASONS_OFFERED, take_offered_rating
 from screens.base import KioskScreen
 from screens.journey import ListRow, load_kv
+from screens.state_panels import StatePanels
 from screens.ui_thread import kivy_deliver
 
 PANELS = {"choose": "RateChoosePanel", "loading": "RateBusyPanel", "levels": "RateLevelsPanel",
@@ -68,7 +69,7 @@ class ReasonButton(ButtonBehavior, BoxLayout):
     widget_id = StringProperty("")
 
 
-class RatingScreen(KioskScreen):
+class RatingScreen(StatePanels, KioskScreen):
     state = StringProperty("")
     message = StringProperty("")
     has_problem = BooleanProperty(False)
@@ -96,7 +97,7 @@ class RatingScreen(KioskScreen):
             self.flow.end()
             self.flow = None
         self.state = ""
-        self._show(None)
+        self.show_panel(None)
 
     def refresh(self) -> None:
         app = App.get_running_app()
@@ -114,20 +115,7 @@ class RatingScreen(KioskScreen):
                                   or "") if target is not None and target.acceptance_number else ""
         self.level_text = app.tr(f"rate.level.{flow.level}") if flow.level else ""
         self.returns = bool(target is not None and target.return_screen)
-        if flow.state != self.state:
-            self.state = flow.state
-            self._show(PANELS.get(flow.state))
-        if self.panel is not None and hasattr(self.panel, "update"):
-            self.panel.update(self, flow)
-
-    def _show(self, name: str | None) -> None:
-        holder = self.ids.panel_holder
-        holder.clear_widgets()
-        self.panel = getattr(Factory, name)() if name else None
-        self.ids.scroller.scroll_y = 1
-        if self.panel is not None:
-            self.panel.screen = self
-            holder.add_widget(self.panel)
+        self.follow_flow(flow, PANELS)
 
     # -- what the panels call -----------------------------------------------------------------
     def submit(self, field) -> None:
