@@ -89,7 +89,7 @@ driver = "simulator"
 def install_unit(manager: UserSystemd, root: Path, **overrides: str) -> Path:
     """kiosk.service from ``root`` into the manager, with the test's drop-in; returns its log file."""
     text = (root / "etc/systemd/system/kiosk.service").read_text("utf-8")
-    refused = unsupported_options(manager, hardening_lines(text))
+    refused = unsupported_options(manager, hardening_lines(text)) | hidden_from_the_service(root)
     (manager.units / "kiosk.service").write_text(for_user_manager(text, root, refused), encoding="utf-8")
     log = manager.base / "kiosk.log"
     settings = {"WatchdogSec": str(WATCHDOG_SEC), "TimeoutStartSec": "60", "RestartSec": "1", **overrides}
@@ -105,6 +105,20 @@ def install_unit(manager: UserSystemd, root: Path, **overrides: str) -> Path:
     manager.systemctl("daemon-reload")
     (manager.base / "refused-hardening.txt").write_text("\n".join(sorted(refused)) + "\n")
     return log
+
+
+#: what each hardening line hides from the service; a checkout (and its .venv, whose packages the
+#: test's release uses) under one of them would be invisible to the kiosk it installed
+HIDING = {"PrivateTmp=yes": ("/tmp", "/var/tmp"), "ProtectHome=yes": ("/home", "/root", "/run/user")}
+
+
+def hidden_from_the_service(root: Path) -> set[str]:
+    """The hardening lines to leave out because this checkout lives where they would hide it (CI
+    may clone into /tmp); installed on a kiosk, the release lives in /opt and keeps them all."""
+    places = [root.resolve(), Path(sys.prefix).resolve()]
+    return {line for line, prefixes in HIDING.items()
+            if any(str(place) == prefix or str(place).startswith(prefix + "/")
+                   for place in places for prefix in prefixes)}
 
 
 def ready(props: dict[str, str]) -> bool:
