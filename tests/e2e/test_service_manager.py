@@ -89,10 +89,13 @@ driver = "simulator"
 def install_unit(manager: UserSystemd, root: Path, **overrides: str) -> Path:
     """kiosk.service from ``root`` into the manager, with the test's drop-in; returns its log file."""
     text = (root / "etc/systemd/system/kiosk.service").read_text("utf-8")
-    refused = unsupported_options(manager, hardening_lines(text)) | hidden_from_the_service(root)
+    hidden = hidden_from_the_service(root)
+    refused = unsupported_options(manager, hardening_lines(text)) | hidden
     (manager.units / "kiosk.service").write_text(for_user_manager(text, root, refused), encoding="utf-8")
     log = manager.base / "kiosk.log"
     settings = {"WatchdogSec": str(WATCHDOG_SEC), "TimeoutStartSec": "60", "RestartSec": "1", **overrides}
+    if "PrivateTmp=yes" in hidden:  # without a private /tmp, ProtectSystem=strict leaves /tmp read-only
+        settings["ReadWritePaths"] = "/tmp"
     dropin = manager.units / "kiosk.service.d"
     dropin.mkdir(exist_ok=True)
     env = [f"DISPLAY={os.environ['DISPLAY']}", f"PYTHONPATH={HOOKS}", f"KIOSK_TEST_REPORT={report_path(manager)}",
