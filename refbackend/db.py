@@ -58,13 +58,19 @@ def describe(target: str | Path) -> str:
     return f"postgresql://{user}{host}{port}{parts.path}"
 
 
-def open_database(target: str | Path) -> "Database":
-    """SQLite for a path or ``:memory:``; PostgreSQL for a ``postgresql://`` URL."""
-    if is_postgresql(target):
-        return PostgresDatabase(str(target))
-    if isinstance(target, str) and "://" in target:
+def check_target(target: str | Path) -> None:
+    """Refuse a URL of another database before anything is written for it (``mysql://…`` is
+    not a SQLite file name)."""
+    if not is_postgresql(target) and isinstance(target, str) and "://" in target:
         raise DatabaseUnavailable(f"unsupported database URL {target.split('://')[0]}://…: give a SQLite file "
                                   "path or postgresql://USER@HOST:PORT/DBNAME")
+
+
+def open_database(target: str | Path) -> "Database":
+    """SQLite for a path or ``:memory:``; PostgreSQL for a ``postgresql://`` URL."""
+    check_target(target)
+    if is_postgresql(target):
+        return PostgresDatabase(str(target))
     return SqliteDatabase(target)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 # Parallel workers (pytest-xdist) each get their own temporary folder: simulators put their
 # pseudo-terminal links and control sockets there under fixed names.
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -20,3 +22,15 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
 os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", tempfile.gettempdir())
 # Outbox, catalogue cache and health history of kiosks built by tests: never /var/lib/kiosk.
 os.environ.setdefault("KIOSK_STATE_DIR", tempfile.mkdtemp(prefix="kiosk-test-state-"))
+
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    """Stop when ``--dist loadgroup`` does not group: the scenario batches (tests/e2e/test_scenarios.py)
+    would then be played once per worker (pytest 9.2 with pytest-xdist 3.8 ignores ``xdist_group``,
+    xdist #1386; pyproject.toml pins pytest below 9.2)."""
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    ungrouped = [nodeid for nodeid in ids if "test_every_scenario_passes[" in nodeid and "@" not in nodeid]
+    if ungrouped:
+        pytest.exit(f"--dist loadgroup does not group {ungrouped[0]} with this pytest and pytest-xdist", returncode=4)

@@ -160,6 +160,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not 1 <= args.workers <= MAX_WORKERS:
         raise UserFacingError(f"--workers is 1 to {MAX_WORKERS}", 2)
     db_module = refbackend_module("db")
+    try:
+        db_module.check_target(args.db)
+    except db_module.DatabaseUnavailable as exc:
+        raise UserFacingError(str(exc), 2) from None
     if db_module.is_postgresql(args.db) and not args.files:
         raise UserFacingError("a PostgreSQL backend needs --files DIR: the folder for page images", 2)
     password_note = f"(from {args.clerk_password_file})"

@@ -40,9 +40,10 @@ def run(args: list[str], tmp_path: Path, timeout: float = 540) -> subprocess.Com
     return subprocess.run(KIOSK + args, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def suite(tmp_path_factory):
-    """``suite(path)`` → (result, report, shots) of the batch holding ``path``, played once."""
+    """``suite(path)`` → (result, report, shots) of the batch holding ``path``, played once per
+    worker; ``--dist loadgroup`` keeps a batch on one worker (tests/conftest.py stops the run if not)."""
     played: dict[int, tuple] = {}
 
     def batch_of(path: Path) -> tuple:

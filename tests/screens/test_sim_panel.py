@@ -102,8 +102,9 @@ def test_ready_made_codes_and_a_refused_request_say_what_happened(sim_app):
     assert wait_until(sim_app, lambda: not locker.doors[14].closed)
     locker.doors.pop(14)  # the cabinet "loses" the door: the next request is refused
     tap(sim_app, "sim.door.close")
+    # the panel's request waits its turn behind the kiosk's own door polls: give a loaded machine time
     assert wait_until(sim_app, lambda: any("× kiosk sim door close 14" in t and "no door" in t
-                                           for t in sim_app.texts()))
+                                           for t in sim_app.texts()), 30)
 
 
 def test_the_panel_follows_the_configured_keys_and_is_absent_without_simulators(start_app, sim_devices):
