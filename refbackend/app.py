@@ -36,7 +36,7 @@ from refbackend.clerk_gate import CLERK_USER, ClerkGate, clerk_credentials_ok
 from refbackend.lookups import HolderLookups
 from refbackend.security_headers import SecurityHeaders
 from refbackend.store import ApiError, ReferenceStore
-from refbackend.throttle import LoginThrottle, MemoryLoginThrottle
+from refbackend.throttle import DatabaseLoginThrottle, LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,11 @@ Key = Annotated[str, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9][A-Za
 
 def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], float] = time.time,
                clerk_fonts: bool = True, throttle: LoginThrottle | None = None,
-               lookups: HolderLookups | None = None, interactive_docs: bool = False) -> FastAPI:
+               lookup_limits: dict[str, tuple[int, float]] | None = None,
+               interactive_docs: bool = False) -> FastAPI:
     """``clerk_fonts``: the clerk's pages serve the bundled Chinese font (off only to compare renders).
-    ``throttle``: where wrong clerk passwords are counted (default: in memory, ``refbackend.throttle``).
-    ``lookups``: the limit and audit trail of look-ups by ID number (``refbackend.lookups``).
+    ``throttle``: where wrong clerk passwords are counted (default: the database, ``refbackend.throttle``).
+    ``lookup_limits``: look-ups by ID number allowed per asker kind, (count, seconds) (``refbackend.lookups``).
     ``interactive_docs``: serve ``/docs`` and ``/redoc`` (development only; ``/openapi.json`` is
     always served)."""
     app = FastAPI(
@@ -193,10 +194,11 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     )
     app.state.store = store
     app.state.clerk_password = clerk_password
-    app.state.lookups = lookups = lookups or HolderLookups()
+    # the limits live in the database: every worker on it counts the same tries
+    app.state.lookups = lookups = HolderLookups(store.db, lookup_limits)
     app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
     app.add_middleware(ClerkGate, password=lambda: app.state.clerk_password,
-                       throttle=throttle or MemoryLoginThrottle(), clock=clock)
+                       throttle=throttle or DatabaseLoginThrottle(store.db), clock=clock)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     csrf_token = store.form_token(clerk_password)  # the same in every worker of one database
     app.state.csrf_token = csrf_token

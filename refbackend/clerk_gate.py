@@ -22,6 +22,7 @@ import hmac
 import logging
 from typing import Any, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -100,13 +101,13 @@ class ClerkGate:
         user, _ = basic_credentials(authorization)
         keys = [("client", str(client)), ("account", CLERK_USER)]
         now = self.clock()
-        wait = self.throttle.retry_after(keys, now)
+        wait = await run_in_threadpool(self.throttle.retry_after, keys, now)  # a database read
         if wait:
             await refusal(path, 429, "too_many_logins", "too many wrong passwords; try again later",
                           retry_after=wait)(scope, receive, send)
             return
         if not clerk_credentials_ok(authorization, self.password()):
-            wait = self.throttle.failed(keys, now)
+            wait = await run_in_threadpool(self.throttle.failed, keys, now)
             log.warning("clerk login refused", extra={"fields": {
                 "client": str(client)[:64], "known_user": user == CLERK_USER, "locked_seconds": wait}})
             if wait:
@@ -116,7 +117,7 @@ class ClerkGate:
                 response = refusal(path, 401, "clerk_login_required", "log in as clerk (HTTP Basic)", CHALLENGE)
             await response(scope, receive, send)
             return
-        self.throttle.succeeded(keys, now)
+        await run_in_threadpool(self.throttle.succeeded, keys, now)
         if declared_too_large(headers, MAX_JSON_BYTES):
             await refusal(path, 413, "body_too_large", "the body is too large")(scope, receive, send)
             return

@@ -150,6 +150,18 @@ def _server_secrets(db: Database, conn: Any, files: Any) -> None:
                  "created_at TEXT NOT NULL)")
 
 
+def _shared_limits(db: Database, conn: Any, files: Any) -> None:
+    """Wrong clerk passwords and look-ups by ID number, counted for every worker alike."""
+    conn.execute("CREATE TABLE IF NOT EXISTS login_failures (kind TEXT NOT NULL, name TEXT NOT NULL, "
+                 "failures INTEGER NOT NULL, last_failure DOUBLE PRECISION NOT NULL, "
+                 "locked_until DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, name))")
+    conn.execute("CREATE TABLE IF NOT EXISTS lookup_times (asker TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)")
+    conn.execute("CREATE INDEX IF NOT EXISTS lookup_times_asker ON lookup_times(asker, at)")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS holder_lookups (id {_TYPES[db.dialect]['serial']}, "
+                 "at DOUBLE PRECISION NOT NULL, asker TEXT NOT NULL, id_number_masked TEXT NOT NULL, found INTEGER)")
+    conn.execute("CREATE INDEX IF NOT EXISTS holder_lookups_at ON holder_lookups(at)")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -162,6 +174,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "following, collecting and alerts", _follow_columns),
     Migration(3, "page images and photos in the file store", _file_store),
     Migration(4, "secrets every worker shares", _server_secrets),
+    Migration(5, "login and look-up limits every worker shares", _shared_limits),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -112,7 +112,7 @@ def start_embedded(store: ReferenceStore | None = None, *, clerk_password: str |
 
     With ``tls_cert`` and ``tls_key`` (PEM files) it speaks HTTPS. ``wrap(app)`` returns the ASGI
     app actually served (middleware a test wants around the whole application). ``app_options``
-    go to ``create_app`` (``throttle``, ``lookups``, ``interactive_docs``)."""
+    go to ``create_app`` (``throttle``, ``lookup_limits``, ``interactive_docs``)."""
     store = store or prepare_store(clock=clock)
     clerk_password = clerk_password or secrets.token_urlsafe(12)
     app = create_app(store, clerk_password, clock, **app_options)

@@ -161,7 +161,7 @@ def start_reference_backend(db: str | Path = ":memory:", clock: Callable[[], flo
                             **app_options) -> ReferenceBackend:
     """With ``people`` the backend also knows the demo grid worker and identity codes
     (``refbackend/demo_people.json``: WG-0001 with PIN 246810, HYBID:DEMO-…). ``app_options`` go
-    to ``refbackend.app.create_app`` (``throttle``, ``lookups``, ``interactive_docs``)."""
+    to ``refbackend.app.create_app`` (``throttle``, ``lookup_limits``, ``interactive_docs``)."""
     import time
 
     store = open_store(db, clock=clock or time.time)

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from backend_support import jpeg_page, pick_item, person, resident_id, start_reference_backend
+from backend_support import jpeg_page, open_store, pick_item, person, resident_id, start_reference_backend
 from kiosk.backend import models as m
 from kiosk.backend.errors import BackendUnavailable
 from kiosk.backend.signing import AuthFailure, signed_headers, verify_request
 from refbackend.fields import ascii_int
-from refbackend.lookups import HolderLookups
-from refbackend.throttle import MemoryLoginThrottle, Rule
+from refbackend.server import start_embedded
+from refbackend.throttle import DatabaseLoginThrottle, MemoryLoginThrottle, Rule
 
 
 class Clock:
@@ -71,7 +71,7 @@ def basic(password: str, user: str = "clerk") -> str:
 def clocked(tmp_path):
     clock = Clock()
     running = start_reference_backend(tmp_path / "backend.sqlite3", clock=clock,
-                                      lookups=HolderLookups(limits={"terminal": (3, 600.0), "clerk": (3, 600.0)}))
+                                      lookup_limits={"terminal": (3, 600.0), "clerk": (3, 600.0)})
     running.clock = clock
     yield running
     running.stop(wait=False)
@@ -219,8 +219,23 @@ def test_a_browser_asking_for_the_login_is_not_counted(clocked):
     assert requests.get(f"{clocked.url}/clerk", auth=clocked.clerk_auth(), timeout=10).status_code == 200
 
 
-def test_the_account_limit_stops_a_guesser_with_many_addresses():
-    throttle = MemoryLoginThrottle({"client": Rule(limit=5), "account": Rule(limit=20, base_lock=60)})
+@pytest.fixture(params=["memory", "database"])
+def make_throttle(request, tmp_path):
+    """The two places wrong passwords are counted: this process, or the backend's database."""
+    stores = []
+
+    def make(rules=None, **options):
+        if request.param == "memory":
+            return MemoryLoginThrottle(rules, **options)
+        stores.append(open_store(tmp_path / f"throttle-{len(stores)}.sqlite3"))
+        return DatabaseLoginThrottle(stores[-1].db, rules)
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_the_account_limit_stops_a_guesser_with_many_addresses(make_throttle):
+    throttle = make_throttle({"client": Rule(limit=5), "account": Rule(limit=20, base_lock=60)})
     now = 1000.0
     for address in range(20):
         throttle.failed([("client", f"10.0.0.{address}"), ("account", "clerk")], now)
@@ -237,6 +252,44 @@ def test_the_throttle_forgets_old_clients_beyond_its_bound():
     for address in range(1000):
         throttle.failed([("client", f"10.{address // 256}.{address % 256}.1")], 0.0)
     assert throttle.tracked() == 100
+
+
+def test_the_database_forgets_clients_whose_window_and_lock_are_over(tmp_path):
+    store = open_store(tmp_path / "throttle.sqlite3")
+    throttle = DatabaseLoginThrottle(store.db)
+    for address in range(300):
+        throttle.failed([("client", f"10.0.{address // 256}.{address % 256}"), ("account", "clerk")], 0.0)
+    assert throttle.tracked() == 301
+    assert throttle.retry_after([("account", "clerk")], 0.0) == 900  # 300 wrong passwords: the longest lock
+    throttle.failed([("client", "10.9.9.9")], 901.0)  # window (900 s) and locks over: forgotten
+    assert throttle.tracked() == 1
+    store.close()
+
+
+def test_every_worker_on_one_database_counts_the_same_tries(tmp_path):
+    """Two servers on one database (two workers, or a restart): a guesser gets one allowance of
+    wrong passwords in all, and one allowance of look-ups by ID number."""
+    def serve():
+        return start_embedded(open_store(tmp_path / "shared.sqlite3"), clerk_password="clerk-password-1",
+                              lookup_limits={"terminal": (3, 600.0), "clerk": (3, 600.0)})
+    servers = [serve(), serve()]
+    try:
+        number = resident_id(sequence=555)
+        looked = [requests.get(f"{servers[i % 2].url}/api/v1/clerk/cases", params={"holder_id_number": number},
+                               auth=("clerk", "clerk-password-1"), timeout=10).status_code for i in range(4)]
+        assert looked == [200, 200, 200, 429]
+        trail = requests.get(f"{servers[1].url}/api/v1/clerk/holder-lookups", auth=("clerk", "clerk-password-1"),
+                             timeout=10).json()["lookups"]
+        assert [x["refused"] for x in trail] == [True, False, False, False]
+        statuses = [requests.get(f"{servers[i % 2].url}/api/v1/clerk/terminals", auth=("clerk", f"guess-{i}"),
+                                 timeout=10).status_code for i in range(6)]
+        assert statuses[:4] == [401] * 4 and statuses[4:] == [429, 429]
+        servers.append(serve())  # a restarted backend remembers the lock
+        assert requests.get(f"{servers[2].url}/api/v1/clerk/terminals", auth=("clerk", "clerk-password-1"),
+                            timeout=10).status_code == 429
+    finally:
+        for server in servers:
+            server.stop(wait=False)
 
 
 # -- browser headers, closed pages ----------------------------------------------------------------
