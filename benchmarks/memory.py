@@ -12,7 +12,9 @@ simulated 1920×1080 camera switched as asked), and prints the RSS after each:
 3. the kiosk's modules (``kiosk.runtime``, ``screens.app``);
 4. ``build_kiosk``: devices started (simulators), backend started (the embedded one when
    asked), after ``--settle`` seconds;
-5. the start-up warm-up: catalogue index, word dictionary, pinyin lexicon.
+5. the start-up warm-up: catalogue index, word dictionary, pinyin lexicon;
+6. with the camera: the camera streaming for 3 s (what a material capture adds: a document
+   camera waits in standby until then), and back in standby.
 
 Then the Python objects alive (tracemalloc, traced from the start), summed by top-level
 package, largest first, and the resident set by mapping kind (/proc/self/smaps): anonymous
@@ -119,6 +121,15 @@ def main() -> int:
     kiosk.warm_up()
     time.sleep(1.0)
     steps.append(("catalogue index, word dictionary, pinyin lexicon", rss_mib()))
+    camera = kiosk.devices.device("camera") if args.camera == "on" else None
+    if camera is not None:  # what a material capture adds: the camera leaves standby and streams
+        kiosk.devices.enable("camera")
+        camera.wait_frame(0, timeout=15.0)
+        time.sleep(3.0)
+        steps.append(("camera streaming 3 s (a material being captured)", rss_mib()))
+        kiosk.devices.disable("camera")
+        time.sleep(1.0)
+        steps.append(("camera back in standby", rss_mib()))
     print(f"RSS step by step (backend {args.backend}, camera {args.camera}):")
     last = 0.0
     for name, value in steps:

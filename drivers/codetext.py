@@ -36,11 +36,12 @@ same whether it was scanned or photographed.
    decoders** (``readings``: zxing-cpp's and zbar's own texts for the same code) break the
    tie: the candidate that a decoder read the same way wins, if only one does.
    GB 2312 hanzi whose bytes also spell half-width katakana are the one tie the decoders
-   cannot break (neither knows GB18030): there the GB18030 reading must form Chinese words
-   (two-hanzi words of jieba's dictionary), the Shift_JIS reading wins only where the hanzi
-   form none (and not a Chinese name: 罗霞 is also ﾂﾞﾏｼ), the katakana carry Japanese
-   spelling marks (two for a two-hanzi reading) and a decoder read Shift_JIS
-   (``_collision``), and the rest is refused;
+   cannot break (neither knows GB18030): there the GB18030 reading wins when its hanzi form
+   Chinese words (words of two to four hanzi of jieba's dictionary); where they form none
+   and are not a Chinese name (罗霞 is also ﾂﾞﾏｼ), the bytes are truly ambiguous, and the
+   Shift_JIS reading wins when zxing-cpp read it so and the bytes carry three pieces of
+   evidence for Japanese (spelling marks such as ﾞ ｰ ﾝ and small kana, rare or
+   second-level hanzi in the GB18030 reading; ``_collision``); the rest is refused;
 4. a decoded text with a control character (line breaks and tabs too), a surrogate, a
    private-use or unassigned code point, or U+FFFD is refused as ``garbage``: binary data, or
    a charset guessed wrong.
@@ -266,6 +267,8 @@ def _halfwidth_spelling_ok(text: str) -> bool:
             return False
         if prev == "ｯ" and ch in "ｱｲｳｴｵﾝｰｯ":
             return False
+    if any(ch == "ｯ" and not _hw_kana(text[i + 1:i + 2] or " ") for i, ch in enumerate(text)):
+        return False  # a small ｯ doubles the consonant after it: it never ends a word (姿化 = ﾗﾋｻｯ)
     return True
 
 
@@ -443,8 +446,8 @@ def decode_code_segments(segments: Iterable[tuple[int | None, bytes]], readings:
 
 
 @functools.lru_cache(maxsize=1)
-def _two_hanzi_words() -> frozenset[str]:
-    """Two-hanzi words of jieba's dictionary seen at least 3 times (≈109,000; read once, when first needed)."""
+def _chinese_words() -> frozenset[str]:
+    """Words of two to four hanzi in jieba's dictionary seen at least 3 times (read once, when first needed)."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.origin:
         return frozenset()
@@ -452,40 +455,66 @@ def _two_hanzi_words() -> frozenset[str]:
     with open(os.path.join(os.path.dirname(spec.origin), "dict.txt"), encoding="utf-8") as lines:
         for line in lines:
             parts = line.split(" ", 2)
-            if len(parts[0]) == 2 and len(parts) > 1 and int(parts[1]) >= 3:
+            if 2 <= len(parts[0]) <= 4 and len(parts) > 1 and int(parts[1]) >= 3:
                 words.add(parts[0])
     return frozenset(words)
 
 
 def _word_pairs(text: str) -> tuple[int, int]:
-    """(adjacent hanzi pairs, how many of them are Chinese words)."""
-    words = _two_hanzi_words()
-    pairs = hits = 0
-    for a, b in zip(text, text[1:]):
-        if _hanzi(a) and _hanzi(b):
-            pairs += 1
-            hits += a + b in words
-    return pairs, hits
+    """(adjacent hanzi pairs, how many of them lie inside a Chinese word of two to four hanzi).
+
+    An idiom of four hanzi (有恃无恐) has no two-hanzi word in it, but every pair of it lies in
+    the idiom."""
+    words = _chinese_words()
+    pairs = [i for i, (a, b) in enumerate(zip(text, text[1:])) if _hanzi(a) and _hanzi(b)]
+    inside = set()
+    for size in (2, 3, 4):
+        for start in range(len(text) - size + 1):
+            if text[start:start + size] in words:
+                inside.update(range(start, start + size - 1))
+    return len(pairs), sum(i in inside for i in pairs)
 
 
-#: Japanese spelling marks the katakana must carry, by how many adjacent hanzi pairs the
-#: GB18030 reading has: one pair that is no word (姿化 = ﾗﾋｻｯ, 堵百 = ｶﾂｰﾙ) is weak evidence
-#: against Chinese, so two hanzi need two marks (ｶｰﾄﾞ); from three hanzi on, one mark.
-MARKS_NEEDED = {1: 2}
+#: Marks of Japanese spelling in half-width katakana: voicing marks, the long-vowel mark, small
+#: kana and ﾝ, which Japanese words are full of and which random GB 2312 bytes seldom spell
+#: where Japanese puts them (``_halfwidth_spelling_ok`` has checked the places).
+JAPANESE_MARKS = frozenset("ﾞﾟｰｯｬｭｮｧｨｩｪｫﾝ")
+
+#: How many pieces of evidence against the Chinese reading a Shift_JIS reading needs (see
+#: ``_japanese_evidence``). Measured on the tuning material only (``tests/charset_material``,
+#: ``part="tune"``, and the Japanese names and loanwords in ``tests/drivers/test_codetext.py``):
+#: at 3, 60,000 generated GB 2312 payloads gave 10 Shift_JIS readings at the byte level (the
+#: rule before it: 9) while three times as many short katakana words were read.
+JAPANESE_EVIDENCE_NEEDED = 3
+
+
+def _japanese_evidence(gb_text: str, sjis_text: str) -> int:
+    """Evidence that bytes with a GB18030 and a half-width-katakana reading are Japanese.
+
+    One point for each Japanese spelling mark in the katakana (``JAPANESE_MARKS``), each hanzi
+    of the GB18030 reading outside the 1,500 most frequent, and each hanzi of it in GB 2312's
+    second level (rows 56–87: rare characters, which is what ﾘﾙﾚﾛﾜﾝﾞﾟ give as lead bytes)."""
+    marks = sum(ch in JAPANESE_MARKS for ch in sjis_text)
+    rare = level2 = 0
+    for ch in gb_text:
+        if _hanzi(ch):
+            rare += ch not in FREQUENT_SET
+            level2 += ch.encode("gb18030")[0] >= 0xD8
+    return marks + rare + level2
 
 
 def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) -> CodeText:
-    """GB18030 hanzi or half-width katakana: decided by Chinese words, else refused.
+    """GB18030 hanzi or half-width katakana: decided by Chinese words or Japanese evidence, else refused.
 
     Neither zxing-cpp nor zbar knows GB18030, so their readings (always Shift_JIS here) are
     no evidence on their own. The GB18030 reading wins when its hanzi form Chinese words (at
-    least half of the adjacent pairs are two-hanzi words of jieba's dictionary); the
-    Shift_JIS reading wins when the hanzi form no word at all, one of them is not among the
-    1,500 most frequent, they do not look like a Chinese name (a common surname starting a run
-    of two or three), the katakana carry voicing marks, long-vowel marks or small ｯ ｬ ｭ ｮ
-    (which Japanese words have and random bytes seldom spell right; two of them when the
-    hanzi are only two, ``MARKS_NEEDED``), and a decoder read Shift_JIS; anything between is
-    refused.
+    least half of the adjacent pairs lie inside a word of two to four hanzi of jieba's
+    dictionary). The bytes are truly ambiguous when the hanzi form no word at all and do
+    not look like a Chinese name (a common surname starting a run of two or three): there
+    the Shift_JIS reading wins when zxing-cpp read it so (the decoders' agreement) and the
+    bytes carry at least ``JAPANESE_EVIDENCE_NEEDED`` pieces of evidence for Japanese
+    (``_japanese_evidence``: ﾗｰﾒﾝ = 装逸 has ｰ, ﾝ and the rare 逸); anything between is
+    refused (ｵｵｻｶ = 档欢: nothing in the bytes says which).
     """
     gb = next(c for level, c in candidates if c.encoding == GB18030)
     sjis = next(c for level, c in candidates if c.encoding == SHIFT_JIS)
@@ -493,11 +522,9 @@ def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) 
     if pairs and hits * 2 >= pairs:
         return gb
     readings = list(readings)
-    marks = sum(ch in "ﾞﾟｰｯｬｭｮ" for ch in sjis.text)
-    japanese = marks >= MARKS_NEEDED.get(pairs, 1)
-    odd = any(_hanzi(ch) and ch not in FREQUENT_SET for ch in gb.text)
-    if (japanese and odd and pairs and hits == 0 and sjis.text in readings
-            and gb.text not in readings and not _looks_like_a_name(gb.text)):
+    if (pairs and hits == 0 and sjis.text in readings and gb.text not in readings
+            and not _looks_like_a_name(gb.text)
+            and _japanese_evidence(gb.text, sjis.text) >= JAPANESE_EVIDENCE_NEEDED):
         return sjis
     return _refused(UNDECODABLE)
 

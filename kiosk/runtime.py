@@ -611,8 +611,10 @@ def _camera(name: str, section: Any, context: BuildContext, _settings: Settings)
         from drivers.camera.sources import OpenCVSource
 
         source = OpenCVSource(section.device, section.width, section.height, section.fourcc, section.fps)
-    camera = DocumentCamera(source, name=name)
-    # streaming costs a core's worth of decoding: only a code scanner keeps it running all the time;
+    # streaming costs a core's worth of decoding and ≈100 MiB (OpenCV, NumPy, the frames): only a
+    # code scanner keeps it running all the time; a document camera alone waits in standby (probed
+    # at start, opened while a material is captured, closed after)
+    camera = DocumentCamera(source, name=name, standby=not section.scan_codes)
     # the simulated source answers the simulator control interface (kiosk sim camera show FILE …)
     built = Built(camera, simulator=source if section.driver == "simulator" else None,
                   enable_on_open=section.scan_codes)

@@ -10,6 +10,14 @@ not deliver, estimated from gaps between frames — a sign the machine or the US
 keep up), ``read_failures``, ``disconnects``. When reads keep failing or the source reports
 the camera gone, the status turns OFFLINE with DEV-010; the device manager then closes and
 reopens the device with backoff, which is how an unplug/replug is recovered.
+
+**Standby** (``standby=True``, what the kiosk uses for a document camera that reads no codes):
+``open()`` only probes the source (``source.probe()``: is the camera there?) and the stream is
+opened by ``enable()`` — on the capture thread, so the caller does not wait — and closed
+again by ``disable()``, which drops the frames. A document camera streams only while a
+material is being captured; in between it holds no frame, and the kiosk does not even load
+OpenCV and NumPy for it (≈100 MiB of the resident set with the simulated 1080p camera:
+benchmarks/startup.py, docs/vision.md).
 """
 from __future__ import annotations
 
@@ -18,9 +26,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from drivers.base import (BackgroundLoop, ConnectionLost, Device, DeviceError, DeviceTimeout, HealthLevel, HealthReport,
                           NoDeviceError, State)
@@ -46,10 +55,12 @@ class DocumentCamera(Device):
     device_class = "camera"
 
     def __init__(self, source: FrameSource, name: str | None = None, *, first_frame_timeout: float = 5.0,
-                 stall_seconds: float = 3.0, max_failed_reads: int = 5,
+                 stall_seconds: float = 3.0, max_failed_reads: int = 5, standby: bool = False,
                  clock: Callable[[], float] = time.monotonic):
         super().__init__(name)
         self.source = source
+        self.standby = standby
+        self._streaming = False  # the source is open (always, unless in standby)
         self.first_frame_timeout = first_frame_timeout
         self.stall_seconds = stall_seconds
         self.max_failed_reads = max_failed_reads
@@ -66,6 +77,24 @@ class DocumentCamera(Device):
     # -- lifecycle -------------------------------------------------------------------------
     def _open(self) -> None:
         self._lost = False
+        if self.standby:
+            try:
+                self.format = self.source.probe()
+            except DeviceError:
+                raise
+            except Exception as exc:
+                raise NoDeviceError(f"camera could not be probed ({type(exc).__name__})") from exc
+            fmt = self.format
+            self.set_status(State.ONLINE, {"width": fmt.width, "height": fmt.height, "fourcc": fmt.fourcc,
+                                           "fps": round(fmt.fps, 1), "streaming": False, "standby": True})
+            return
+        self._start_stream()
+        fmt = self.format
+        self.set_status(State.ONLINE, {"width": fmt.width, "height": fmt.height, "fourcc": fmt.fourcc,
+                                       "fps": round(fmt.fps, 1), "streaming": False})
+
+    def _start_stream(self) -> None:
+        """Open the source and wait for its first frame (a camera that never delivers is none)."""
         try:
             self.format = self.source.open()
         except DeviceError:
@@ -87,9 +116,15 @@ class DocumentCamera(Device):
                 self.source.close()
                 raise DeviceTimeout("camera opened but delivered no frame")
             time.sleep(0.02)
-        fmt = self.format
-        self.set_status(State.ONLINE, {"width": fmt.width, "height": fmt.height, "fourcc": fmt.fourcc,
-                                       "fps": round(fmt.fps, 1), "streaming": False})
+        self._streaming = True
+
+    def _stop_stream(self) -> None:
+        """Close the source and drop the frames (standby between captures)."""
+        self._streaming = False
+        self.source.close()
+        with self._frame_lock:
+            self._latest = None
+            self._arrivals.clear()
 
     def _enable(self) -> None:
         self._loop.start()
@@ -97,16 +132,15 @@ class DocumentCamera(Device):
 
     def _disable(self) -> None:
         self._loop.stop()
+        if self.standby:
+            self._stop_stream()
         if self.is_open:
             self.update_detail(streaming=False)
         with self._frame_lock:
             self._frame_lock.notify_all()
 
     def _close(self) -> None:
-        self.source.close()
-        with self._frame_lock:
-            self._latest = None
-            self._arrivals.clear()
+        self._stop_stream()
 
     # -- frames ----------------------------------------------------------------------------
     def latest(self) -> Frame | None:
@@ -156,6 +190,12 @@ class DocumentCamera(Device):
             self._frame_lock.notify_all()
 
     def _capture_loop(self) -> None:
+        if not self._streaming:  # standby: the stream opens here, not on the caller's thread
+            try:
+                self._start_stream()
+            except DeviceError as exc:
+                self._connection_lost(f"camera could not be opened: {exc}")
+                return
         failures = 0
         while not self._stop.is_set():
             try:
@@ -189,6 +229,21 @@ class DocumentCamera(Device):
         with self._frame_lock:
             self._frame_lock.notify_all()
 
+    def _read_one(self) -> "np.ndarray | None":
+        """One frame for a health check; in standby the stream is opened for it and closed again."""
+        if self._streaming:
+            image = self.source.read()
+            if image is not None:
+                self._store(image)
+            return image
+        try:
+            self._start_stream()
+        except DeviceError:
+            return None
+        image = self._latest.image if self._latest is not None else None
+        self._stop_stream()
+        return image
+
     # -- health ----------------------------------------------------------------------------
     def _health(self, level: HealthLevel) -> HealthReport:
         checks: list[tuple[str, bool, str]] = []
@@ -207,15 +262,13 @@ class DocumentCamera(Device):
                            f"{fps:.1f} fps measured"))
         if level is not HealthLevel.INTERNAL:
             frame = self._latest if self.enabled else None
-            if frame is None:
-                image = self.source.read()
-                if image is not None:
-                    self._store(image)
-                    frame = self._latest
-            if frame is None:
+            image = frame.image if frame is not None else self._read_one()
+            if image is None:
                 checks.append(("picture", False, "no frame could be read"))
             else:
-                spread = float(np.std(frame.image[::8, ::8]))
+                import numpy as np
+
+                spread = float(np.std(image[::8, ::8]))
                 checks.append(("picture", spread > 2.0,
                                f"contrast {spread:.1f}" + ("" if spread > 2.0 else " — lens covered or sensor dead")))
         ok = all(passed for _, passed, _ in checks)

@@ -31,13 +31,14 @@ import threading
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.base import ConnectionLost, NoDeviceError
-from drivers.camera import scene as scenes
 from drivers.camera.sources import StreamFormat
 from drivers.sim.base import SimulatorError
+
+if TYPE_CHECKING:  # OpenCV, NumPy and the scene renderer are loaded when the camera is opened
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ class SimulatedSource:
         self.control_path = Path(control_path) if control_path else None
         self.tremor = tremor
         self.noise = noise
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng = None  # made on the first open (NumPy is not loaded before)
         self._lock = threading.Lock()
         self._base: np.ndarray | None = None
         self._truth: np.ndarray | None = None
@@ -107,6 +109,9 @@ class SimulatedSource:
 
     def show_picture(self, path: str | os.PathLike) -> None:
         """Film this picture (fitted into the frame) until another scene or picture is chosen."""
+        import cv2
+        import numpy as np
+
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -125,6 +130,9 @@ class SimulatedSource:
             self._base, self._truth = fitted, None
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
+        import cv2
+        import numpy as np
+
         h, w = image.shape[:2]
         scale = min(self.width / w, self.height / h)
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -196,11 +204,22 @@ class SimulatedSource:
             return None if self._truth is None else self._truth.copy()
 
     # -- FrameSource -------------------------------------------------------------------------
+    def probe(self) -> StreamFormat:
+        """Is the simulated camera plugged in? Renders nothing and loads neither OpenCV nor NumPy."""
+        self._poll_control(force=True)
+        if self.fault == "no_device":
+            raise NoDeviceError("simulated camera: no device")
+        return StreamFormat(self.width, self.height, "MJPG", self.fps)
+
     def open(self) -> StreamFormat:
         self._poll_control(force=True)
         if self.fault == "no_device":
             raise NoDeviceError("simulated camera: no device")
+        import numpy as np
+
         with self._lock:
+            if self._rng is None:
+                self._rng = np.random.default_rng(self._seed)
             self._ensure_base()
             if not self._noise_frames:
                 # one field of sensor noise a little wider than the frame, kept as a (brighten,
@@ -237,12 +256,22 @@ class SimulatedSource:
         return self._film(base)
 
     def close(self) -> None:
+        """Stop filming, and let go of what only filming needs: the noise field and the rendered
+        desk (made again, the same, on the next open; a picture shown stays)."""
         self.is_open = False
+        with self._lock:
+            self._noise_frames.clear()
+            if self.scene != "picture":
+                self._base = None
 
     # -- rendering ---------------------------------------------------------------------------
     def _ensure_base(self) -> None:
         if self._base is not None:
             return
+        import numpy as np
+
+        from drivers.camera import scene as scenes
+
         if self.scene == "picture":  # the picture was replaced by a next_page: back to the desk
             self.scene, self.picture = "document", ""
         rng = np.random.default_rng(1000 + self._page_no + 17 * SCENES.index(self.scene))
@@ -257,6 +286,9 @@ class SimulatedSource:
             self._base, self._truth = made.image, made.quad
 
     def _film(self, base: np.ndarray) -> np.ndarray:
+        import cv2
+        import numpy as np
+
         if self.tremor > 0:
             dx, dy = self._rng.normal(0, self.tremor, 2)
             matrix = np.float32([[1, 0, dx], [0, 1, dy]])

@@ -12,9 +12,10 @@ import logging
 import re
 import sys
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy (and OpenCV) are imported when a camera is opened, not when it is built
+    import numpy as np
 
 from drivers.base import ConnectionLost, NoDeviceError
 
@@ -41,11 +42,24 @@ class FrameSource(Protocol):
     def close(self) -> None:
         """Release the camera; safe to call twice."""
 
+    # Optional: ``probe() -> StreamFormat`` says whether the camera is there without opening
+    # it (``NoDeviceError`` when not); a ``DocumentCamera`` in standby needs it.
+
 
 def _fourcc_text(code: float) -> str:
     value = int(code)
     text = "".join(chr((value >> (8 * i)) & 0xFF) for i in range(4))
     return text if text.isprintable() and value else ""
+
+
+def probe_device(device: str) -> None:
+    """Raise ``NoDeviceError`` when ``device`` names a V4L2 camera (a number or a /dev path) that is
+    not there; a file or URL is taken on trust. Imports nothing heavy."""
+    import os
+
+    path = f"/dev/video{device}" if re.fullmatch(r"\d+", device) and sys.platform.startswith("linux") else device
+    if path.startswith("/dev/") and not os.path.exists(path):
+        raise NoDeviceError(f"no camera at {path}")
 
 
 class OpenCVSource:
@@ -66,6 +80,12 @@ class OpenCVSource:
         if self.device.startswith("/dev/"):
             return self.device, cv2.CAP_V4L2
         return self.device, cv2.CAP_ANY
+
+    def probe(self) -> StreamFormat:
+        """Is the camera there? (its device node exists) — without opening it or importing OpenCV.
+        The format is the one asked for; ``open`` says what the camera really gives."""
+        probe_device(self.device)
+        return StreamFormat(self.width, self.height, self.fourcc, float(self.fps))
 
     def open(self) -> StreamFormat:
         import cv2

@@ -175,6 +175,7 @@ class ApplyFlow(Flow):
         self._stored: Any = None
         self._patience_timer: Any = None
         self._captures: dict[int, Any] = {}
+        self._last_capture: Any = None  # the MaterialCapture that took the last page (its place and look)
         self._camera_lock = threading.RLock()
         self._detector: Any = None
         self._camera_running = False
@@ -493,7 +494,10 @@ class ApplyFlow(Flow):
                 options = (self.capture_options(ASPECTS[material.spec.kind]) if self.capture_options
                            else CaptureOptions(aspect=ASPECTS[material.spec.kind]))
                 capture = self._captures[material.index] = MaterialCapture(options)
-                capture.wait_for_new_page()  # what lies there now may be the last material
+                # what lies there now may be the last material; a camera in standby shows nothing
+                # yet: then the page the last capture took stands for it
+                device = self.camera.device()
+                capture.wait_for_new_page(self._last_capture, in_view=device is not None and device.latest() is not None)
             if self._detector is not None and getattr(self._detector, "capture", None) is not None \
                     and self._detector.capture.capture is capture:
                 return
@@ -588,6 +592,7 @@ class ApplyFlow(Flow):
                     return
                 retaking = capture.retaking
                 page = capture.capture(frame.image, detection, auto=auto)
+                self._last_capture = capture
                 from kiosk.vision.output import encode_jpeg
 
                 options = capture.options
@@ -780,6 +785,7 @@ class ApplyFlow(Flow):
                 material.how = PENDING
         with self._camera_lock:
             self._captures.clear()
+            self._last_capture = None
 
     # -- delivery ---------------------------------------------------------------------------
     def delivery_options(self) -> list[str]:

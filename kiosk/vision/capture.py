@@ -102,14 +102,24 @@ class MaterialCapture:
         self._captured_corners: np.ndarray | None = None
         self._reference_pending = False
 
-    def wait_for_new_page(self) -> None:
+    def wait_for_new_page(self, previous: "MaterialCapture | None" = None, in_view: bool = True) -> None:
         """No automatic capture of the page in view now (it may be the previous material still
-        lying there): only once it is taken away, moved or replaced. The capture button works."""
-        self._armed = False
+        lying there): only once it is taken away, moved or replaced. The capture button works.
+
+        ``in_view`` False: the camera shows nothing yet (it waits in standby and starts now), so
+        what lies there is known only from ``previous``, the capture that took the last page:
+        that page, where it was, is the one to see replaced; without one, the first page seen
+        was laid down after the request and is taken as it steadies."""
         self._fired = False
         self._history.clear()
         self._captured_thumb = self._captured_corners = None
-        self._reference_pending = True
+        if in_view:
+            self._armed, self._reference_pending = False, True
+        elif previous is not None and previous._captured_corners is not None:
+            self._armed, self._reference_pending = False, False
+            self._captured_corners, self._captured_thumb = previous._captured_corners, previous._captured_thumb
+        else:
+            self._armed, self._reference_pending = True, False
 
     # -- live ------------------------------------------------------------------------------
     def observe(self, frame: np.ndarray, detection: Detection | None) -> Hint:

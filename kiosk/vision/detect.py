@@ -19,13 +19,17 @@ is refined by robust line fits to the edge pixels along its sides and judged on
 - *edge support*: the share of points along each side where the picture steps in
   brightness or colour across it (every side must be supported);
 - *aspect*: its long/short side ratio against the known page kinds — A4 (1.414) and the
-  ID-1 card (1.586), with room for A5, B5, letter and booklet pages (1.15–1.85 accepted);
+  ID-1 card (1.586), with room for A5, B5 and booklet pages and for perspective (1.22–1.85
+  accepted: the generated pages in up to 6 % perspective measure 1.23 and up; a squarish
+  object, such as two things side by side, is no page);
 - *rectangularity*: how much of the quadrilateral the contour it came from fills;
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
-  than the ring just outside (a phone, a book cover or a bank card is saturated), with a
-  margin (the strip just inside the outline) that is pale and not clearly darker than the
-  inside (a phone's black bezel or a picture's frame is) — and carries content: ink, lines
-  or a photo make edges inside (a blank notebook or a phone's screen does not);
+  than the ring just outside (a phone, a book cover or a bank card is saturated; half
+  paleness and half brightness must reach ``MIN_PAPER``: a framed photo or a dull notebook
+  does not), with a margin (the strip just inside the outline) that is pale and not clearly
+  darker than the inside (a phone's black bezel or a picture's frame is) — and carries
+  content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
+  does not);
 - its angles (a page seen from above), and that it does not run along the frame's border.
 
 The candidate with the best combined score wins; the area counts only a little, so a
@@ -52,7 +56,7 @@ MIN_SUPPORT = 0.62  # mean share of supported points over the four sides
 MIN_SIDE_SUPPORT = 0.35
 GOOD_ENOUGH = 1.6  # a candidate ranked this high (well supported, paper, right aspect) ends the search early
 PAGE_ASPECTS = (297 / 210, 85.6 / 54)  # A4 (and A5, B5), the ID-1 card
-MIN_ASPECT, MAX_ASPECT = 1.15, 1.85
+MIN_ASPECT, MAX_ASPECT = 1.22, 1.85
 MAX_SATURATION = 0.33  # mean HSV saturation inside: paper and ID cards are pale
 CARD_ASPECT_TOLERANCE = 0.08  # a coloured object this close to ID-1 proportions may be a bank card
 MAX_MARGIN_SATURATION = 0.25  # … and their margins paler still (no photo or stamp there)
@@ -63,6 +67,11 @@ MAX_LINE_EDGES = 0.15  # share of edge pixels in the frame above which the line 
 FIT_POINTS = 240  # edge pixels per side given to the robust line fit
 MIN_CONTENT = 0.025  # share of edge pixels inside: text, lines, a photo (a blank notebook has none)
 MAX_CONTENT = 0.4  # … but not edges everywhere (noise, a textured surface)
+# paper evidence (half paleness, half brightness against the ring outside) a pale candidate
+# needs: a photo in a printed frame, a grey notebook or a dull object is darker than what lies
+# around it or tinted (issue 16, empty desks: 0.27–0.36 for such objects on the tuning seeds;
+# pages and pale ID cards there 0.51 and up)
+MIN_PAPER = 0.45
 
 
 @dataclass(frozen=True)
@@ -308,7 +317,7 @@ def _side_ratio(quad: np.ndarray) -> float:
 
 def aspect_fit(quad: np.ndarray) -> float:
     """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
-    range (long/short side ratio 1.15–1.85), negative outside it."""
+    range (long/short side ratio 1.22–1.85), negative outside it."""
     sides = side_lengths(quad)
     long_side = (max(sides[0], sides[2]) + max(sides[1], sides[3])) / 2
     ratio = _side_ratio(quad)
@@ -360,7 +369,10 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
         return 0.0
     pale = 0.0 if coloured else 1.0 - saturation / MAX_SATURATION
     brighter = float(np.clip((inside - outside) / 60.0 + 0.5, 0.0, 1.0))
-    return 0.5 * pale + 0.5 * brighter + 1e-3
+    paper = 0.5 * pale + 0.5 * brighter
+    if not coloured and paper < MIN_PAPER:
+        return 0.0  # pale-ish but dull or darker than its surroundings: not a sheet of paper
+    return paper + 1e-3
 
 
 def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:

@@ -217,3 +217,41 @@ def test_gb18030_hanzi_that_are_also_valid_utf8_hangul_read_as_chinese():
     assert raw.decode("utf-8") == "쫷磺741780"
     assert decode_code_text(raw).text == "飓风：741780"
     assert decode_code_text("안녕하세요 123".encode()).text == "안녕하세요 123"  # Korean alone is still Korean
+
+
+# -- GB 2312 hanzi or half-width katakana: the ambiguous byte strings, decided (issue 16) ----------
+# Japanese names and loanwords written for this table (not the benchmark's word lists). Each
+# reading pair is (the katakana, the GB18030 reading of the same bytes).
+
+@pytest.mark.parametrize("katakana,hanzi", [
+    ("ﾃﾞﾝｷ", "棉莘"),  # ﾞ ﾝ, 莘 rare and second-level: three pieces of evidence and more
+    ("ﾊﾟｽﾀ", "蔬嚼"),  # ﾟ, two rare hanzi
+    ("ｼﾏﾀﾞ", "枷擂"),  # ﾞ, two rare hanzi
+])
+def test_short_katakana_with_evidence_is_read_when_zxing_reads_it(katakana, hanzi):
+    raw = katakana.encode("cp932")
+    assert raw.decode("gb18030") == hanzi
+    assert not decode_code_text(raw).ok  # without the decoders' agreement: refused
+    assert decode_code_text(raw, readings=[katakana]).text == katakana
+    assert not decode_code_text(raw, readings=[hanzi]).ok  # a decoder that read the hanzi: no agreement
+
+
+@pytest.mark.parametrize("katakana,hanzi", [
+    ("ｶﾀｶﾅ", "独杜"),  # no mark, two frequent hanzi: nothing in the bytes says which
+    ("ｵｵｻｶ", "档欢"),  # no mark, one rare hanzi
+    ("ｷｮｳﾄ", "樊衬"),  # 樊 starts a name
+    ("ﾏﾂﾓﾄ", "下幽"),
+])
+def test_truly_ambiguous_katakana_is_refused_even_when_zxing_reads_it(katakana, hanzi):
+    raw = katakana.encode("cp932")
+    assert raw.decode("gb18030") == hanzi
+    assert not decode_code_text(raw, readings=[katakana, katakana]).ok
+
+
+@pytest.mark.parametrize("text", ["有恃无恐", "有恃无恐兢 12", "姿化 106231"])
+def test_chinese_that_spells_katakana_is_read_as_chinese(text):
+    """An idiom of four hanzi has no two-hanzi word in it (有恃 恃无 无恐), but lies in the
+    dictionary whole; ﾗﾋｻｯ (姿化) ends a word in a small ｯ, which Japanese never does."""
+    raw = text.encode("gb18030")
+    katakana = raw.decode("cp932")
+    assert decode_code_text(raw, readings=[katakana, katakana]).text == text

@@ -68,12 +68,16 @@ def test_camera_is_built_from_the_config_section(tmp_path):
     camera = built.device
     assert isinstance(camera.source, SimulatedSource) and camera.source.scene == "qr"
     assert [name for name, _part in built.companions] == ["camera_scanner"]
+    assert not camera.standby and built.enable_on_open  # a code scanner needs frames all the time
     with camera:
         assert camera.format.width == 640
     real = parse_settings(BASE + '[devices.camera]\ndriver = "opencv"\ndevice = "/dev/video5"\n')
     plan = {plan.name: plan for plan in device_plans(real)}["camera"]
-    source = plan.build(BuildContext(tmp_path)).device.source
+    built = plan.build(BuildContext(tmp_path))
+    source = built.device.source
     assert isinstance(source, OpenCVSource) and source.device == "/dev/video5"
+    # a document camera alone waits in standby: opened while a material is captured (issue 16, memory)
+    assert built.device.standby and not built.enable_on_open and not built.companions
 
 
 def test_the_printer_is_real_or_simulated_as_configured(tmp_path):

@@ -145,3 +145,87 @@ def test_tester_drives_the_simulator_through_its_control_file(tmp_path):
     source._poll_control(force=True)  # a broken file is ignored, the stream goes on
     assert source.scene == "qr"
     camera.close()
+
+
+# -- standby (issue 16, memory): probed at open, streaming only while enabled ----------------------
+
+class _CountingSource(SimulatedSource):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.opens = 0
+
+    def open(self):
+        self.opens += 1
+        return super().open()
+
+
+def test_a_camera_in_standby_is_probed_at_open_and_streams_only_while_enabled():
+    source = _CountingSource(640, 360, fps=30)
+    camera = DocumentCamera(source, standby=True)
+    camera.open()
+    assert camera.status.state is State.ONLINE and camera.status.detail["standby"] is True
+    assert camera.format.width == 640
+    assert source.opens == 0 and not source.is_open and camera.latest() is None  # no stream, no frame
+    assert source._base is None and not source._noise_frames  # nothing rendered
+    camera.enable()  # the stream opens on the capture thread
+    first = camera.wait_frame(0, timeout=5.0)
+    assert first.image.shape == (360, 640, 3) and source.opens == 1
+    camera.disable()
+    assert not source.is_open and camera.latest() is None  # the frames are dropped
+    assert source._base is None and not source._noise_frames
+    camera.enable()
+    assert camera.wait_frame(0, timeout=5.0).image.shape == (360, 640, 3) and source.opens == 2
+    camera.close()
+    assert not source.is_open
+
+
+def test_a_camera_in_standby_that_is_not_there_is_no_device():
+    camera = DocumentCamera(SimulatedSource(320, 240, fault="no_device"), standby=True)
+    with pytest.raises(NoDeviceError):
+        camera.open()
+    assert camera.status.state is State.NO_DEVICE
+    with pytest.raises(NoDeviceError):
+        DocumentCamera(OpenCVSource("/dev/video-that-is-not-there"), standby=True).open()
+
+
+def test_a_camera_in_standby_whose_stream_fails_goes_offline():
+    source = SimulatedSource(320, 240)
+    camera = DocumentCamera(source, standby=True, first_frame_timeout=0.5)
+    camera.open()
+    source.set_fault("no_device")  # unplugged after the probe
+    camera.enable()
+    assert _wait(lambda: camera.status.state is State.OFFLINE, 3)
+    camera.close()
+
+
+def test_the_external_health_check_of_a_camera_in_standby_looks_at_one_frame():
+    source = SimulatedSource(320, 240)
+    camera = DocumentCamera(source, standby=True)
+    camera.open()
+    report = camera.check_health(HealthLevel.EXTERNAL)
+    assert report.ok, report.text()
+    assert any(name == "picture" for name, _ok, _detail in report.checks)
+    assert not source.is_open and camera.latest() is None  # opened for the check, closed after
+    camera.close()
+
+
+def test_building_a_camera_in_standby_loads_neither_opencv_nor_numpy(tmp_path):
+    """What keeps the kiosk under 250 MiB with a document camera: measured by
+    benchmarks/startup.py; here, that nothing heavy is imported before a capture."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from drivers.camera.device import DocumentCamera\n"
+            "from drivers.camera.simulator import SimulatedSource\n"
+            "camera = DocumentCamera(SimulatedSource(320, 240), standby=True)\n"
+            "camera.open()\n"
+            "print(sorted(m for m in ('cv2', 'numpy', 'PIL') if m in sys.modules))\n"
+            "camera.enable(); camera.wait_frame(0, timeout=5.0); camera.close()\n"
+            "print(sorted(m for m in ('cv2', 'numpy') if m in sys.modules))\n")
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-800:]
+    assert out.stdout.split("\n")[:2] == ["[]", "['cv2', 'numpy']"]

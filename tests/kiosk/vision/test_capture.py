@@ -114,3 +114,43 @@ def test_auto_capture_off_and_no_pages_to_save(tmp_path):
     with pytest.raises(CaptureError):
         material.save(tmp_path, "x")
     assert list(tmp_path.iterdir()) == []
+
+
+def _steady(material: MaterialCapture, clock: FakeClock, frame, detection, times: int = 12) -> list[str]:
+    states = []
+    for _ in range(times):
+        clock.now += 0.1
+        states.append(material.observe(frame, detection).state)
+    return states
+
+
+def test_a_camera_starting_from_standby_takes_the_first_page_it_sees_unless_it_is_the_last_one_taken():
+    """A document camera in standby shows nothing when a material is asked for: the page it
+    sees first was laid down after the request (auto-captured), unless it is the page the last
+    capture took, still lying where it was (not taken again until replaced)."""
+    from kiosk.vision.detect import detect_document
+
+    source = SimulatedSource(1280, 720, fps=30, scene="document", tremor=0.0)
+    source.open()
+    page_one = source.read()
+    source.next_page()
+    source.open()
+    page_two = source.read()
+    found_one, found_two = detect_document(page_one), detect_document(page_two)
+    assert found_one is not None and found_two is not None
+    clock = FakeClock()
+    options = CaptureOptions(dpi=100, steady_seconds=0.5)
+
+    asked_in_view = MaterialCapture(options, clock=clock)
+    asked_in_view.wait_for_new_page()  # the camera was streaming: what lies there is the old page
+    assert "ready" not in _steady(asked_in_view, clock, page_one, found_one)
+
+    first = MaterialCapture(options, clock=clock)
+    first.wait_for_new_page(None, in_view=False)  # nothing captured yet, nothing in view
+    assert "ready" in _steady(first, clock, page_one, found_one)
+    first.capture(page_one, found_one, auto=True)
+
+    second = MaterialCapture(options, clock=clock)
+    second.wait_for_new_page(first, in_view=False)
+    assert "ready" not in _steady(second, clock, page_one, found_one)  # material one still lying there
+    assert "ready" in _steady(second, clock, page_two, found_two)  # replaced by the next material

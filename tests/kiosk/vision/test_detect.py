@@ -120,3 +120,38 @@ def test_small_pages_and_cards_on_dark_busy_desks_are_found(cls):
     ious = [0.0 if (found := detect_document(item.image)) is None else quad_iou(found.corners, item.quad)
             for item in items]
     assert sum(iou >= 0.9 for iou in ious) >= 2, ious
+
+
+def _framed_photo_on_a_printed_mat() -> np.ndarray:
+    """A photo in a thin frame on a pale printed mat: pale-ish, but darker than what lies around it."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    image = np.full((720, 1280, 3), 205, np.uint8)
+    for y in range(60, 700, 34):
+        cv2.line(image, (60, y), (int(rng.integers(500, 1200)), y), (90, 90, 90), 3)
+    x0, y0, w, h = 820, 180, 250, 340  # long/short 1.36, a page's proportions
+    cv2.rectangle(image, (x0 - 2, y0 - 2), (x0 + w + 2, y0 + h + 2), (60, 60, 60), 2)
+    image[y0:y0 + h, x0:x0 + w] = (150, 140, 130)
+    cv2.circle(image, (x0 + w // 2, y0 + 120), 60, (95, 100, 110), -1)
+    cv2.ellipse(image, (x0 + w // 2, y0 + h), (110, 120), 0, 180, 360, (70, 70, 80), -1)
+    return cv2.GaussianBlur(image, (3, 3), 0)
+
+
+def _squarish_sheet() -> np.ndarray:
+    """A pale, written-on thing whose sides are 1.2 to 1: no page kind (A4 1.41, ID-1 1.59) looks so."""
+    import cv2
+
+    image = np.full((720, 1280, 3), 70, np.uint8)
+    x0, y0, w, h = 400, 150, 480, 400
+    image[y0:y0 + h, x0:x0 + w] = 235
+    for y in range(y0 + 40, y0 + h - 30, 28):
+        cv2.line(image, (x0 + 30, y), (x0 + w - 40, y), (40, 40, 40), 3)
+    return cv2.GaussianBlur(image, (3, 3), 0)
+
+
+@pytest.mark.parametrize("make", [_framed_photo_on_a_printed_mat, _squarish_sheet])
+def test_what_is_neither_paper_nor_a_page_shape_gets_no_outline(make):
+    """Issue 16, empty desks: paper is pale and at least as bright as its surroundings
+    (``MIN_PAPER``), and a page's sides are at least 1.22 to 1 (``MIN_ASPECT``)."""
+    assert detect_document(make()) is None
