@@ -200,6 +200,11 @@ def _low_contrast(work: _Work, min_area_fraction: float):
     return _large_contours(edges, work, min_area_fraction, cv2.RETR_LIST)
 
 
+
+def _cross(u: np.ndarray, v: np.ndarray) -> float:
+    """The z of the cross product of two 2-D vectors (NumPy 2 deprecates np.cross for them)."""
+    return float(u[0] * v[1] - u[1] * v[0])
+
 def _line_quads(work: _Work, min_area_fraction: float):
     if cv2.countNonZero(work.edges) > MAX_LINE_EDGES * work.area:
         return  # edges everywhere (noise, a busy texture): lines there are chance alignments
@@ -216,7 +221,7 @@ def _line_quads(work: _Work, min_area_fraction: float):
         angle = float(np.arctan2(unit[1], unit[0]) % np.pi)
         point = np.array([x1, y1])
         duplicate = any(min(abs(angle - a), np.pi - abs(angle - a)) < np.radians(4)
-                        and abs(np.cross(u, point - p)) < 0.015 * size for p, u, a in lines)
+                        and abs(_cross(u, point - p)) < 0.015 * size for p, u, a in lines)
         if not duplicate:
             lines.append((point, unit, angle))
         if len(lines) >= 14:
@@ -225,7 +230,7 @@ def _line_quads(work: _Work, min_area_fraction: float):
     pairs = []
     for i, j in itertools.combinations(range(len(lines)), 2):
         (p1, u1, a1), (p2, u2, a2) = lines[i], lines[j]
-        if min(abs(a1 - a2), np.pi - abs(a1 - a2)) < np.radians(20) and abs(np.cross(u1, p2 - p1)) > min_side:
+        if min(abs(a1 - a2), np.pi - abs(a1 - a2)) < np.radians(20) and abs(_cross(u1, p2 - p1)) > min_side:
             pairs.append((i, j, a1))
     made = 0
     for (i, j, a), (k, m, b) in itertools.combinations(pairs, 2):
