@@ -200,10 +200,10 @@ def _low_contrast(work: _Work, min_area_fraction: float):
     return _large_contours(edges, work, min_area_fraction, cv2.RETR_LIST)
 
 
-
 def _cross(u: np.ndarray, v: np.ndarray) -> float:
     """The z of the cross product of two 2-D vectors (NumPy 2 deprecates np.cross for them)."""
     return float(u[0] * v[1] - u[1] * v[0])
+
 
 def _line_quads(work: _Work, min_area_fraction: float):
     if cv2.countNonZero(work.edges) > MAX_LINE_EDGES * work.area:
