@@ -26,6 +26,7 @@ from drivers.events import Subscription
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
+from screens.bindings import set_app_wide
 from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.registry import SCREENS, screen_class
 from screens.theme import Theme, theme_for
@@ -267,7 +268,7 @@ class KioskApp(App):
             return
         self.kiosk.translator.set_language(language)
         self.lang = language
-        self.tr = self._make_tr()
+        set_app_wide(self, "tr", self._make_tr())
         self._update_texts()
 
     def toggle_language(self) -> None:
@@ -276,7 +277,7 @@ class KioskApp(App):
     def set_elderly(self, on: bool) -> None:
         if on != self.elderly:
             self.elderly = on
-            self.theme = theme_for(*self.window_size, on)
+            set_app_wide(self, "theme", theme_for(*self.window_size, on))
 
     def toggle_elderly(self) -> None:
         self.set_elderly(not self.elderly)

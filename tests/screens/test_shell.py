@@ -62,6 +62,50 @@ def test_elderly_mode_enlarges_type_and_targets(kiosk_app):
             assert widget.height >= 60, widget
 
 
+def test_widgets_gone_before_or_during_a_theme_change_do_not_stop_elderly_mode(kiosk_app):
+    """Kivy can leave a kv binding behind a widget that is gone (seen under load), or lose a widget
+    while the theme changes: every living widget still gets the elderly sizes, and nothing raises
+    (before: ReferenceError out of the mode switch, and the screen half in the old sizes)."""
+    import gc
+    import weakref
+
+    from kivy.uix.widget import Widget
+
+    app = kiosk_app.app
+    tile = home_tile(kiosk_app, "help")
+    normal_title = tile.ids.tile_title.font_size
+
+    calls = []
+
+    def kv_like(element, *_):  # what kv's call_fn does with its widget's proxy
+        calls.append("kv_like")
+        element.opacity = 1
+
+    gone = Widget()
+    app.fbind("theme", kv_like, gone.proxy_ref)
+    del gone
+    gc.collect()
+
+    class Thing:
+        opacity = 0
+
+    dying = [Thing()]
+
+    def dies_on_the_way(proxy, *_):
+        calls.append("dies_on_the_way")
+        dying.clear()  # the last reference goes while the theme is being dispatched
+        proxy.opacity = 1
+
+    app.fbind("theme", dies_on_the_way, weakref.proxy(dying[0]))
+    app.set_elderly(True)
+    kiosk_app.pump(3)
+    assert tile.ids.tile_title.font_size > normal_title
+    app.set_elderly(False)  # the bindings of the things that are gone are not called again
+    kiosk_app.pump(3)
+    assert tile.ids.tile_title.font_size == normal_title
+    assert calls == ["dies_on_the_way"]
+
+
 def test_escape_f1_alt_f4_and_close_do_not_leave(kiosk_app):
     assert kiosk_app.key(27)  # Esc
     assert kiosk_app.key(282)  # F1 (Kivy settings)
