@@ -239,7 +239,9 @@ class ScenarioPlayer:
 
         def ready() -> bool:
             catalog, ime = kiosk.catalog, kiosk.ime
-            return (kiosk.services_ready.is_set()
+            # a scenario meets a kiosk whose backend answered (or did not): not one still checking
+            checking = kiosk.status.get("network").reason == "status.network_checking"
+            return (kiosk.services_ready.is_set() and not checking
                     and (catalog is None or catalog.ready or bool(catalog.error))
                     and (ime is None or ime.ready or bool(ime.error)))
         deadline = time.monotonic() + READY_TIMEOUT
