@@ -72,6 +72,13 @@ MAX_CONTENT = 0.4  # … but not edges everywhere (noise, a textured surface)
 # around it or tinted (issue 16, empty desks: 0.27–0.36 for such objects on the tuning seeds;
 # pages and pale ID cards there 0.51 and up)
 MIN_PAPER = 0.45
+# a page seen from above has near-right corners: the generated pages in up to 6 % perspective
+# deviate up to 23° (99 % under 14°); a quad across two things, or a slip cut diagonally by a
+# line of the straight-line stage, 29–38° (issue 16, empty desks on the tuning seeds)
+MAX_CORNER_DEVIATION = 28.0
+# longest stretch of a side without an edge under it, as a share of the side: a side that
+# crosses the desk between two objects has one (0.58); pages at most 0.4 on the tuning seeds
+MAX_SIDE_GAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -293,15 +300,15 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
         return None
     if not _plausible(work, quad, min_area_fraction):
         return None
-    support, sides = _edge_support(work, quad)
+    support, sides, gap = _edge_support(work, quad)
     if support < MIN_SUPPORT - 0.25 or min(sides) < MIN_SIDE_SUPPORT - 0.25:
         return None  # the line fit below seldom rescues so little support, and it is the slow part
     refined = _refine(work, quad)
     if refined is not None and _plausible(work, refined, min_area_fraction):
-        refined_support, refined_sides = _edge_support(work, refined)
+        refined_support, refined_sides, refined_gap = _edge_support(work, refined)
         if refined_support >= support - 0.02:
-            quad, support, sides = refined, refined_support, refined_sides
-    if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
+            quad, support, sides, gap = refined, refined_support, refined_sides, refined_gap
+    if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT or gap > MAX_SIDE_GAP:
         return None
     aspect = aspect_fit(quad)
     paper = _paper_score(work, quad, coloured_cards)
@@ -390,7 +397,7 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
             or quad[:, 1].max() > work.h + margin_y):
         return False
     angles = interior_angles(quad)
-    if min(angles) < 45 or max(angles) > 135:
+    if min(angles) < 90 - MAX_CORNER_DEVIATION or max(angles) > 90 + MAX_CORNER_DEVIATION:
         return False
     sides = side_lengths(quad)
     if min(sides) < 0.05 * max(work.w, work.h):
@@ -410,16 +417,18 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
 
 
 def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float = 3.0,
-                  threshold: int = 14) -> tuple[float, list[float]]:
-    """Share of points along each side where the blurred picture steps across the side."""
+                  threshold: int = 14) -> tuple[float, list[float], float]:
+    """Share of points along each side where the blurred picture steps across the side, and the
+    longest run of points without a step on any side (as a share of the side)."""
     per_side = []
+    longest_gap = 0.0
     t = np.linspace(0.06, 0.94, samples)[:, None]
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
         direction = b - a
         length = np.linalg.norm(direction)
         if length < 1:
-            return 0.0, [0.0] * 4
+            return 0.0, [0.0] * 4, 1.0
         normal = np.array([direction[1], -direction[0]]) / length
         points = a + direction * t
         outside = np.rint(points + normal * step).astype(int)
@@ -443,7 +452,12 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
             continue
         supported = (steps >= threshold) | (relative & (steps >= threshold // 2))
         per_side.append(float(supported[~glare].sum()) / seen)
-    return float(np.mean(per_side)), per_side
+        # glare and points off the picture neither break nor extend a run
+        unsupported = (~supported[~glare]).astype(np.int8)
+        bounds = np.flatnonzero(np.diff(np.concatenate(([0], unsupported, [0]))))
+        if len(bounds):
+            longest_gap = max(longest_gap, float((bounds[1::2] - bounds[::2]).max()) / seen)
+    return float(np.mean(per_side)), per_side, longest_gap
 
 
 def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
