@@ -79,6 +79,9 @@ MAX_CORNER_DEVIATION = 28.0
 # longest stretch of a side without an edge under it, as a share of the side: a side that
 # crosses the desk between two objects has one (0.58); pages at most 0.4 on the tuning seeds
 MAX_SIDE_GAP = 0.5
+# share of a pale candidate's inside that is strongly coloured (saturation above 0.35): a book
+# lying on a slip makes 0.4–0.5; pages with a photo and a red stamp at most 0.15 on the tuning seeds
+MAX_COLOURED_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,9 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     saturation /= 255.0
     outside = cv2.mean(hsv, ring)[2]
     coloured = saturation > MAX_SATURATION
+    if not coloured and cv2.countNonZero(cv2.bitwise_and(cv2.compare(hsv[..., 1], 90, cv2.CMP_GT), inner)) > \
+            MAX_COLOURED_SHARE * cv2.countNonZero(inner):
+        return 0.0  # a pale sheet with a coloured thing on it (a book on a slip) is two things
     if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
         return 0.0
     # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
