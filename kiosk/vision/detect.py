@@ -17,7 +17,8 @@ from its four longest sides, whose intersections restore the hidden corner. Each
 is refined by robust line fits to the edge pixels along its sides and judged on
 
 - *edge support*: the share of points along each side where the picture steps in
-  brightness or colour across it (every side must be supported);
+  brightness or colour across it (every side must be supported), with no long stretch of
+  a side unsupported (``MAX_SIDE_GAP``: a side that crosses the desk between two objects);
 - *aspect*: its long/short side ratio against the known page kinds — A4 (1.414) and the
   ID-1 card (1.586), with room for A5, B5 and booklet pages and for perspective (1.22–1.85
   accepted: the generated pages in up to 6 % perspective measure 1.23 and up; a squarish
@@ -26,11 +27,14 @@ is refined by robust line fits to the edge pixels along its sides and judged on
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
   than the ring just outside (a phone, a book cover or a bank card is saturated; half
   paleness and half brightness must reach ``MIN_PAPER``: a framed photo or a dull notebook
-  does not), with a margin (the strip just inside the outline) that is pale and not clearly
+  does not), not a third strongly coloured (``MAX_COLOURED_SHARE``: a book lying on a
+  slip), with a margin (the strip just inside the outline) that is pale and not clearly
   darker than the inside (a phone's black bezel or a picture's frame is) — and carries
   content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
   does not);
-- its angles (a page seen from above), and that it does not run along the frame's border.
+- its angles: a page seen from above has corners within ``MAX_CORNER_DEVIATION`` (28°) of a
+  right angle (a quad across two things or a slip cut diagonally has not), and that it
+  does not run along the frame's border.
 
 The candidate with the best combined score wins; the area counts only a little, so a
 small page beats a large coloured notebook beside it. Nothing convincing → None (the
