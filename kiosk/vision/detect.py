@@ -17,7 +17,8 @@ from its four longest sides, whose intersections restore the hidden corner. Each
 is refined by robust line fits to the edge pixels along its sides and judged on
 
 - *edge support*: the share of points along each side where the picture steps in
-  brightness or colour across it (every side must be supported);
+  brightness or colour across it (every side must be supported), with no long stretch of
+  a side unsupported (``MAX_SIDE_GAP``: a side that crosses the desk between two objects);
 - *aspect*: its long/short side ratio against the known page kinds — A4 (1.414) and the
   ID-1 card (1.586), with room for A5, B5 and booklet pages and for perspective (1.22–1.85
   accepted: the generated pages in up to 6 % perspective measure 1.23 and up; a squarish
@@ -26,11 +27,14 @@ is refined by robust line fits to the edge pixels along its sides and judged on
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
   than the ring just outside (a phone, a book cover or a bank card is saturated; half
   paleness and half brightness must reach ``MIN_PAPER``: a framed photo or a dull notebook
-  does not), with a margin (the strip just inside the outline) that is pale and not clearly
+  does not), not a third strongly coloured (``MAX_COLOURED_SHARE``: a book lying on a
+  slip), with a margin (the strip just inside the outline) that is pale and not clearly
   darker than the inside (a phone's black bezel or a picture's frame is) — and carries
   content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
   does not);
-- its angles (a page seen from above), and that it does not run along the frame's border.
+- its angles: a page seen from above has corners within ``MAX_CORNER_DEVIATION`` (28°) of a
+  right angle (a quad across two things or a slip cut diagonally has not), and that it
+  does not run along the frame's border.
 
 The candidate with the best combined score wins; the area counts only a little, so a
 small page beats a large coloured notebook beside it. Nothing convincing → None (the
@@ -72,6 +76,16 @@ MAX_CONTENT = 0.4  # … but not edges everywhere (noise, a textured surface)
 # around it or tinted (issue 16, empty desks: 0.27–0.36 for such objects on the tuning seeds;
 # pages and pale ID cards there 0.51 and up)
 MIN_PAPER = 0.45
+# a page seen from above has near-right corners: the generated pages in up to 6 % perspective
+# deviate up to 23° (99 % under 14°); a quad across two things, or a slip cut diagonally by a
+# line of the straight-line stage, 29–38° (issue 16, empty desks on the tuning seeds)
+MAX_CORNER_DEVIATION = 28.0
+# longest stretch of a side without an edge under it, as a share of the side: a side that
+# crosses the desk between two objects has one (0.58); pages at most 0.4 on the tuning seeds
+MAX_SIDE_GAP = 0.5
+# share of a pale candidate's inside that is strongly coloured (saturation above 0.35): a book
+# lying on a slip makes 0.4–0.5; pages with a photo and a red stamp at most 0.15 on the tuning seeds
+MAX_COLOURED_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -293,15 +307,15 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
         return None
     if not _plausible(work, quad, min_area_fraction):
         return None
-    support, sides = _edge_support(work, quad)
+    support, sides, gap = _edge_support(work, quad)
     if support < MIN_SUPPORT - 0.25 or min(sides) < MIN_SIDE_SUPPORT - 0.25:
         return None  # the line fit below seldom rescues so little support, and it is the slow part
     refined = _refine(work, quad)
     if refined is not None and _plausible(work, refined, min_area_fraction):
-        refined_support, refined_sides = _edge_support(work, refined)
+        refined_support, refined_sides, refined_gap = _edge_support(work, refined)
         if refined_support >= support - 0.02:
-            quad, support, sides = refined, refined_support, refined_sides
-    if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT:
+            quad, support, sides, gap = refined, refined_support, refined_sides, refined_gap
+    if support < MIN_SUPPORT or min(sides) < MIN_SIDE_SUPPORT or gap > MAX_SIDE_GAP:
         return None
     aspect = aspect_fit(quad)
     paper = _paper_score(work, quad, coloured_cards)
@@ -357,6 +371,9 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     saturation /= 255.0
     outside = cv2.mean(hsv, ring)[2]
     coloured = saturation > MAX_SATURATION
+    if not coloured and cv2.countNonZero(cv2.bitwise_and(cv2.compare(hsv[..., 1], 90, cv2.CMP_GT), inner)) > \
+            MAX_COLOURED_SHARE * cv2.countNonZero(inner):
+        return 0.0  # a pale sheet with a coloured thing on it (a book on a slip) is two things
     if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
         return 0.0
     # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
@@ -390,7 +407,7 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
             or quad[:, 1].max() > work.h + margin_y):
         return False
     angles = interior_angles(quad)
-    if min(angles) < 45 or max(angles) > 135:
+    if min(angles) < 90 - MAX_CORNER_DEVIATION or max(angles) > 90 + MAX_CORNER_DEVIATION:
         return False
     sides = side_lengths(quad)
     if min(sides) < 0.05 * max(work.w, work.h):
@@ -410,16 +427,18 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
 
 
 def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float = 3.0,
-                  threshold: int = 14) -> tuple[float, list[float]]:
-    """Share of points along each side where the blurred picture steps across the side."""
+                  threshold: int = 14) -> tuple[float, list[float], float]:
+    """Share of points along each side where the blurred picture steps across the side, and the
+    longest run of points without a step on any side (as a share of the side)."""
     per_side = []
+    longest_gap = 0.0
     t = np.linspace(0.06, 0.94, samples)[:, None]
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
         direction = b - a
         length = np.linalg.norm(direction)
         if length < 1:
-            return 0.0, [0.0] * 4
+            return 0.0, [0.0] * 4, 1.0
         normal = np.array([direction[1], -direction[0]]) / length
         points = a + direction * t
         outside = np.rint(points + normal * step).astype(int)
@@ -443,7 +462,12 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
             continue
         supported = (steps >= threshold) | (relative & (steps >= threshold // 2))
         per_side.append(float(supported[~glare].sum()) / seen)
-    return float(np.mean(per_side)), per_side
+        # glare and points off the picture neither break nor extend a run
+        unsupported = (~supported[~glare]).astype(np.int8)
+        bounds = np.flatnonzero(np.diff(np.concatenate(([0], unsupported, [0]))))
+        if len(bounds):
+            longest_gap = max(longest_gap, float((bounds[1::2] - bounds[::2]).max()) / seen)
+    return float(np.mean(per_side)), per_side, longest_gap
 
 
 def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:

@@ -155,3 +155,16 @@ def test_what_is_neither_paper_nor_a_page_shape_gets_no_outline(make):
     """Issue 16, empty desks: paper is pale and at least as bright as its surroundings
     (``MIN_PAPER``), and a page's sides are at least 1.22 to 1 (``MIN_ASPECT``)."""
     assert detect_document(make()) is None
+
+
+@pytest.mark.parametrize("seed, index", [(1605, 9), (1606, 12), (1606, 24)])
+def test_quads_across_two_things_or_a_cut_slip_give_no_outline(seed, index):
+    """Issue 16, empty desks of the tuning seeds that used to get an outline: a quad across a book
+    and the book beside it (a side crosses the desk: ``MAX_SIDE_GAP``), a slip with a coloured book
+    lying on it (``MAX_COLOURED_SHARE``), a slip cut diagonally by the straight-line stage (corners
+    far from right angles: ``MAX_CORNER_DEVIATION``)."""
+    from tests.document_material import hard_document_set
+
+    _, item = hard_document_set(index + 1, seed=seed, classes=("empty",))[index]
+    assert item.quad is None
+    assert detect_document(item.image) is None
