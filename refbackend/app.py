@@ -36,7 +36,7 @@ from refbackend.clerk_gate import CLERK_USER, ClerkGate, clerk_credentials_ok
 from refbackend.lookups import HolderLookups
 from refbackend.security_headers import SecurityHeaders
 from refbackend.store import ApiError, ReferenceStore
-from refbackend.throttle import LoginThrottle, MemoryLoginThrottle
+from refbackend.throttle import DatabaseLoginThrottle, LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,8 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
                clerk_fonts: bool = True, throttle: LoginThrottle | None = None,
                lookups: HolderLookups | None = None, interactive_docs: bool = False) -> FastAPI:
     """``clerk_fonts``: the clerk's pages serve the bundled Chinese font (off only to compare renders).
-    ``throttle``: where wrong clerk passwords are counted (default: in memory, ``refbackend.throttle``).
+    ``throttle``: where wrong clerk passwords are counted (default: in the store's database, shared by
+    every worker on it, ``refbackend.throttle.DatabaseLoginThrottle``).
     ``lookups``: the limit and audit trail of look-ups by ID number (``refbackend.lookups``).
     ``interactive_docs``: serve ``/docs`` and ``/redoc`` (development only; ``/openapi.json`` is
     always served)."""
@@ -196,7 +197,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     app.state.lookups = lookups = lookups or HolderLookups()
     app.add_middleware(TerminalSignatureMiddleware, store=store, clock=clock)
     app.add_middleware(ClerkGate, password=lambda: app.state.clerk_password,
-                       throttle=throttle or MemoryLoginThrottle(), clock=clock)
+                       throttle=throttle or DatabaseLoginThrottle(store.db), clock=clock)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     csrf_token = store.form_token(clerk_password)  # the same in every worker of one database
     app.state.csrf_token = csrf_token

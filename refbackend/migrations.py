@@ -150,6 +150,12 @@ def _server_secrets(db: Database, conn: Any, files: Any) -> None:
                  "created_at TEXT NOT NULL)")
 
 
+def _login_throttle(db: Database, conn: Any, files: Any) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS login_throttle (kind TEXT NOT NULL, name TEXT NOT NULL, "
+                 "failures INTEGER NOT NULL, last_failure DOUBLE PRECISION NOT NULL, "
+                 "locked_until DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, name))")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -162,6 +168,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "following, collecting and alerts", _follow_columns),
     Migration(3, "page images and photos in the file store", _file_store),
     Migration(4, "secrets every worker shares", _server_secrets),
+    Migration(5, "clerk login throttle every worker shares", _login_throttle),
 )
 
 LATEST = MIGRATIONS[-1].version
