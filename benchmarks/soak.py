@@ -193,7 +193,12 @@ def main() -> int:
     drained = ""
     fault_names = ""
     timer: threading.Timer | None = None
-    with open(folder / "kiosk-stderr.log", "a", encoding="utf-8") as child_log:
+    from screens.launcher import virtual_display
+
+    # one virtual screen for every life of the kiosk (a kiosk killed with -9 could not stop its own)
+    with virtual_display(1080, 1920), open(folder / "kiosk-stderr.log", "a", encoding="utf-8") as child_log:
+        if os.environ.get("DISPLAY"):
+            env["DISPLAY"] = os.environ["DISPLAY"]
         child = Child(config, env, child_log)
 
         def kill(target: Child) -> None:

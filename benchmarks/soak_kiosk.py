@@ -82,6 +82,11 @@ def acceptance_number(session: int) -> str:
     return f"370503-20261207-{700000 + session:06d}"
 
 
+#: the page goes onto an empty glass: the camera takes a page by itself when one is laid down,
+#: not when the last resident's page (the same picture) still seems to lie there
+FRESH_PAGE = ({"sim": "camera scene empty"}, {"wait": 0.5})
+
+
 def _apply_allowance(rng: random.Random, session: int) -> list[dict]:
     holder = rng.choice(ELDERLY)
     picture = rng.choice(("bank-card.jpg", "letter.jpg", "bank-card-back.jpg"))
@@ -89,7 +94,7 @@ def _apply_allowance(rng: random.Random, session: int) -> list[dict]:
         {"screen": "home"}, {"sim": f"card place {holder}"}, {"see": "您已登录"}, {"tap": "home.apply"},
         {"tap_text": "高龄津贴发放"}, {"screen": "guide"}, {"tap": "guide.apply"}, {"screen": "apply.form"},
         {"tap": "form.phone"}, {"type": f"138{rng.randrange(10**8):08d}{{enter}}"}, {"tap": "apply.next"},
-        {"screen": "apply.materials"}, {"sim": f"camera show {PICTURES / picture}"},
+        {"screen": "apply.materials"}, *FRESH_PAGE, {"sim": f"camera show {PICTURES / picture}"},
         {"see": "已拍好第1页", "timeout": 40}, {"tap": "apply.next"}, {"screen": "apply.consent"},
         {"tap": "consent.terms"}, {"tap": "consent.sensitive"}, {"tap": "consent.agree"},
         {"screen": "apply.delivery"}, {"tap": "delivery.window"},
@@ -121,7 +126,7 @@ def _daiban(rng: random.Random, session: int) -> list[dict]:
         {"see": "请群众本人确认以下信息"}, {"tap": "agent.confirm"}, {"screen": "home"}, {"sim": "card remove"}, {"see": "您已登录"},
         {"tap": "home.apply"}, {"tap_text": "高龄津贴发放"}, {"tap": "guide.apply"}, {"screen": "apply.form"},
         {"tap": "form.phone"}, {"type": f"137{rng.randrange(10**8):08d}{{enter}}"}, {"tap": "apply.next"},
-        {"screen": "apply.materials"}, {"sim": f"camera show {PICTURES / 'bank-card.jpg'}"},
+        {"screen": "apply.materials"}, *FRESH_PAGE, {"sim": f"camera show {PICTURES / 'bank-card.jpg'}"},
         {"see": "已拍好第1页", "timeout": 40}, {"tap": "apply.next"}, {"see": "代办人居民身份证"},
         {"sim": "camera scene id_card"}, {"see": "已拍 1 页", "timeout": 40}, {"tap": "apply.next"},
         {"screen": "apply.consent"}, {"tap": "consent.terms"}, {"tap": "consent.sensitive"},
