@@ -14,7 +14,12 @@ the outbox lives in a temporary folder under ``TMPDIR`` that goes when the kiosk
 held was encrypted; ``tests/kiosk/backend/test_outbox.py`` reads its file while it waits).
 
 A second session in the same run (``apply-backend-down.yaml``) photographs a page with the
-document camera and submits it while the backend is down. The audit also reads:
+document camera and submits it while the backend is down; a third (``pickup-id-card.yaml``)
+collects two results from the locker with her card, prints the pickup slips and rates. The
+audit also reads:
+
+- every SQLite file (outbox, pickup ledger, catalogue cache …) as it is while the kiosk runs,
+  copied every 0.3 s: the demo's outbox and ledger live in a folder that goes with the kiosk;
 
 - the paper: the printer simulator saves every receipt with its text and its codes' contents
   (``simulator_out``); masked forms (``欧**娜``, ``138****1234``) are what a receipt may carry;
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -41,7 +47,9 @@ from drivers.idcard.deck import builtin_deck
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "tests" / "scenarios" / "apply-commitment.yaml"
 PHOTO_SCENARIO = ROOT / "tests" / "scenarios" / "apply-backend-down.yaml"
+PICKUP_SCENARIO = ROOT / "tests" / "scenarios" / "pickup-id-card.yaml"  # doors, the pickup ledger, a slip
 FILMED = ROOT / "tests" / "scenarios" / "pictures" / "bank-card.jpg"  # what the camera films there
+PUBLIC_CATALOGUE = (ROOT / "assets" / "catalog" / "hekou_items.json").read_text("utf-8")
 IMAGE_MARKERS = {"a JPEG stream": b"\xff\xd8\xff", "a PNG stream": b"\x89PNG\r\n\x1a\n"}
 PHONE = "13805461234"  # what the scenario types into the form
 
@@ -79,9 +87,16 @@ def leaks(folder_or_file: Path, secrets: dict[str, str]) -> list[str]:
         except OSError:
             continue
         for label, value in secrets.items():
+            if is_catalogue_cache(path) and value in PUBLIC_CATALOGUE:
+                continue  # the catalogue's own text (the phone field's hint is 例如 13805461234)
             if any(form in data for form in encodings(value)):
                 found.append(f"{path}: {label}")
     return found
+
+
+def is_catalogue_cache(path: Path) -> bool:
+    """The kiosk's copy of the published catalogue (``catalog.sqlite3`` and its -wal/-shm)."""
+    return re.fullmatch(r"(.*__)?catalog\.sqlite3(-wal|-shm)?", path.name) is not None
 
 
 def images(folder_or_file: Path, filmed: bytes) -> list[str]:
@@ -108,6 +123,25 @@ def core_limit(pid: int) -> str | None:
     return None
 
 
+def snapshot_databases(folders: list[Path], into: Path) -> list[str]:
+    """Copy every SQLite file (and its -wal, -shm) under ``folders`` into ``into``, as it is now:
+    the demo's outbox and pickup ledger live in a folder that goes when the kiosk stops, so the
+    audit reads them while it runs. The names copied."""
+    names = []
+    for folder in folders:
+        for path in list(folder.rglob("*")) if folder.exists() else []:
+            if not re.search(r"\.sqlite3(-wal|-shm|-journal)?$", path.name):
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:  # gone between listing and reading
+                continue
+            target = into / str(path.relative_to(folder.parent)).replace("/", "__")
+            target.write_bytes(data)
+            names.append(path.name)
+    return names
+
+
 def privacy_config(folder: Path, prints: Path) -> Path:
     """The demo configuration with the printer simulator saving every receipt in ``prints``."""
     text = (ROOT / "assets" / "demo.toml").read_text("utf-8")
@@ -131,21 +165,24 @@ def test_a_whole_application_leaves_no_personal_data_behind(tmp_path):
     log_file, out_file = tmp_path / "kiosk.log", tmp_path / "progress.txt"
     with open(log_file, "wb") as err, open(out_file, "wb") as out:
         kiosk = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "scenario", "run", str(SCENARIO),
-                                  str(PHOTO_SCENARIO), "--verbose", "--config", str(privacy_config(tmp_path, prints)),
+                                  str(PHOTO_SCENARIO), str(PICKUP_SCENARIO), "--verbose", "--config", str(privacy_config(tmp_path, prints)),
                                   "--state", str(state), "--shots", str(tmp_path / "shots")],
                                  stdout=out, stderr=err, env=env, cwd=ROOT)
-        limits = []
+        limits, databases = [], set()
+        snapshots = tmp_path / "databases"
+        snapshots.mkdir()
         deadline = time.monotonic() + 500
         while kiosk.poll() is None and time.monotonic() < deadline:
             limit = core_limit(kiosk.pid)
             if limit is not None:
                 limits.append(limit)
-            time.sleep(0.5)
+            databases.update(snapshot_databases([tmp, state], snapshots))
+            time.sleep(0.3)
         if kiosk.poll() is None:
             kiosk.kill()
         kiosk.wait()
     progress, log_text = out_file.read_text("utf-8"), log_file.read_text("utf-8")
-    assert kiosk.returncode == 0 and "2 passed" in progress, progress[-3000:]
+    assert kiosk.returncode == 0 and "3 passed" in progress, progress[-3000:]
     # probed while the sessions ran: no core dump can carry their memory to disk
     assert len(limits) > 10 and set(limits[4:]) == {"0 0"}, limits
     # the session really ran: log lines were written, the flight recorder kept the session, the
@@ -158,15 +195,18 @@ def test_a_whole_application_leaves_no_personal_data_behind(tmp_path):
     receipts = sorted(prints.glob("receipt-*.txt"))
     assert len(receipts) >= 2 and any("受理" in p.read_text("utf-8") for p in receipts)
     assert not (state / "clerk-password").exists()
+    # the SQLite files were read while the kiosk ran: the outbox (what waited was encrypted) and the
+    # pickup ledger
+    assert {"outbox.sqlite3", "pickup-ledger.sqlite3"} <= databases, databases
     assert sorted(p.name for p in tmp.iterdir()) == [], "temporary folders outlived the kiosk"
     secrets = secrets_of_the_deck()
     assert "senior.id_number" in secrets and len(secrets) > 30
     found = (leaks(log_file, secrets) + leaks(flight, secrets) + leaks(tmp, secrets) + leaks(state, secrets)
-             + leaks(prints, secrets))
+             + leaks(prints, secrets) + leaks(snapshots, secrets))
     assert found == [], "\n".join(found)
     filmed = FILMED.read_bytes()
     pictures = images(log_file, filmed) + images(flight, filmed) + images(tmp, filmed) + images(state, filmed) \
-        + [found for path in receipts for found in images(path, filmed)]
+        + images(snapshots, filmed) + [found for path in receipts for found in images(path, filmed)]
     assert pictures == [], "\n".join(pictures)
 
 
@@ -191,3 +231,11 @@ def test_the_search_finds_a_resident_in_any_of_the_encodings(tmp_path, encoding)
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "cache.bin").write_bytes(b"\x00junk" + data + b"junk")
     assert leaks(tmp_path, secrets) == [f"{tmp_path / 'sub' / 'cache.bin'}: senior.chinese_name"]
+
+
+def test_the_catalogue_copy_may_hold_the_catalogue_text_but_not_a_resident():
+    """The typed phone is also the phone field's example in the published catalogue: the
+    kiosk's copy of the catalogue may hold it, any other file may not."""
+    assert "13805461234" in PUBLIC_CATALOGUE
+    assert is_catalogue_cache(Path("x/tmp__kiosk-demo-backend-1-ab__catalog.sqlite3-wal"))
+    assert not is_catalogue_cache(Path("x/outbox.sqlite3"))
