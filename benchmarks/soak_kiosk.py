@@ -83,8 +83,10 @@ def acceptance_number(session: int) -> str:
 
 
 #: the page goes onto an empty glass: the camera takes a page by itself when one is laid down,
-#: not when the last resident's page (the same picture) still seems to lie there
-FRESH_PAGE = ({"sim": "camera scene empty"}, {"wait": 0.5})
+#: not when the last resident's page (the same picture) still seems to lie there; the glass has
+#: to be seen empty for a moment (``MaterialCapture.GONE_SECONDS``, 0.4 s, of frames, which come
+#: slower on a busy machine)
+FRESH_PAGE = ({"sim": "camera scene empty"}, {"wait": 2.0})
 
 
 def _apply_allowance(rng: random.Random, session: int) -> list[dict]:
