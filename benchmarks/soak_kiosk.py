@@ -163,8 +163,9 @@ def _rating(level: int, rng: random.Random) -> list[dict]:
     return steps + [{"see": "感谢您的评价"}]
 
 
-def _pickup_and_rate(rng: random.Random, session: int) -> list[dict]:
-    door = session % 16 + 1
+def _pickup_and_rate(rng: random.Random, session: int, busy: frozenset[int] = frozenset()) -> list[dict]:
+    # the next door in turn that holds no result (one a failed pickup session left behind)
+    door = next((d % 16 + 1 for d in range(session, session + 16) if d % 16 + 1 not in busy), session % 16 + 1)
     code = f"{(session * 7919) % 900000 + 100000}"
     return [
         {"screen": "home"},
@@ -199,11 +200,14 @@ def fault_menu(listing: dict) -> list[tuple[str, str, str]]:
     return menu
 
 
-def session_steps(seed: int, session: int, menu: list[tuple[str, str, str]], fault_share: float) \
-        -> tuple[str, str, list[dict]]:
+def session_steps(seed: int, session: int, menu: list[tuple[str, str, str]], fault_share: float,
+                  busy_doors: frozenset[int] = frozenset()) -> tuple[str, str, list[dict]]:
+    """The session's journey, its fault (``""``: none) and its scenario steps. ``busy_doors``:
+    locker doors that still hold a result (a pickup chooses another)."""
     rng = random.Random(seed * 1_000_003 + session)
     journey = rng.choices(list(JOURNEYS), weights=[w for _f, w in JOURNEYS.values()])[0]
-    steps = JOURNEYS[journey][0](rng, session)
+    steps = (_pickup_and_rate(rng, session, busy_doors) if journey == "pickup"
+             else JOURNEYS[journey][0](rng, session))
     fault = ""
     if menu and rng.random() < fault_share:
         fault, words, lift = rng.choice(menu)
@@ -225,6 +229,16 @@ def soak_settings(config: dict):
     logging_ = dataclasses.replace(settings.logging, level="WARNING")
     backend = dataclasses.replace(settings.backend, embedded=True, connect_timeout=1.0, read_timeout=5.0)
     return dataclasses.replace(settings, devices=devices, terminal=terminal, logging=logging_, backend=backend)
+
+
+def busy_doors(config: dict) -> frozenset[int]:
+    """Doors of this terminal whose result waits, as the soak's backend database says."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(f"file:{config['backend_db']}?mode=ro", uri=True, timeout=10)) as conn:
+        return frozenset(door for (door,) in conn.execute(
+            "SELECT door FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL", (config["terminal"],)))
 
 
 def soak_backend(config: dict):
@@ -342,7 +356,8 @@ def main() -> int:
         menu = fault_menu(SimControlClient(socket_path).call(None, "list"))
         print(f"faults {len(menu)} " + " ".join(name for name, _w, _l in menu), flush=True)
         for session in range(first, config["last"] + 1):
-            journey, fault, steps = session_steps(config["seed"], session, menu, config["fault_share"])
+            journey, fault, steps = session_steps(config["seed"], session, menu, config["fault_share"],
+                                                  busy_doors(config))
             text = yaml.safe_dump({"name": f"soak session {session}: {journey}" + (f", fault {fault}" if fault else ""),
                                    "steps": steps}, allow_unicode=True, sort_keys=False)
             scenario = parse_scenario(text, ROOT / "tests" / "scenarios" / f"soak-{session}.yaml",
