@@ -10,7 +10,7 @@ one long-lived process per "life". The sessions: apply (高龄津贴发放 with 
 异地就医备案 signed on the pad), 代办 by a grid worker, follow a case by its receipt's QR code and
 rate it, collect a result with its pickup code and rate it. ``--faults`` of them (default 60 %)
 get one fault at a random step, lifted 1–4 steps later: any fault that any simulator lists (ID
-card reader, scanner, locker, camera, printer: 36 in all today), an unplugged device, the
+card reader, scanner, locker, camera, printer: 34 in all today), an unplugged device, the
 backend down, slow or answering 500. Every choice comes from ``--seed`` and the session number.
 
 The kiosk is killed with SIGKILL ``--kills`` times (default one per 40 sessions, only in the

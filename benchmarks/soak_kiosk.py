@@ -18,7 +18,8 @@ backend's testers' handle, pointed at a backend that survives the kiosk's kill -
 Sessions (``session_steps``; every choice drawn from the seed and the session number): apply for
 高龄津贴发放 with a photographed page, apply for 异地就医备案 signing the commitment on the pad,
 代办 by a grid worker, follow a case by its receipt's QR code and rate it, collect a result with
-its pickup code (door opened, taken, closed, slip printed) and rate it. About 60 % of the sessions
+its pickup code (door opened, taken, closed, slip printed; a door that holds no result, as the
+backend's database says) and rate it. A page goes onto an empty glass (``FRESH_PAGE``). About 60 % of the sessions
 get one fault at a random step, lifted 1–4 steps later: any fault any simulator lists
 (``list`` on the control socket: ID card reader, scanner, locker, camera, printer), an unplugged
 device, or the backend down, slow or answering 500.
