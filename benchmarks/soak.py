@@ -1,31 +1,38 @@
-"""Soak: many resident sessions with faults and kill -9, then count what reached the backend.
+"""Soak: resident sessions through the real screens, with faults and kill -9, reconciled with the backend.
 
-    .venv/bin/python benchmarks/soak.py [--sessions 1000] [--seed 1] [--kills K] [--keep DIR] [--trace]
+    .venv/bin/python benchmarks/soak.py [--sessions 1000] [--seed 1] [--kills K] [--faults 0.6] [--keep DIR]
 
-A reference backend runs in this process (SQLite file); the kiosk (``benchmarks/soak_kiosk.py``,
-the real composition root without the screens) runs as a child process and talks to the backend
-through a fault proxy (``refbackend.faults.FaultProxy``). While the sessions run:
+A reference backend runs in this process (a SQLite file). The kiosk runs as a child process
+(``benchmarks/soak_kiosk.py``): the real app with its screens on a headless window, every device
+simulated behind its real driver, playing generated scenario sessions one after another through
+the scenario runner (``ScenarioPlayer``: real touches, the on-screen keyboard, ``sim:`` steps), in
+one long-lived process per "life". The sessions: apply (高龄津贴发放 with a photographed page;
+异地就医备案 signed on the pad), 代办 by a grid worker, follow a case by its receipt's QR code and
+rate it, collect a result with its pickup code and rate it. ``--faults`` of them (default 60 %)
+get one fault at a random step, lifted 1–4 steps later: any fault that any simulator lists (ID
+card reader, scanner, locker, camera, printer: 34 in all today), an unplugged device, the
+backend down, slow or answering 500. Every choice comes from ``--seed`` and the session number.
 
-- the backend is switched at random every 0.5–3 s between up (55 %), down (15 %), slow (1.5 s
-  an answer, 15 %) and answering 500 (15 %), until 90 % of the sessions have begun;
-- the kiosk draws printer faults per session through its simulator control socket: paper out
-  (10 %), the printer unplugged and plugged back (5 %);
-- the kiosk is killed with SIGKILL ``--kills`` times (default one per 40 sessions, only in the
-  first 70 % so that the last stretch measures memory in one process): half of the kills
-  0–50 ms after an application was stored in the outbox (mid-submission: uploading or
-  submitting), half right after a session began; a new kiosk process starts at once and
-  resumes with the next session.
+The kiosk is killed with SIGKILL ``--kills`` times (default one per 40 sessions, only in the
+first 70 %, so that the last stretch measures memory in one process): half 0–50 ms after a
+session's first item reached the outbox (mid-submission), half 0–12 s into a session (a screen,
+a device step, a door open: wherever it is then). A new kiosk starts at once and resumes with
+the next session; the interrupted one counts as interrupted, not as a crash. After the last
+session the kiosk drains its outbox; items that met a server error wait their own pause (up to
+an hour), so the soak lets the outbox's clock run past it and drains once more.
 
-Afterwards the backend's database is reconciled with the kiosk's journal: every application
-the outbox accepted (``stored``) must be exactly one case, every rating the outbox accepted
-exactly one rating. It prints sessions completed, crashes (exits that were not our kills),
-applications and ratings lost or duplicated, the outbox left over, and the kiosk's RSS, open
-files and threads from the first sample 100 sessions into its last process (once its bounded
-buffers have filled) to the end.
-Items that met a server error wait their own pause (up to an hour) before the next try; at the
-end the soak lets the outbox's clock run past it and drains once more (``waiting_their_pause``).
-``--trace`` also compares the kiosk's Python allocations over its last 60 % (tracemalloc).
-Exit status 0 only with 0 crashes, 0 lost, 0 duplicated and RSS growth under 5 %.
+Then the kiosk's journal (every item the outbox stored, the moment it was on disk) is
+reconciled with the backend's database: each stored application must have its submit
+acknowledged, each rating and pickup confirmation its request, under the item's idempotency
+key (lost otherwise); the backend must hold no more cases, ratings or recorded pickups than
+the outbox stored, and no session may have stored the same thing twice (duplicated otherwise).
+It prints sessions completed, failed at a step (with or without a fault injected; each failed
+session's scenario is kept in ``failed/N.yaml`` with ``--keep``, to replay with ``kiosk scenario
+run``), interrupted, crashes (exits that were not our kills); submissions, ratings and pickups
+stored, lost and duplicated; the outbox left over; and the kiosk's RSS, open files and threads
+in its last process, from the first sample 30 sessions in (its screens built, its bounded
+buffers filled) to the end.
+Exit status 0 only with 0 crashes, 0 lost, 0 duplicated, RSS growth under 5 % and an empty outbox.
 """
 from __future__ import annotations
 
@@ -49,44 +56,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MAX_SESSIONS = 20_000
+MAX_CRASHES = 5
+SETTLE = 30
 TERMINAL = "HK-SOAK-001"
-
-
-def kiosk_toml(folder: Path, url: str, key_file: Path) -> str:
-    state = folder / "state"
-    return f"""
-[terminal]
-id = "{TERMINAL}"
-name = "河口街道便民服务中心 · 浸泡测试"
-
-[logging]
-level = "WARNING"
-format = "text"
-
-[catalog]
-state_dir = "{state / 'catalog'}"
-
-[session]
-scratch_dir = "{folder / 'scratch'}"
-
-[devices]
-sim_control = "{folder / 'run' / 'sim.sock'}"
-
-[devices.printer]
-driver = "simulator"
-paper_width = 80
-
-[backend]
-url = "{url}"
-terminal_key_file = "{key_file}"
-outbox_path = "{state / 'outbox.sqlite3'}"
-outbox_key_file = "{state / 'outbox.key'}"
-catalog_cache_path = "{state / 'catalog.sqlite3'}"
-connect_timeout = 1
-read_timeout = 5
-retries = 1
-heartbeat_seconds = 60
-"""
 
 
 class Child:
@@ -108,170 +80,235 @@ class Child:
         self.process.wait()
 
 
-def switch_faults(proxy, rng: random.Random, stop: threading.Event, counts: dict[str, int]) -> None:
-    while not stop.wait(rng.uniform(0.5, 3.0)):
-        mode = rng.choices(["up", "down", "slow", "error"], weights=[55, 15, 15, 15])[0]
-        proxy.set_mode(mode, 1.5 if mode == "slow" else None)
-        counts[mode] = counts.get(mode, 0) + 1
-    proxy.set_mode("up")
+def kill_moments(rng: random.Random, sessions: int, wanted: int) -> dict[int, tuple[str, float]]:
+    """Which sessions are cut by kill -9, and when: ``("stored", s)`` s seconds after the session's
+    first outbox item reached the disk (mid-submission: uploading or submitting), ``("begin", s)``
+    s seconds into the session (a screen, a device step, a door open: wherever it is then)."""
+    zone = max(1, int(sessions * 0.7))
+    moments = {}
+    for n in rng.sample(range(1, zone + 1), min(wanted, zone)):
+        moments[n] = ("stored", rng.uniform(0, 0.05)) if rng.random() < 0.5 else ("begin", rng.uniform(0, 12))
+    return moments
+
+
+def idempotency(store, terminal: str) -> dict[str, str]:
+    """key → endpoint of everything the backend acknowledged for ``terminal``."""
+    with store.db.read() as conn:
+        return {key: endpoint for key, endpoint in conn.execute(
+            "SELECT key, endpoint FROM idempotency WHERE terminal_id=?", (terminal,)).fetchall()}
+
+
+def reconcile(store, terminal: str, journal: list[str]) -> dict[str, int]:
+    """What the kiosk's outbox accepted (the journal's ``stored`` lines) against the backend's database."""
+    acknowledged = idempotency(store, terminal)
+    stored: dict[str, list[tuple[int, str]]] = {}
+    for line in journal:
+        if line.startswith("stored "):
+            _w, session, kind, key = line.split()[:4]
+            stored.setdefault(kind, []).append((int(session), key))
+    figures: dict[str, int] = {}
+    journaled_keys = {key for items in stored.values() for _s, key in items}
+    for kind, label in (("application", "applications"), ("rating", "ratings"), ("pickup.confirm", "pickups")):
+        items = stored.get(kind, [])
+        figures[f"{label} stored"] = len(items)
+        # an application is sent as create, pages, submit: it has arrived once its submit is acknowledged
+        last_step = (lambda key: f"{key}:submit") if kind == "application" else (lambda key: key)
+        figures[f"{label} lost"] = sum(1 for _s, key in items if last_step(key) not in acknowledged)
+        per_session: dict[int, int] = {}
+        for session, _key in items:
+            per_session[session] = per_session.get(session, 0) + 1
+        figures[f"{label} stored twice by one session"] = sum(1 for n in per_session.values() if n > 1)
+    with store.db.read() as conn:
+        # the kiosk's own applications (the harness's cases carry numbers 370503-20261207-7…)
+        cases = conn.execute("SELECT COUNT(*) FROM cases WHERE terminal_id=? AND acceptance_number NOT LIKE "
+                             "'370503-20261207-7%'", (terminal,)).fetchone()[0]
+        ratings = conn.execute("SELECT COUNT(*) FROM ratings WHERE terminal_id=?", (terminal,)).fetchone()[0]
+        pickups = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NOT NULL",
+                               (terminal,)).fetchone()[0]
+        waiting = conn.execute("SELECT COUNT(*) FROM pickups WHERE terminal_id=? AND picked_up_at IS NULL",
+                               (terminal,)).fetchone()[0]
+    # every record in the backend must come from exactly one outbox item: more records than items
+    # delivered is a duplicate (the same resident's submission sent under two keys, or without one)
+    delivered: dict[str, int] = {}
+    for endpoint in acknowledged.values():
+        endpoint = "POST /api/v1/pickups/…/confirm" if endpoint.endswith("/confirm") else endpoint
+        endpoint = "POST /api/v1/applications/…/submit" if endpoint.endswith("/submit") else endpoint
+        endpoint = "PUT /api/v1/applications/…/pages" if "/pages" in endpoint else endpoint
+        delivered[endpoint] = delivered.get(endpoint, 0) + 1
+    figures["endpoints"] = delivered  # type: ignore[assignment]
+    unjournaled = {key.rsplit(":", 1)[0] for key in acknowledged} - journaled_keys
+    figures["acknowledged without a journal line"] = len(unjournaled)
+    figures["cases"], figures["ratings"], figures["pickups recorded"] = cases, ratings, pickups
+    figures["results still waiting in the locker"] = waiting
+    return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000, help=f"resident sessions (1–{MAX_SESSIONS})")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kills", type=int, default=None, help="kill -9 of the kiosk (default sessions/40)")
-    parser.add_argument("--keep", help="keep the backend database, journal and logs in this folder")
-    parser.add_argument("--trace", action="store_true",
-                        help="also trace the kiosk's Python allocations over its last 60 %% and print the biggest "
-                             "growth (slower)")
+    parser.add_argument("--kills", type=int, default=None, help="kill -9 of the kiosk (default sessions/40, at "
+                                                                "least 1 from 3 sessions)")
+    parser.add_argument("--faults", type=float, default=0.6, help="share of sessions that get a fault (0–1)")
+    parser.add_argument("--keep", help="keep the backend database, journal, logs and failed sessions in this folder")
     args = parser.parse_args()
     if not 1 <= args.sessions <= MAX_SESSIONS:
         parser.error(f"--sessions must be 1–{MAX_SESSIONS}")
-    kills_wanted = args.sessions // 40 if args.kills is None else max(0, args.kills)
+    if not 0 <= args.faults <= 1:
+        parser.error("--faults must be 0–1")
+    kills_wanted = (max(args.sessions // 40, 1 if args.sessions >= 3 else 0) if args.kills is None
+                    else max(0, args.kills))
 
     import logging
 
-    logging.disable(logging.WARNING)  # the backend's refusals and switches would flood the figures
-    from backend_support import pick_item, required_pages
-    from kiosk.backend.signing import generate_key, write_key_file
-    from refbackend.faults import FaultProxy
+    logging.disable(logging.WARNING)  # the backend's refusals would flood the figures
+    from kiosk.backend.signing import write_key_file
+    from refbackend.seed import DEMO_PEOPLE_PATH
     from refbackend.server import prepare_store, start_embedded
-    from soak_kiosk import id_number
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kiosk-soak-"))
     folder.mkdir(parents=True, exist_ok=True)
-    for sub in ("state", "run", "scratch", "tmp"):
+    for sub in ("state", "run", "tmp", "flight"):
         (folder / sub).mkdir(mode=0o700, exist_ok=True)
     key_file = folder / "terminal.key"
     key_text = write_key_file(key_file)
-    store = prepare_store(folder / "backend.sqlite3", terminals={TERMINAL: key_text}, terminal_doors={TERMINAL: 16})
+    store = prepare_store(folder / "backend.sqlite3", terminals={TERMINAL: key_text}, terminal_doors={TERMINAL: 16},
+                          people=DEMO_PEOPLE_PATH)
     running = start_embedded(store)
-    proxy = FaultProxy(running.port).start()
-    item = pick_item("承诺件")
-    materials = sorted({index for index, *_ in required_pages(item, b"x")})
-    (folder / "kiosk.toml").write_text(kiosk_toml(folder, proxy.url, key_file), "utf-8")
     config = folder / "soak.json"
     config.write_text(json.dumps({
-        "kiosk_toml": str(folder / "kiosk.toml"), "journal": str(folder / "journal.txt"),
-        "log": str(folder / "kiosk.log"), "first": 1, "last": args.sessions, "seed": args.seed,
-        "paper_out": 0.10, "unplug": 0.05, "item_code": item.code, "materials": materials, "sample_every": 25,
-        "drain_seconds": 180, "trace_from": int(args.sessions * 0.4) if args.trace else None}), "utf-8")
-    env = dict(os.environ, KIOSK_STATE_DIR=str(folder / "state"), XDG_RUNTIME_DIR=str(folder / "run"),
-               KIOSK_FLIGHT_DIR=str(folder / "flight"), TMPDIR=str(folder / "tmp"),
-               ESCPOS_CAPABILITIES_PICKLE_DIR=str(folder / "tmp"), MALLOC_ARENA_MAX="2")
+        "folder": str(folder), "terminal": TERMINAL, "first": 1, "last": args.sessions, "seed": args.seed,
+        "fault_share": args.faults, "sample_every": 10, "drain_seconds": 180,
+        "backend_db": str(folder / "backend.sqlite3"), "backend_port": running.port, "backend_url": running.url,
+        "clerk_password": running.clerk_password, "key_file": str(key_file)}), "utf-8")
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(folder / "run"), KIOSK_FLIGHT_DIR=str(folder / "flight"),
+               TMPDIR=str(folder / "tmp"), ESCPOS_CAPABILITIES_PICKLE_DIR=str(folder / "tmp"), MALLOC_ARENA_MAX="2")
+    env.pop("KIOSK_STATE_DIR", None)
     rng = random.Random(args.seed)
-    kill_zone = max(1, int(args.sessions * 0.7))
-    kill_at = {n: rng.choice(("stored", "begin")) for n in rng.sample(range(1, kill_zone + 1),
-                                                                        min(kills_wanted, kill_zone))}
-    stop_faults = threading.Event()
-    fault_counts: dict[str, int] = {}
-    faults = threading.Thread(target=switch_faults, args=(proxy, random.Random(args.seed + 7), stop_faults,
-                                                          fault_counts), daemon=True)
+    kill_at = kill_moments(rng, args.sessions, kills_wanted)
     started = time.monotonic()
-    faults.start()
     kills = crashes = restarts = 0
-    last_memory: list[tuple[int, int, int, int]] = []
+    lives: list[list[tuple[int, int, int, int]]] = [[]]
+    life_starts: list[int] = []
     drained = ""
-    traces: list[str] = []
-    last_start = 0
-    with open(folder / "kiosk-stderr.log", "a", encoding="utf-8") as child_log:
+    fault_names = ""
+    timer: threading.Timer | None = None
+    from screens.launcher import virtual_display
+
+    # one virtual screen for every life of the kiosk (a kiosk killed with -9 could not stop its own)
+    with virtual_display(1080, 1920), open(folder / "kiosk-stderr.log", "a", encoding="utf-8") as child_log:
+        if os.environ.get("DISPLAY"):
+            env["DISPLAY"] = os.environ["DISPLAY"]
         child = Child(config, env, child_log)
+
+        def kill(target: Child) -> None:
+            nonlocal kills
+            if target.process.poll() is None:
+                target.kill()
+                kills += 1
         while True:
             line = child.lines.get()
             if line is None:  # the process ended
+                if timer is not None:
+                    timer.cancel()
+                    timer = None
                 code = child.process.wait()
                 if drained:
                     break
-                crashes += 1
-                print(f"kiosk exited by itself with {code}; restarting", flush=True)
+                if code != -signal.SIGKILL:
+                    crashes += 1
+                    print(f"kiosk exited by itself with {code}; restarting", flush=True)
+                    if crashes > MAX_CRASHES:
+                        print(f"more than {MAX_CRASHES} crashes: giving up", flush=True)
+                        break
                 child = Child(config, env, child_log)
                 restarts += 1
-                last_memory = []
+                lives.append([])
                 continue
             words = line.split()
             if words[0] in ("begin", "stored") and len(words) >= 2:
                 session = int(words[1])
-                if words[0] == "begin" and session >= int(args.sessions * 0.9):
-                    stop_faults.set()
-                if kill_at.get(session) == words[0]:
+                moment = kill_at.get(session)
+                if moment is not None and moment[0] == words[0]:
                     del kill_at[session]
-                    time.sleep(rng.uniform(0, 0.05) if words[0] == "stored" else 0)
-                    child.kill()
-                    kills += 1
-                    while child.lines.get() is not None:
-                        pass
-                    child = Child(config, env, child_log)
-                    restarts += 1
-                    last_memory = []
+                    timer = threading.Timer(moment[1], kill, args=(child,))
+                    timer.start()
             elif words[0] == "start":
-                last_start = int(words[1]) - 1
+                life_starts.append(int(words[1]))
             elif words[0] == "mem":
-                last_memory.append(tuple(int(w) for w in words[1:5]))
+                lives[-1].append(tuple(int(w) for w in words[1:5]))
+            elif words[0] == "faults":
+                fault_names = " ".join(words[2:])
             elif words[0] == "drained":
                 drained = line
-            elif words[0] == "trace":
-                traces.append(line)
-    stop_faults.set()
-    faults.join(timeout=10)
     seconds = time.monotonic() - started
 
     journal = (folder / "journal.txt").read_text("utf-8").splitlines()
-    stored = {int(line.split()[1]) for line in journal if line.startswith("stored ")}
-    rated = {int(line.split()[1]) for line in journal if line.startswith("rated ")}
-    done = {int(line.split()[1]) for line in journal if line.startswith("done ")}
-    refused = [line for line in journal if line.startswith("refused ")]
     begun = {int(line.split()[1]) for line in journal if line.startswith("begin ")}
-    lost = duplicated = ratings_lost = ratings_duplicated = unjournaled = 0
-    for session in sorted(begun):
-        number = id_number(session)
-        cases = store.count("cases", "holder_id=?", (number,))
-        ratings = store.count("ratings", "acceptance_number IN (SELECT acceptance_number FROM cases WHERE "
-                                         "holder_id=?)", (number,))
-        duplicated += cases > 1
-        if session in stored:
-            lost += cases == 0
-        elif cases:
-            # killed after the outbox committed the application but before the journal said so:
-            # it was stored, and reached the backend once, as it should
-            unjournaled += 1
-        if session in rated:
-            ratings_lost += ratings == 0
-            ratings_duplicated += ratings > 1
-    proxy.stop()
+    done = [line.split() for line in journal if line.startswith("done ")]
+    passed = sum(1 for words in done if words[2] == "passed")
+    failed = [words for words in done if words[2] == "failed"]
+    failed_without_fault = [words for words in failed if words[4] == "-"]
+    interrupted = len(begun) - len(done)
+    faults_drawn: dict[str, int] = {}
+    for line in journal:
+        if line.startswith("begin ") and len(line.split()) > 3 and line.split()[3] != "-":
+            faults_drawn[line.split()[3]] = faults_drawn.get(line.split()[3], 0) + 1
+    figures = reconcile(store, TERMINAL, journal)
     running.stop()
 
-    print(f"soak: {args.sessions} sessions, seed {args.seed}, {seconds:.0f} s")
-    print(f"sessions completed: {len(done)} (begun {len(begun)}; a session killed before its application was "
-          f"stored never told the resident it was)")
+    lost = sum(v for k, v in figures.items() if k.endswith(" lost"))
+    twice = sum(v for k, v in figures.items() if k.endswith("stored twice by one session"))
+    endpoints = figures["endpoints"]
+    duplicated = {
+        "applications": max(0, figures["cases"] - figures["applications stored"]),
+        "ratings": max(0, figures["ratings"] - figures["ratings stored"]),
+        "pickups": max(0, figures["pickups recorded"] - figures["pickups stored"]),
+    }
+    # records in the backend that no outbox item explains, or one item explained twice
+    print(f"soak through the screens: {args.sessions} sessions, seed {args.seed}, {seconds:.0f} s "
+          f"({seconds / max(1, len(begun)):.1f} s a session)")
+    print(f"sessions: begun {len(begun)}, completed {passed}, ended by a failed step {len(failed)} (with a fault "
+          f"injected {len(failed) - len(failed_without_fault)}, without {len(failed_without_fault)}), "
+          f"interrupted by kill -9 {interrupted}")
     print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}")
-    print(f"backend switches: " + ", ".join(f"{k} {v}" for k, v in sorted(fault_counts.items())))
-    print(f"applications stored: {len(stored)}, reached the backend exactly once: {len(stored) - lost - duplicated},"
-          f" lost: {lost}, duplicated: {duplicated}, refused: {len(refused)}; stored by a kiosk killed before its "
-          f"journal line (each one case): {unjournaled}")
-    print(f"ratings stored: {len(rated)}, lost: {ratings_lost}, duplicated: {ratings_duplicated}")
+    print(f"faults the simulators list ({len(fault_names.split())}): {fault_names}")
+    print("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults_drawn.items())))
+    for label in ("applications", "ratings", "pickups"):
+        print(f"{label}: stored {figures[f'{label} stored']}, lost {figures[f'{label} lost']}, duplicated "
+              f"{duplicated[label] + figures[f'{label} stored twice by one session']}")
+    print(f"backend: cases from the kiosk {figures['cases']}, ratings {figures['ratings']}, pickups recorded "
+          f"{figures['pickups recorded']}, results still in the locker {figures['results still waiting in the locker']}; "
+          f"acknowledged items by endpoint {json.dumps(endpoints, sort_keys=True)}; acknowledged without a journal "
+          f"line (stored by a kiosk killed before it could write one) {figures['acknowledged without a journal line']}")
     print(f"outbox at the end: {drained}")
+    for words in failed_without_fault[:10]:
+        print(f"failed without a fault: session {words[1]} {words[3]} at {words[5] if len(words) > 5 else '?'} "
+              f"(failed/{words[1]}.yaml)")
     growth = None
-    # The baseline is taken once the kiosk's bounded buffers have filled (the printer keeps its
-    # last 50 receipts, the outbox its last 200 answers, the health history its rings): the first
-    # sample 100 sessions or more into the last process.
-    settled = [sample for sample in last_memory if sample[0] - last_start >= 100]
-    if len(settled) >= 3:
-        first, last = settled[0], settled[-1]
-        growth = (last[1] - first[1]) / first[1] * 100
-        print(f"kiosk RSS in its last process: {first[1] / 2**20:.1f} MB after session {first[0]}, "
-              f"{last[1] / 2**20:.1f} MB after session {last[0]} ({growth:+.1f} %); open files {first[2]} → "
-              f"{last[2]}; threads {first[3]} → {last[3]}")
-        print("kiosk RSS by session (MB): " + ", ".join(f"{n}:{rss / 2**20:.1f}" for n, rss, _, _ in last_memory))
+    last = lives[-1]
+    # the baseline is taken once the kiosk has shown every screen and filled its bounded buffers
+    # and caches (the printer keeps its last 50 receipts, the outbox its last 200 answers, the
+    # screens are built once): the first sample SETTLE sessions or more into the last process
+    start = life_starts[-1] if life_starts else 1
+    settled = [sample for sample in last if sample[0] - start >= SETTLE]
+    if last:
+        print(f"kiosk RSS at the start of its last process: {last[0][1] / 2**20:.1f} MB after session {last[0][0]}; "
+              f"open files {last[0][2]}, threads {last[0][3]}")
+    if len(settled) >= 2:
+        first_sample, last_sample = settled[0], settled[-1]
+        growth = (last_sample[1] - first_sample[1]) / first_sample[1] * 100
+        print(f"kiosk RSS in its last process: {first_sample[1] / 2**20:.1f} MB after session {first_sample[0]}, "
+              f"{last_sample[1] / 2**20:.1f} MB after session {last_sample[0]} ({growth:+.1f} %); open files "
+              f"{first_sample[2]} → {last_sample[2]}; threads {first_sample[3]} → {last_sample[3]}")
+        print("kiosk RSS by session (MB): " + ", ".join(f"{n}:{rss / 2**20:.1f}" for n, rss, _, _ in last))
     else:
-        print("kiosk RSS: too few samples 100 sessions into the last process (run more sessions)")
-    for line in traces:
-        print(line)
+        print(f"kiosk RSS growth: too few samples {SETTLE} sessions into the last process (run more sessions)")
     if args.keep:
-        print(f"database, journal and logs kept in {folder}")
+        print(f"database, journal, logs and failed sessions kept in {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-    ok = (crashes == 0 and lost == 0 and duplicated == 0 and ratings_lost == 0 and ratings_duplicated == 0
+    ok = (crashes == 0 and lost == 0 and sum(duplicated.values()) == 0 and twice == 0
           and (growth is None or growth < 5.0) and drained.startswith("drained pending=0"))
     return 0 if ok else 1
 

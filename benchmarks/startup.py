@@ -23,10 +23,12 @@ medians.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -63,7 +65,16 @@ def config_for(mode: str, folder: Path, camera: str = "simulator") -> Path:
 
 
 def _env() -> dict:
-    return dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(prefix="kiosk-bench-"))
+    """The kiosk's environment: a runtime folder of its own under one folder of this run, which
+    goes at exit (one per kiosk used to stay behind in /tmp, /tmp/kiosk-bench-*)."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        _RUNTIME = tempfile.mkdtemp(prefix="kiosk-bench-")
+        atexit.register(shutil.rmtree, _RUNTIME, True)
+    return dict(os.environ, XDG_RUNTIME_DIR=tempfile.mkdtemp(dir=_RUNTIME))
+
+
+_RUNTIME: str | None = None
 
 
 def first_frame(config: Path) -> tuple[float, int]:

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kiosk.privacy import forbid_core_dumps
+
+    forbid_core_dumps()  # before anything personal can be in memory (kiosk/privacy.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -241,8 +241,8 @@ class PrinterSettings:
     timeout_seconds: float = _spec(2.0, help="seconds to wait for a status answer", min=0.1, max=60)
     job_timeout_seconds: float = _spec(30.0, help="seconds a receipt may take to print before it counts as failed",
                                        min=1, max=600)
-    simulator_out: str = _spec("", help="folder where the simulated printer saves each receipt as PNG "
-                                        "(driver simulator); empty: keep in memory only")
+    simulator_out: str = _spec("", help="folder where the simulated printer saves each receipt as PNG, with its "
+                                        "text beside it (driver simulator); empty: keep in memory only")
     simulator_faults: str = _spec("", help="simulator: faults at start, e.g. \"paper_near_end\" or "
                                            "\"cover_open, slow:1.5\"", pattern=_FAULT_LIST)
     logo: str = _spec("", help="a PNG printed at the top of receipts; empty for the bundled 河易办 logo, "

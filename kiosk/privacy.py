@@ -107,3 +107,15 @@ def mask_field(key: str, value: Any) -> Any:
     if lowered in PHONE_KEYS:
         return mask_phone(value)
     return mask_text(value)
+
+
+def forbid_core_dumps() -> None:
+    """No core dump of this process, ever: a core file would hold whatever was in memory — the
+    card's photo, ID number, name, the pages photographed. Sets ``RLIMIT_CORE`` to 0, the hard
+    limit too (the process cannot raise it again). Every ``kiosk`` command calls this first."""
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):  # pragma: no cover - a limit already lower than 0 does not exist
+        pass

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 SCENES = ("document", "id_card", "qr", "empty")
 FAULTS = ("none", "no_device", "unplug", "slow")
+#: what ``fault`` on the control interface takes, listed in ``state()`` like every simulator's
+KNOWN_FAULTS = ("slow", "no_device", "vanish")
 SLOW_FPS = 3.0
 MAX_PICTURE_PIXELS = 40_000_000  # a picture larger than this is refused, not decoded
 PICTURE_BACKGROUND = (70, 72, 76)  # the camera's base plate around a picture that does not fill the frame
@@ -154,6 +156,7 @@ class SimulatedSource:
     def state(self) -> dict:
         return {"kind": "camera", "name": self.name, "scene": self.scene, "picture": self.picture,
                 "fault": self.fault, "plugged_in": self.fault not in ("no_device", "unplug"),
+                "known_faults": list(KNOWN_FAULTS),
                 "width": self.width, "height": self.height, "frames": self._frame_index, "pid": os.getpid()}
 
     def control(self, action: str, params: dict) -> dict:

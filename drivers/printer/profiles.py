@@ -20,14 +20,17 @@ _escpos_imported = False
 def prepare_escpos_import() -> None:
     """Import python-escpos without litter: its capabilities module calls ``mkdtemp()`` on every
     import (even when ``ESCPOS_CAPABILITIES_PICKLE_DIR`` is set), leaving an empty folder in /tmp.
-    The import runs with our own cache folder as the temporary directory, and the empty folder
-    it made there is removed."""
+    The import runs with the capabilities cache folder as the temporary directory (the one
+    ``ESCPOS_CAPABILITIES_PICKLE_DIR`` names, else ``kiosk-escpos-<uid>`` in the temporary folder,
+    kept between runs: it holds python-escpos's printer capabilities, nothing of a session), and
+    the empty folder it made there is removed."""
     global _escpos_imported
     if _escpos_imported:
         return
-    folder = os.path.join(tempfile.gettempdir(), f"kiosk-escpos-{os.getuid()}")
+    folder = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR") or \
+        os.path.join(tempfile.gettempdir(), f"kiosk-escpos-{os.getuid()}")
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", folder)
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = folder
     before = set(os.listdir(folder))
     saved, tempfile.tempdir = tempfile.tempdir, folder
     try:

@@ -27,7 +27,6 @@ import contextlib
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -487,7 +486,10 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
         state_dir = default_state_dir()
         if cfg.embedded and not cfg.embedded_db:
             # A throwaway demo: its outbox and cache go with it.
-            temp = Path(tempfile.mkdtemp(prefix="kiosk-demo-backend-"))
+            from kiosk.tempdirs import process_tempdir, sweep_stale
+
+            sweep_stale("kiosk-demo-backend-")  # a killed demo's outbox and its key (kiosk/tempdirs.py)
+            temp = process_tempdir("kiosk-demo-backend-")
             state_dir = temp
             cleanup.append(lambda: shutil.rmtree(temp, ignore_errors=True))
         if embedded is not None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from kiosk.config import Settings
+from kiosk.tempdirs import process_tempdir, sweep_stale
 
 ENV_KEYS = ("KIOSK_STATE_DIR", "XDG_RUNTIME_DIR")
 SOCKET_PATH_MAX = 100  # a Unix socket's path must stay below 108 bytes
@@ -56,11 +56,13 @@ def isolated(settings: Settings, state_dir: Path | None = None) -> Iterator[Work
     """``state_dir``: use this state folder (outbox, its key, catalogue cache) instead of a
     temporary one, and keep it (``kiosk scenario run --state DIR``: what a scenario left in the
     outbox can be looked at, or drained, afterwards)."""
-    root = Path(tempfile.mkdtemp(prefix="kiosk-scenario-"))
+    sweep_stale("kiosk-scenario-")  # folders of killed runs (kiosk/tempdirs.py)
+    sweep_stale("ks-", "/tmp")
+    root = process_tempdir("kiosk-scenario-")
     socket_dir = root / "run"
     extra_dir = None
     if len(str(socket_dir / "sim.sock").encode()) > SOCKET_PATH_MAX:
-        extra_dir = Path(tempfile.mkdtemp(prefix="ks-", dir="/tmp"))
+        extra_dir = process_tempdir("ks-", "/tmp")
         socket_dir = extra_dir
     for sub in ("state", "run", "scratch"):
         (root / sub).mkdir(mode=0o700, exist_ok=True)

@@ -52,3 +52,21 @@ def test_an_unknown_fault_in_the_config_names_the_known_ones(tmp_path):
         _built(tmp_path, "printer", "paper_jam")
     with pytest.raises(ConfigError, match="simulator_faults"):
         parse_settings(BASE + '[devices.printer]\ndriver = "simulator"\nsimulator_faults = "Paper Out!"\n')
+
+
+def test_the_camera_lists_its_faults_and_takes_each_of_them():
+    """Its state lists them like every simulator's (the soak draws from these lists)."""
+    from drivers.camera.simulator import SimulatedSource
+
+    camera = SimulatedSource(320, 240)
+    known = camera.state()["known_faults"]
+    assert set(known) == {"slow", "no_device", "vanish"}
+    for fault in known:
+        state = camera.control("fault", {"fault": fault, "on": True})
+        if fault in ("vanish", "no_device"):
+            assert state["plugged_in"] is False
+        else:
+            assert state["fault"] == fault and state["plugged_in"] is True
+        assert camera.control("clear", {})["fault"] == "none"
+        assert parse_sim_words(f"fault camera {fault}") == SimCall("camera", "fault", {"fault": fault, "on": True})
+    camera.stop()

@@ -139,8 +139,10 @@ class PrinterSimulator:
             self._graphics: Image.Image | None = None
             self.codes: list[dict] = []  # every QR, PDF417 and barcode printed: kind, data, for testers
             self._piece_start = 0
+            self._piece_text = (0, 0)  # where the current piece's text lines and codes begin
             self._piece_starts: list[int] = []  # where each piece after a cut begins on the roll
             self.saved: list[Path] = []
+            self._receipt_number = 0  # the last receipt-NNNN saved in out_dir
 
     @property
     def stopped(self) -> bool:
@@ -649,20 +651,35 @@ class PrinterSimulator:
 
     def _finish_piece(self) -> None:
         strips = self.paper.strips[self._piece_start:]
+        lines = self.paper.line_text[self._piece_text[0]:]
+        codes = self.codes[self._piece_text[1]:]
         self._piece_start = len(self.paper.strips)
         self._piece_starts.append(self._piece_start)
         self._forget_old_pieces()
+        self._piece_text = (len(self.paper.line_text), len(self.codes))
         if not self.on_cut and self.out_dir is None:
             return
         piece = Paper(self.paper.dots, [s for s in strips if s.image is not None] + strips[-1:])
         image = piece.render()
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            path = self.out_dir / f"receipt-{len(self.saved) + 1:04d}.png"
+            path = self._next_receipt_path()
             image.save(path)
+            # what a person reads on it, and the codes' contents: a tester (and the privacy audit)
+            # can search the paper without reading pictures
+            path.with_suffix(".txt").write_text(
+                "\n".join(lines + [f"[{code['kind']}] {code['data']}" for code in codes]) + "\n", "utf-8")
             self.saved.append(path)
         for listener in list(self.on_cut):
             listener(image)
+
+    def _next_receipt_path(self) -> Path:
+        """``receipt-NNNN.png`` with the first number not taken: a simulator started again on the
+        same folder (each scenario's kiosk) adds its receipts after the earlier ones."""
+        self._receipt_number += 1
+        while (self.out_dir / f"receipt-{self._receipt_number:04d}.png").exists():
+            self._receipt_number += 1
+        return self.out_dir / f"receipt-{self._receipt_number:04d}.png"
 
     def _forget_old_pieces(self) -> None:
         """Keep the last ``KEEP_PIECES`` pieces of the roll, lines and reports in memory."""

@@ -175,6 +175,20 @@ def test_cuts_are_marked_and_each_receipt_saved(tmp_path):
     assert [p.name for p in simulator.saved] == ["receipt-0001.png", "receipt-0002.png"]
 
 
+def test_each_saved_receipt_has_its_text_and_codes_beside_it(tmp_path):
+    """The paper can be searched without reading pictures (the privacy audit greps it)."""
+    simulator = PrinterSimulator(80, out_dir=tmp_path)
+    simulator.feed(b"one\n" + c.cut(c.CutMode.FULL) + b"two\n" + c.qr_native(b"https://x.example/q/1?c=2")
+                   + c.cut(c.CutMode.FULL))
+    assert (tmp_path / "receipt-0001.txt").read_text("utf-8") == "one\n"
+    again = PrinterSimulator(80, out_dir=tmp_path)  # the next kiosk's printer, on the same folder
+    again.feed(b"three\n" + c.cut(c.CutMode.FULL))
+    assert [p.name for p in again.saved] == ["receipt-0003.png"]
+    assert (tmp_path / "receipt-0003.txt").read_text("utf-8") == "three\n"
+    assert (tmp_path / "receipt-0002.txt").read_text("utf-8").splitlines() == [
+        "two", "[QR] https://x.example/q/1?c=2"]
+
+
 # -- status and faults -------------------------------------------------------------------------
 
 def test_answers_dle_eot_with_real_status_bytes():
