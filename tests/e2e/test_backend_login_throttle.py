@@ -27,16 +27,3 @@ def test_the_database_throttle_follows_the_rules(tmp_path):
     other_worker.succeeded([("client", "10.9.9.9"), ("account", "clerk")], now)
     assert throttle.failed([("client", "10.9.9.9")], now) == 0
     assert throttle.retry_after([("account", "clerk")], now) == 900
-
-
-def test_the_database_throttle_forgets_what_is_over_and_stays_bounded(tmp_path):
-    throttle = DatabaseLoginThrottle(open_store(tmp_path / "b.sqlite3").db, max_keys=50, prune_every=10**9)
-    for address in range(120):
-        throttle.failed([("client", f"10.0.{address}.1")], float(address))
-    assert throttle.tracked() == 120
-    throttle.prune(200.0)
-    assert throttle.tracked() == 50  # the oldest went first
-    assert throttle.retry_after([("client", "10.0.119.1")], 200.0) == 0
-    throttle.failed([("client", "10.0.119.1")], 200.0)
-    throttle.prune(200.0 + 2000)  # counts out of their window and no lock left: forgotten
-    assert throttle.tracked() == 0
