@@ -34,3 +34,17 @@ def pytest_xdist_node_collection_finished(node, ids):
     ungrouped = [nodeid for nodeid in ids if "test_every_scenario_passes[" in nodeid and "@" not in nodeid]
     if ungrouped:
         pytest.exit(f"--dist loadgroup does not group {ungrouped[0]} with this pytest and pytest-xdist", returncode=4)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _core_limit_of_the_test_process_stays():
+    """``kiosk.cli.main`` sets its process's core-dump limit to 0/0 for good (kiosk/privacy.py), and
+    nothing here may raise it again. Tests call ``main`` in the pytest process itself, which would
+    leave every later subprocess at 0: the probe of tests/kiosk/test_core_dumps.py, which starts a
+    kiosk command above 0 to see it lowered, could then not start. Subprocesses keep the real rule."""
+    import kiosk.privacy
+
+    real = kiosk.privacy.forbid_core_dumps
+    kiosk.privacy.forbid_core_dumps = lambda: None
+    yield
+    kiosk.privacy.forbid_core_dumps = real

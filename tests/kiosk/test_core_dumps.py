@@ -16,4 +16,5 @@ def test_every_kiosk_command_starts_by_forbidding_core_dumps():
              "cli.main([])\n"
              "print(resource.getrlimit(resource.RLIMIT_CORE))\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert result.stdout.strip().splitlines()[-1] == "(0, 0)", result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines and lines[-1] == "(0, 0)", result.stdout + result.stderr
