@@ -239,9 +239,12 @@ class ScenarioPlayer:
 
         def ready() -> bool:
             catalog, ime = kiosk.catalog, kiosk.ime
-            # a scenario meets a kiosk whose backend answered (or did not): not one still checking
-            checking = kiosk.status.get("network").reason == "status.network_checking"
-            return (kiosk.services_ready.is_set() and not checking
+            # a scenario meets a kiosk whose backend has answered: the embedded one is up (a scenario
+            # takes it down with `sim: backend down`); a configured one has at least been tried
+            network = kiosk.status.get("network")
+            settled = (network.available is True if kiosk.settings.backend.embedded
+                       else network.reason != "status.network_checking")
+            return (kiosk.services_ready.is_set() and settled
                     and (catalog is None or catalog.ready or bool(catalog.error))
                     and (ime is None or ime.ready or bool(ime.error)))
         deadline = time.monotonic() + READY_TIMEOUT

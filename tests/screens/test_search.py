@@ -78,7 +78,8 @@ def test_no_result_says_so_and_offers_browsing(search):
 def test_result_opens_the_guide_counts_a_click_and_goes_back(search):
     driver, screen = search
     screen.set_query("结婚")
-    row = next(r for r in rows(driver) if plain(r.title) == "内地居民结婚登记")
+    driver.pump(5)  # the list may be drawn again as results settle: take the row that is shown
+    row = next(r for r in rows(driver) if plain(r.title) == "内地居民结婚登记" and r.get_root_window() is not None)
     driver.tap(row)
     assert driver.app.screens.current == "guide"
     guide: GuideScreen = driver.app.screens.get_screen("guide")
