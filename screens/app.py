@@ -23,6 +23,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from drivers.events import Subscription
+from kiosk.memory_release import release_free_memory
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
@@ -214,6 +215,11 @@ class KioskApp(App):
             self.set_elderly(display.elderly_mode)
             if self.screens is not None and self.screens.current != "home":
                 self._show_home()
+            Clock.schedule_once(self._release_memory, 2.0)  # once the home screen has replaced the session's
+
+    def _release_memory(self, _dt: float) -> None:
+        if not self.kiosk.session.active:  # between residents: nobody waits for the ~50 ms
+            release_free_memory()
 
     # -- signing in, 退出, staff call, toasts ----------------------------------------------
     def sign_out(self) -> None:

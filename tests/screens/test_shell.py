@@ -106,6 +106,21 @@ def test_widgets_gone_before_or_during_a_theme_change_do_not_stop_elderly_mode(k
     assert calls == ["dies_on_the_way"]
 
 
+def test_memory_is_given_back_between_residents_not_during_a_session(kiosk_app, monkeypatch):
+    import screens.app
+
+    released = []
+    monkeypatch.setattr(screens.app, "release_free_memory", lambda: released.append(1))
+    kiosk_app.tap(home_tile(kiosk_app, "help"))
+    kiosk_app.app.kiosk.session.end("timeout")
+    kiosk_app.app.kiosk.session.start()  # the next resident is already there: nothing runs under them
+    kiosk_app.wait(2.5)
+    assert released == []
+    kiosk_app.app.kiosk.session.end("timeout")
+    kiosk_app.wait(2.5)
+    assert released == [1]
+
+
 def test_escape_f1_alt_f4_and_close_do_not_leave(kiosk_app):
     assert kiosk_app.key(27)  # Esc
     assert kiosk_app.key(282)  # F1 (Kivy settings)
