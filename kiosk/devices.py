@@ -259,6 +259,10 @@ class DeviceManager:
             except (ValueError, OSError, DeviceError) as exc:
                 self._build_failed(plan.name, plan.driver, plan.port, str(exc))
                 continue
+            except Exception as exc:  # one device's surprise must not keep the others and the backend down
+                log.exception("building a device failed")
+                self._build_failed(plan.name, plan.driver, plan.port, f"{type(exc).__name__}: {exc}")
+                continue
             for part_name, part in [(plan.name, built)] + built.companions:
                 self._supervise(part_name, plan.driver, part)
         return self

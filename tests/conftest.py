@@ -13,6 +13,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.makedirs(_worker_tmp, exist_ok=True)
     os.environ["TMPDIR"] = _worker_tmp
     tempfile.tempdir = _worker_tmp
+    # python-escpos writes its capabilities pickle on first import: two workers' kiosks starting at
+    # once in one folder read a half-written pickle, and the printer (and what starts after it) failed
+    os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = _worker_tmp
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")

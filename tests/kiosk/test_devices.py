@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import tempfile
 import time
 
@@ -335,3 +336,25 @@ def test_camera_streams_only_while_enabled(start_manager):
     wait_for(lambda: camera.counters["frames"] > frames_before + 3)
     manager.disable("camera")
     assert not camera.enabled
+
+
+def test_a_device_that_breaks_while_being_built_leaves_the_others_running(start_manager, monkeypatch):
+    """A printer whose library failed on import (python-escpos read a half-written capabilities
+    pickle) used to stop the building: the camera after it, and the backend, never started."""
+    import kiosk.runtime
+
+    real = kiosk.runtime.device_plans
+
+    def plans(settings):
+        built = real(settings)
+        def broken(_context):
+            raise EOFError("Ran out of input")
+        built = [dataclasses.replace(built[0], build=broken)] + list(built[1:])  # the first one breaks
+        names.extend(plan.name for plan in built)
+        return built
+    names: list[str] = []
+    monkeypatch.setattr(sys.modules[__name__], "device_plans", plans)
+    manager, board, _changes = start_manager(ALL_SIMULATED)
+    assert len(names) >= 2
+    assert board.get(names[0]).available is False
+    assert all(manager.simulator(name) is not None for name in names[1:])
