@@ -1,6 +1,7 @@
 """Soak: resident sessions through the real screens, with faults and kill -9, reconciled with the backend.
 
     .venv/bin/python benchmarks/soak.py [--sessions 1000] [--seed 1] [--kills K] [--faults 0.6] [--keep DIR]
+    .venv/bin/python benchmarks/soak.py --resume DIR     (go on with a kept soak whose harness was stopped)
 
 A reference backend runs in this process (a SQLite file). The kiosk runs as a child process
 (``benchmarks/soak_kiosk.py``): the real app with its screens on a headless window, every device
@@ -32,6 +33,9 @@ run``), interrupted, crashes (exits that were not our kills); submissions, ratin
 stored, lost and duplicated; the outbox left over; and the kiosk's RSS, open files and threads
 in its last process, from the first sample 30 sessions in (its screens built, its bounded
 buffers filled) to the end.
+A long run may outlive the session that started it: with ``--keep DIR`` the harness keeps its
+counts in ``DIR/harness.json``, and ``--resume DIR`` goes on where it stopped (the kiosk it had
+running is ended first; the session it was in counts as interrupted, the new kiosk as a new life).
 Exit status 0 only with 0 crashes, 0 lost, 0 duplicated, RSS growth under 5 % and an empty outbox.
 """
 from __future__ import annotations
@@ -78,6 +82,49 @@ class Child:
     def kill(self) -> None:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+class HarnessState:
+    """What the harness counted so far, on disk beside the journal, so that ``--resume`` can go
+    on with a soak whose harness was stopped (a long run outlives a working session)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.kills = self.crashes = self.restarts = self.resumes = 0
+        self.seconds = 0.0
+        self.lives: list[list[tuple[int, int, int, int]]] = []
+        self.life_starts: list[int] = []
+        self.kill_at: dict[int, tuple[str, float]] = {}
+        self.fault_names = ""
+        self.child_pid = 0
+
+    def load(self) -> None:
+        data = json.loads(self.path.read_text("utf-8"))
+        self.kills, self.crashes, self.restarts = data["kills"], data["crashes"], data["restarts"]
+        self.resumes, self.seconds, self.fault_names = data["resumes"], data["seconds"], data["fault_names"]
+        self.lives = [[tuple(sample) for sample in life] for life in data["lives"]]
+        self.life_starts = data["life_starts"]
+        self.kill_at = {int(n): (kind, float(delay)) for n, (kind, delay) in data["kill_at"].items()}
+        self.child_pid = data["child_pid"]
+
+    def save(self) -> None:
+        data = {"kills": self.kills, "crashes": self.crashes, "restarts": self.restarts, "resumes": self.resumes,
+                "seconds": self.seconds, "fault_names": self.fault_names, "lives": self.lives,
+                "life_starts": self.life_starts, "kill_at": {str(n): list(m) for n, m in self.kill_at.items()},
+                "child_pid": self.child_pid}
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(json.dumps(data), "utf-8")
+        os.replace(partial, self.path)
+
+    def stop_orphan(self) -> None:
+        """The stopped harness's kiosk may still run (its parent died, not it): end it first."""
+        try:
+            command = Path(f"/proc/{self.child_pid}/cmdline").read_bytes()
+        except OSError:
+            return
+        if b"soak_kiosk.py" in command:
+            os.kill(self.child_pid, signal.SIGKILL)
+            time.sleep(0.5)
 
 
 def kill_moments(rng: random.Random, sessions: int, wanted: int) -> dict[int, tuple[str, float]]:
@@ -151,7 +198,13 @@ def main() -> int:
                                                                 "least 1 from 3 sessions)")
     parser.add_argument("--faults", type=float, default=0.6, help="share of sessions that get a fault (0–1)")
     parser.add_argument("--keep", help="keep the backend database, journal, logs and failed sessions in this folder")
+    parser.add_argument("--resume", metavar="DIR", help="go on with the soak kept in DIR (--keep) that was stopped "
+                                                        "(its own options are used; the others are ignored)")
     args = parser.parse_args()
+    if args.resume:
+        saved = json.loads((Path(args.resume) / "soak.json").read_text("utf-8"))
+        args.sessions, args.seed, args.faults = saved["last"], saved["seed"], saved["fault_share"]
+        args.keep = args.resume
     if not 1 <= args.sessions <= MAX_SESSIONS:
         parser.error(f"--sessions must be 1–{MAX_SESSIONS}")
     if not 0 <= args.faults <= 1:
@@ -171,10 +224,17 @@ def main() -> int:
     for sub in ("state", "run", "tmp", "flight"):
         (folder / sub).mkdir(mode=0o700, exist_ok=True)
     key_file = folder / "terminal.key"
-    key_text = write_key_file(key_file)
+    harness = HarnessState(folder / "harness.json")
+    if args.resume:
+        key_text = key_file.read_text("utf-8")
+        harness.load()
+        harness.stop_orphan()
+        harness.resumes += 1
+    else:
+        key_text = write_key_file(key_file)
     store = prepare_store(folder / "backend.sqlite3", terminals={TERMINAL: key_text}, terminal_doors={TERMINAL: 16},
                           people=DEMO_PEOPLE_PATH)
-    running = start_embedded(store)
+    running = start_embedded(store, clerk_password=saved["clerk_password"] if args.resume else None)
     config = folder / "soak.json"
     config.write_text(json.dumps({
         "folder": str(folder), "terminal": TERMINAL, "first": 1, "last": args.sessions, "seed": args.seed,
@@ -185,14 +245,23 @@ def main() -> int:
                TMPDIR=str(folder / "tmp"), ESCPOS_CAPABILITIES_PICKLE_DIR=str(folder / "tmp"), MALLOC_ARENA_MAX="2")
     env.pop("KIOSK_STATE_DIR", None)
     rng = random.Random(args.seed)
-    kill_at = kill_moments(rng, args.sessions, kills_wanted)
-    started = time.monotonic()
-    kills = crashes = restarts = 0
-    lives: list[list[tuple[int, int, int, int]]] = [[]]
-    life_starts: list[int] = []
+    if not args.resume:
+        harness.kill_at = kill_moments(rng, args.sessions, kills_wanted)
+    kill_at = harness.kill_at
+    started = time.monotonic() - harness.seconds
+    kills, crashes, restarts = harness.kills, harness.crashes, harness.restarts
+    lives = harness.lives
+    lives.append([])
+    life_starts = harness.life_starts
     drained = ""
-    fault_names = ""
+    fault_names = harness.fault_names
     timer: threading.Timer | None = None
+
+    def save() -> None:
+        harness.kills, harness.crashes, harness.restarts = kills, crashes, restarts
+        harness.seconds, harness.fault_names = time.monotonic() - started, fault_names
+        harness.child_pid = child.process.pid
+        harness.save()
     from screens.launcher import virtual_display
 
     # one virtual screen for every life of the kiosk (a kiosk killed with -9 could not stop its own)
@@ -200,12 +269,16 @@ def main() -> int:
         if os.environ.get("DISPLAY"):
             env["DISPLAY"] = os.environ["DISPLAY"]
         child = Child(config, env, child_log)
+        save()
+
+        aimed_at: list[int] = []  # the session the pending kill timer is aimed at
 
         def kill(target: Child) -> None:
             nonlocal kills
             if target.process.poll() is None:
                 target.kill()
                 kills += 1
+            aimed_at.clear()
         while True:
             line = child.lines.get()
             if line is None:  # the process ended
@@ -224,19 +297,41 @@ def main() -> int:
                 child = Child(config, env, child_log)
                 restarts += 1
                 lives.append([])
+                save()
                 continue
             words = line.split()
+            if not words:
+                continue
             if words[0] in ("begin", "stored") and len(words) >= 2:
                 session = int(words[1])
                 moment = kill_at.get(session)
                 if moment is not None and moment[0] == words[0]:
                     del kill_at[session]
+                    aimed_at[:] = [session]
                     timer = threading.Timer(moment[1], kill, args=(child,))
                     timer.start()
+            elif words[0] == "done" and len(words) >= 2:
+                # A session that ended before its kill landed (it stored nothing, or it was quicker
+                # than the delay) passes the kill on to the next one: a kill during the final drain
+                # would cut nothing, and one never fired would leave the restart untested.
+                session = int(words[1])
+                missed = kill_at.pop(session, None)
+                if aimed_at == [session] and timer is not None:
+                    timer.cancel()
+                    timer = None
+                    aimed_at.clear()
+                    missed = ("begin", rng.uniform(0, 1))  # early: every session lasts longer than that
+                if missed is not None and session < args.sessions:
+                    kill_at.setdefault(session + 1, missed)
+                save()
             elif words[0] == "start":
                 life_starts.append(int(words[1]))
+                save()
             elif words[0] == "mem":
                 lives[-1].append(tuple(int(w) for w in words[1:5]))
+                save()
+            elif words[0] == "census":  # SOAK_CENSUS=1: which objects grow in the kiosk
+                print(line, flush=True)
             elif words[0] == "faults":
                 fault_names = " ".join(words[2:])
             elif words[0] == "drained":
@@ -270,8 +365,9 @@ def main() -> int:
           f"({seconds / max(1, len(begun)):.1f} s a session)")
     print(f"sessions: begun {len(begun)}, completed {passed}, ended by a failed step {len(failed)} (with a fault "
           f"injected {len(failed) - len(failed_without_fault)}, without {len(failed_without_fault)}), "
-          f"interrupted by kill -9 {interrupted}")
-    print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}")
+          f"interrupted by kill -9{' or the harness stop' if harness.resumes else ''} {interrupted}")
+    print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}"
+          + (f"; the harness was stopped and resumed {harness.resumes} time(s)" if harness.resumes else ""))
     print(f"faults the simulators list ({len(fault_names.split())}): {fault_names}")
     print("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults_drawn.items())))
     for label in ("applications", "ratings", "pickups"):

@@ -53,6 +53,21 @@ ADULTS = ("senior", "resident-long-term", "resident", "resident-rare-name", "res
 ELDERLY = ("senior",)  # 高龄津贴: 80 and over; the others on the deck are younger
 
 
+def object_census() -> dict[str, int]:
+    """How many objects of each type the garbage collector tracks (``SOAK_CENSUS=1``: what grows)."""
+    import gc
+    from collections import Counter
+
+    gc.collect()
+    return dict(Counter(type(o).__module__ + "." + type(o).__qualname__ for o in gc.get_objects()))
+
+
+def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> None:
+    growth = sorted(((now.get(name, 0) - first.get(name, 0), name) for name in set(now) | set(first)),
+                    reverse=True)[:12]
+    print(f"census {session} " + " ".join(f"{name}:{delta:+d}" for delta, name in growth if delta), flush=True)
+
+
 def rss_fds_threads() -> tuple[int, int, int]:
     status = Path("/proc/self/status").read_text()
     rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
@@ -311,7 +326,9 @@ def back_home(app, simulate, menu) -> None:
         frame(1)
         if app.screens.current == "home" and app.kiosk.wait_idle(timeout=0.02, poll=0.01):
             break
-    frame(3)
+    quiet_until = time.monotonic() + 0.3  # the pause between residents, long enough for the memory release
+    while time.monotonic() < quiet_until:
+        frame(1)
 
 
 def main() -> int:
@@ -348,6 +365,8 @@ def main() -> int:
         settings_here = dataclasses.replace(work.settings, backend=dataclasses.replace(
             work.settings.backend, embedded_db=config["backend_db"]))
         app = start_app(settings_here, soak_backend(config))
+        # the kiosk gives memory back 2 s after a resident leaves; here the next one comes at once
+        app.memory_release_delay = 0.2
         socket_path = work.sim_socket
 
         def simulate(request):
@@ -356,6 +375,7 @@ def main() -> int:
         player.wait_ready()
         menu = fault_menu(SimControlClient(socket_path).call(None, "list"))
         print(f"faults {len(menu)} " + " ".join(name for name, _w, _l in menu), flush=True)
+        first_census: dict[str, int] = {}
         for session in range(first, config["last"] + 1):
             journey, fault, steps = session_steps(config["seed"], session, menu, config["fault_share"],
                                                   busy_doors(config))
@@ -375,6 +395,10 @@ def main() -> int:
                 where = f"step {failure.step} {failure.kind}" if failure else (result.error or "?")
                 journal.write(f"done {session} failed {journey} {fault or '-'} {where.replace(' ', '_')}")
             if session % config["sample_every"] == 0:
+                if os.environ.get("SOAK_CENSUS") == "1":
+                    census = object_census()
+                    first_census = first_census or census
+                    report_census(session, first_census, census)
                 rss, fds, threads = rss_fds_threads()
                 print(f"mem {session} {rss} {fds} {threads}", flush=True)
         drain(app.kiosk, config)

@@ -62,6 +62,9 @@ class KioskApp(App):
     signed_in = BooleanProperty(False)
     banner_text = StringProperty("")  # "欧**娜，您好" / "代办：王* 为 欧**娜 办理"
     staff_called = BooleanProperty(False)
+    #: seconds after a session's end before memory is given back (the home screen is drawn by
+    #: then); the soak, whose next "resident" comes at once, shortens it
+    memory_release_delay = 2.0
 
     def __init__(self, kiosk: Kiosk, **kwargs):
         self.kiosk = kiosk
@@ -215,7 +218,8 @@ class KioskApp(App):
             self.set_elderly(display.elderly_mode)
             if self.screens is not None and self.screens.current != "home":
                 self._show_home()
-            Clock.schedule_once(self._release_memory, 2.0)  # once the home screen has replaced the session's
+            # once the home screen has replaced the session's
+            Clock.schedule_once(self._release_memory, self.memory_release_delay)
 
     def _release_memory(self, _dt: float) -> None:
         if not self.kiosk.session.active:  # between residents: nobody waits for the ~50 ms

@@ -273,11 +273,13 @@ def test_every_screen_is_large_enough_and_readable(start_app, tmp_path, elderly,
     _walk(start_app(devices=sim_devices()), tmp_path, elderly, STATES)
 
 
+@pytest.mark.timeout(600)  # a walk of many screens; a loaded full run is slow
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 def test_every_apply_screen_is_large_enough_and_readable(start_app, tmp_path, elderly, sim_devices, own_state_dir):
     _walk(start_app(devices=sim_devices()), tmp_path, elderly, APPLY_STATES)
 
 
+@pytest.mark.timeout(600)  # a walk of many screens; a loaded full run is slow
 @pytest.mark.parametrize("elderly", [False, True], ids=["normal", "elderly"])
 def test_every_technician_screen_is_large_enough_and_readable(start_app, tmp_path, elderly, sim_devices,
                                                               own_state_dir):

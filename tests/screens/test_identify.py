@@ -7,7 +7,8 @@ from screens.widgets import KioskButton
 
 
 
-def wait_until(driver, condition, seconds: float = 8.0) -> bool:
+def wait_until(driver, condition, seconds: float = 20.0) -> bool:
+    # generous: only a failing test waits this long, and a full run on two busy cores is slow
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if condition():
