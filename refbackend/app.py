@@ -59,9 +59,13 @@ _ERROR_TEXT = {
 
 
 def _errors(*codes: int, text: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI responses for these error statuses; ``text`` overrides a status' description."""
+    """OpenAPI responses for these error statuses; ``text`` overrides a status' description.
+
+    Every operation may also answer 413: the body ceiling (``refbackend.bodies``) is checked
+    before the route, so a body valid by the schema can still pass it (700,000 characters of
+    photo, JSON-escaped, are 4 MB)."""
     out: dict[int | str, dict[str, Any]] = {}
-    for code in codes:
+    for code in sorted({*codes, 413}):
         description = (text or {}).get(code, _ERROR_TEXT[code])
         out[code] = {"description": description} if code == 304 else {"model": m.ErrorBody, "description": description}
     return out
