@@ -59,7 +59,10 @@ def object_census() -> dict[str, int]:
     from collections import Counter
 
     gc.collect()
-    return dict(Counter(type(o).__module__ + "." + type(o).__qualname__ for o in gc.get_objects()))
+    def name(kind: type) -> str:
+        module = kind.__dict__.get("__module__")  # a class may shadow it (a getset descriptor)
+        return f"{module if isinstance(module, str) else kind.__module__!s}.{kind.__qualname__}"
+    return dict(Counter(name(type(o)) for o in gc.get_objects()))
 
 
 def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> None:

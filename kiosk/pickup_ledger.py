@@ -7,6 +7,11 @@ happened next is noted (``note``: opened, jammed, silent, empty, confirmed) for 
 technician. Only a clerk can make a door open again: re-issuing the result on the clerk's
 page gives it a new pickup id.
 
+An unlock still ``sent`` or ``opened`` when the kiosk starts belongs to a kiosk that stopped
+(power cut, kill -9) between unlocking the door and confirming the pickup: nobody knows
+whether the resident took the result. ``unfinished`` lists them; the kiosk reports each to
+staff once (``reported``), see ``kiosk.runtime``.
+
 The ledger is a small SQLite file next to the outbox (``<state dir>/pickup-ledger.sqlite3``);
 it holds pickup ids, door numbers and times, nothing about a person. Entries older than
 180 days are removed when it opens.
@@ -57,9 +62,15 @@ class PickupLedger:
             return self._conn.execute("SELECT 1 FROM unlocks WHERE pickup_id=?", (pickup_id,)).fetchone() is not None
 
     def note(self, pickup_id: str, outcome: str) -> None:
-        """What came of the unlock: opened, jammed, silent, empty, confirmed, left_open."""
+        """What came of the unlock: opened, jammed, silent, empty, confirmed, left_open, reported."""
         with self._lock:
             self._conn.execute("UPDATE unlocks SET outcome=? WHERE pickup_id=?", (outcome, pickup_id))
+
+    def unfinished(self) -> list[tuple[str, int]]:
+        """(pickup id, door) of every unlock whose pickup was neither confirmed nor reported."""
+        with self._lock:
+            return [(pickup_id, int(door)) for pickup_id, door in self._conn.execute(
+                "SELECT pickup_id, door FROM unlocks WHERE outcome IN ('sent', 'opened') ORDER BY at").fetchall()]
 
     def outcome(self, pickup_id: str) -> str:
         with self._lock:

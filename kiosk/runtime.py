@@ -103,6 +103,7 @@ class Kiosk:
                 self.backend = _build_backend(self.settings, self.status, self.devices, self.embed_backend)
                 self._attach_catalog_source()
                 self._attach_backend_control()
+                self._report_interrupted_pickups()
         finally:
             self.services_ready.set()
 
@@ -225,6 +226,23 @@ class Kiosk:
             folder = getattr(self.backend, "state_dir", None)
             self._ledger = PickupLedger(folder / "pickup-ledger.sqlite3" if folder is not None else None)
         return self._ledger
+
+    def _report_interrupted_pickups(self) -> None:
+        """Doors that a previous run of the kiosk unlocked and never saw through (it stopped before
+        the pickup was confirmed): each becomes a staff call with the door, through the outbox, so
+        that a person checks the compartment and the case (the result may be gone or still there)."""
+        if self.backend is None:
+            return
+        ledger = self.pickup_ledger()
+        for pickup_id, door in ledger.unfinished():
+            try:
+                self.backend.call_staff("pickup.open", alert="pickup_interrupted", door=door)
+            except Exception as exc:  # not stored: the next start tries again
+                log.warning("interrupted pickup not reported", extra={"fields": {"door": door,
+                                                                                 "error": type(exc).__name__}})
+                continue
+            ledger.note(pickup_id, "reported")
+            log.warning("a pickup interrupted by a stop was reported to staff", extra={"fields": {"door": door}})
 
     def subscribe_pickups_waiting(self, listener: Callable[[int], None]) -> Subscription:
         """``listener(n)`` hears each heartbeat answer: how many results wait in this locker."""

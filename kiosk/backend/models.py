@@ -408,12 +408,13 @@ ScreenName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]{0,39}$",
                                   description="the screen the resident was on, e.g. apply.form")]
 
 
-StaffAlert = Literal["door_left_open", "door_empty", "lock_jammed", "locker_silent"]
+StaffAlert = Literal["door_left_open", "door_empty", "lock_jammed", "locker_silent", "pickup_interrupted"]
 STAFF_ALERT_TEXT: dict[str, str] = {
     "door_left_open": "柜门未关闭",
     "door_empty": "柜门已开但柜内没有物品",
     "lock_jammed": "柜门锁打不开",
     "locker_silent": "柜门控制板无应答",
+    "pickup_interrupted": "取件中途终端重启，未确认取件：请核对柜内物品",
 }
 
 

@@ -174,7 +174,7 @@ class BackendServices:
         """呼叫工作人员 from ``screen`` (e.g. ``apply.form``): stored, then sent; exactly once, even
         if the network is down now (then ``Queued``: the call goes out when it is back).
         No personal data: the terminal is known from the signature. ``alert`` (``door_left_open``,
-        ``door_empty``, ``lock_jammed``, ``locker_silent``) and ``door`` make it the terminal's own
+        ``door_empty``, ``lock_jammed``, ``locker_silent``, ``pickup_interrupted``) and ``door`` make it the terminal's own
         call for a technician. A malformed screen name raises ``ValueError`` and nothing is stored."""
         call = m.StaffCallCreate(screen=screen, called_at=datetime.now(timezone.utc), alert=alert, door=door)
         key = self.outbox.enqueue("staff.call", {"call": call.model_dump(mode="json")})
@@ -369,6 +369,8 @@ class BackendServices:
                         self.heartbeat()
                     except BackendError as exc:
                         log.info("heartbeat not delivered", extra={"fields": {"error": str(exc)}})
+            if self._stop.is_set():  # stop() may have set the wake-up that the drain above just cleared
+                break
             timeout = max(0.05, min(next_drain, next_beat, next_sync) - time.monotonic())
             self._wake.wait(timeout)
 
@@ -523,5 +525,7 @@ def build_backend(settings: Settings, health_source: Callable[[], list[m.DeviceH
                                locker_source=locker_source)
     services._cleanup.extend(cleanup)
     services.embedded = embedded
-    services.state_dir = state_dir  # the outbox's folder (a throwaway one for the in-memory demo backend)
+    # the outbox's folder (a throwaway one for the in-memory demo backend): the pickup ledger goes
+    # beside the outbox, also when [backend] outbox_path puts the outbox elsewhere
+    services.state_dir = Path(cfg.outbox_path).parent if cfg.outbox_path else state_dir
     return services

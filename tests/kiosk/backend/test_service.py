@@ -102,6 +102,23 @@ def test_the_background_sender_delivers_when_the_network_returns_and_reports_onl
         proxy.close()
 
 
+def test_stopping_while_the_sender_is_busy_ends_it_at_once(backend, tmp_path):
+    # stop() during the sender's first round (its catalogue sync, slow here) set the wake-up that
+    # the round then cleared: the sender slept on for its whole pause, the kiosk's shutdown waited
+    # 10 s for it and went on with the thread still running
+    proxy = FaultProxy(backend.url)
+    proxy.mode, proxy.delay = "slow", 0.5
+    services = build_backend(settings_for(backend, tmp_path, url=proxy.url, retries=0, heartbeat_seconds=60))
+    try:
+        services.start()
+        sender = services._thread
+        time.sleep(0.2)  # inside the first catalogue sync
+        services.stop()
+        assert not sender.is_alive()
+    finally:
+        proxy.close()
+
+
 def test_heartbeat_reports_the_outbox_and_device_health(backend, tmp_path):
     devices = [m.DeviceHealth(device="printer", status="online", counters={"receipts": 12})]
     services = build_backend(settings_for(backend, tmp_path), health_source=lambda: devices)
