@@ -130,11 +130,16 @@ class HarnessState:
 def kill_moments(rng: random.Random, sessions: int, wanted: int) -> dict[int, tuple[str, float]]:
     """Which sessions are cut by kill -9, and when: ``("stored", s)`` s seconds after the session's
     first outbox item reached the disk (mid-submission: uploading or submitting), ``("begin", s)``
-    s seconds into the session (a screen, a device step, a door open: wherever it is then)."""
+    s seconds into the session (a screen, a device step, a door open: wherever it is then),
+    ``("unlocked", s)`` s seconds after a locker door opened for a pickup (before the pickup is
+    confirmed: the next kiosk must report it to staff). A session without the moment passes
+    the kill on to the next one."""
     zone = max(1, int(sessions * 0.7))
     moments = {}
     for n in rng.sample(range(1, zone + 1), min(wanted, zone)):
-        moments[n] = ("stored", rng.uniform(0, 0.05)) if rng.random() < 0.5 else ("begin", rng.uniform(0, 12))
+        draw = rng.random()
+        moments[n] = (("stored", rng.uniform(0, 0.05)) if draw < 0.4 else ("begin", rng.uniform(0, 12))
+                      if draw < 0.8 else ("unlocked", rng.uniform(0, 0.3)))
     return moments
 
 
@@ -187,7 +192,22 @@ def reconcile(store, terminal: str, journal: list[str]) -> dict[str, int]:
     figures["acknowledged without a journal line"] = len(unjournaled)
     figures["cases"], figures["ratings"], figures["pickups recorded"] = cases, ratings, pickups
     figures["results still waiting in the locker"] = waiting
+    with store.db.read() as conn:
+        figures["interrupted pickups reported"] = conn.execute(
+            "SELECT COUNT(*) FROM staff_calls WHERE terminal_id=? AND alert='pickup_interrupted'",
+            (terminal,)).fetchone()[0]
     return figures
+
+
+def ledger_outcomes(path: Path) -> dict[str, int]:
+    """What came of every door the kiosk unlocked (its pickup ledger): outcome → count."""
+    import sqlite3
+    from contextlib import closing
+
+    if not path.exists():
+        return {}
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as conn:
+        return dict(conn.execute("SELECT outcome, COUNT(*) FROM unlocks GROUP BY outcome").fetchall())
 
 
 def main() -> int:
@@ -302,7 +322,7 @@ def main() -> int:
             words = line.split()
             if not words:
                 continue
-            if words[0] in ("begin", "stored") and len(words) >= 2:
+            if words[0] in ("begin", "stored", "unlocked") and len(words) >= 2:
                 session = int(words[1])
                 moment = kill_at.get(session)
                 if moment is not None and moment[0] == words[0]:
@@ -378,6 +398,13 @@ def main() -> int:
           f"acknowledged items by endpoint {json.dumps(endpoints, sort_keys=True)}; acknowledged without a journal "
           f"line (stored by a kiosk killed before it could write one) {figures['acknowledged without a journal line']}")
     print(f"outbox at the end: {drained}")
+    unlocks = ledger_outcomes(folder / "state" / "pickup-ledger.sqlite3")
+    unaccounted = unlocks.get("sent", 0) + unlocks.get("opened", 0)
+    reported = unlocks.get("reported", 0)
+    print(f"locker doors unlocked {sum(unlocks.values())}: " + ", ".join(f"{k} {v}" for k, v in sorted(unlocks.items()))
+          + f"; pickups cut short after the door opened, reported to staff by the next kiosk {reported} (staff "
+            f"calls in the backend: {figures['interrupted pickups reported']}); unlocks never accounted for "
+            f"{unaccounted}")
     for words in failed_without_fault[:10]:
         print(f"failed without a fault: session {words[1]} {words[3]} at {words[5] if len(words) > 5 else '?'} "
               f"(failed/{words[1]}.yaml)")
@@ -405,7 +432,8 @@ def main() -> int:
     else:
         shutil.rmtree(folder, ignore_errors=True)
     ok = (crashes == 0 and lost == 0 and sum(duplicated.values()) == 0 and twice == 0
-          and (growth is None or growth < 5.0) and drained.startswith("drained pending=0"))
+          and (growth is None or growth < 5.0) and drained.startswith("drained pending=0")
+          and unaccounted == 0 and reported == figures["interrupted pickups reported"])
     return 0 if ok else 1
 
 

@@ -30,7 +30,8 @@ would leave it (faults cleared, card removed, 退出). A session whose step fail
 scenario run``); the process goes on with the next session.
 
 The journal (each line flushed and fsynced, also printed on stdout): ``begin N``, ``stored N KIND
-KEY`` the moment the outbox has an item on disk (``Outbox.enqueue`` returned), ``done N passed|failed
+KEY`` the moment the outbox has an item on disk (``Outbox.enqueue`` returned), ``unlocked N`` the
+moment a locker door opened for a pickup, ``done N passed|failed
 …``, and on stdout ``mem N RSS FDS THREADS`` every ``sample_every`` sessions. A restarted process
 resumes after the last session begun. After the last session it drains the outbox and prints
 ``drained``.
@@ -297,6 +298,16 @@ def journal_outbox(journal: Journal, current: list[int]) -> None:
         journal.write(f"stored {current[0]} {kind} {stored}")
         return stored
     Outbox.enqueue = journaled
+
+    from kiosk.pickup_ledger import PickupLedger
+
+    note = PickupLedger.note
+
+    def noted(self, pickup_id, outcome):
+        note(self, pickup_id, outcome)
+        if outcome == "opened":  # the door is open: a kill now cuts a pickup short
+            journal.write(f"unlocked {current[0]}")
+    PickupLedger.note = noted
 
 
 class QuietReporter:
