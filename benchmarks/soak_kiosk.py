@@ -67,9 +67,13 @@ def object_census() -> dict[str, int]:
 
 
 def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> None:
+    """The types that grew most since the first census, overall and among widgets and the project's own."""
     growth = sorted(((now.get(name, 0) - first.get(name, 0), name) for name in set(now) | set(first)),
-                    reverse=True)[:12]
-    print(f"census {session} " + " ".join(f"{name}:{delta:+d}" for delta, name in growth if delta), flush=True)
+                    reverse=True)
+    ours = [(delta, name) for delta, name in growth
+            if name.startswith(("screens.", "kiosk.", "drivers.", "kivy.uix.", "refbackend."))]
+    print(f"census {session} " + " ".join(f"{name}:{delta:+d}" for delta, name in growth[:12] if delta)
+          + " | " + " ".join(f"{name}:{delta:+d}" for delta, name in ours[:12] if delta), flush=True)
 
 
 def rss_fds_threads() -> tuple[int, int, int]:
