@@ -27,7 +27,9 @@ is refined by robust line fits to the edge pixels along its sides and judged on
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
   than the ring just outside (a phone, a book cover or a bank card is saturated; half
   paleness and half brightness must reach ``MIN_PAPER``: a framed photo or a dull notebook
-  does not), not a third strongly coloured (``MAX_COLOURED_SHARE``: a book lying on a
+  does not), with a near-neutral ground (median saturation at most ``MAX_GROUND_SATURATION``:
+  a pale-coloured book or a patch of a coloured desk is tinted all over), not a third strongly
+  coloured (``MAX_COLOURED_SHARE``: a book lying on a
   slip), with a margin (the strip just inside the outline) that is pale and not clearly
   darker than the inside (a phone's black bezel or a picture's frame is) — and carries
   content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
@@ -86,6 +88,12 @@ MAX_SIDE_GAP = 0.5
 # share of a pale candidate's inside that is strongly coloured (saturation above 0.35): a book
 # lying on a slip makes 0.4–0.5; pages with a photo and a red stamp at most 0.15 on the tuning seeds
 MAX_COLOURED_SHARE = 0.3
+# median saturation of a pale candidate's inside: its ground, since ink, stamps and a photo cover
+# less than half of a page or card. Paper and ID cards are near neutral (pages and cards on the
+# tuning seeds: at most 0.06); a pale-coloured book, folder or notebook, or a rectangle of a
+# coloured desk, is tinted all over (0.1–0.23 for the false outlines of issue 16's empty desks).
+# The mean (``MAX_SATURATION``) is raised by a photo or a red stamp; the median hardly is.
+MAX_GROUND_SATURATION = 0.08
 
 
 @dataclass(frozen=True)
@@ -374,8 +382,11 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     if not coloured and cv2.countNonZero(cv2.bitwise_and(cv2.compare(hsv[..., 1], 90, cv2.CMP_GT), inner)) > \
             MAX_COLOURED_SHARE * cv2.countNonZero(inner):
         return 0.0  # a pale sheet with a coloured thing on it (a book on a slip) is two things
-    if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
+    card_asked = coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE
+    if coloured and not card_asked:
         return 0.0
+    if not coloured and not card_asked and _median(hsv[..., 1], inner) > MAX_GROUND_SATURATION * 255:
+        return 0.0  # a tinted ground: a pale-coloured book or folder, a patch of a coloured desk
     # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
     # what it encloses, and pale; a phone's bezel, a frame or a book's edge is neither.
     band = cv2.subtract(inner, cv2.erode(mask, np.ones((3 * size, 3 * size), np.uint8)))
@@ -395,6 +406,13 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     if not coloured and paper < MIN_PAPER:
         return 0.0  # pale-ish but dull or darker than its surroundings: not a sheet of paper
     return paper + 1e-3
+
+
+def _median(channel: np.ndarray, mask: np.ndarray) -> float:
+    """Median of an 8-bit channel under a mask (a histogram: faster than sorting)."""
+    histogram = cv2.calcHist([channel], [0], mask, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram)
+    return float(np.searchsorted(cumulative, cumulative[-1] / 2))
 
 
 def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:

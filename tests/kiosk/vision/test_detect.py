@@ -168,3 +168,16 @@ def test_quads_across_two_things_or_a_cut_slip_give_no_outline(seed, index):
     _, item = hard_document_set(index + 1, seed=seed, classes=("empty",))[index]
     assert item.quad is None
     assert detect_document(item.image) is None
+
+
+@pytest.mark.parametrize("seed, index", [(1607, 31), (1614, 43), (1615, 46), (1609, 8)])
+def test_tinted_books_and_coloured_desk_patches_give_no_outline(seed, index):
+    """Issue 16, empty desks of the tuning seeds that used to get an outline: a pale green and a
+    grey-green book, a grey book on granite, a rectangle of a plaid desk's own lines around a
+    book. Their ground is tinted all over (median saturation 0.16–0.23), a page's or an ID
+    card's ground is near neutral (at most 0.06): ``MAX_GROUND_SATURATION``."""
+    from tests.document_material import hard_document_set
+
+    _, item = hard_document_set(index + 1, seed=seed, classes=("empty",))[index]
+    assert item.quad is None
+    assert detect_document(item.image) is None
