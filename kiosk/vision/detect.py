@@ -35,8 +35,14 @@ is refined by robust line fits to the edge pixels along its sides and judged on
   content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
   does not);
 - its angles: a page seen from above has corners within ``MAX_CORNER_DEVIATION`` (28°) of a
-  right angle (a quad across two things or a slip cut diagonally has not), and that it
-  does not run along the frame's border.
+  right angle (a quad across two things or a slip cut diagonally has not), opposite sides
+  within ``MAX_KEYSTONE`` of each other (the hull of two overlapping slips is a trapezoid),
+  and that it does not run along the frame's border; a candidate longer than any page kind
+  (``SLANT_ASPECT``) must be seen at a slant, with converging sides (a short receipt slip
+  lying flat is not);
+- its corners: a page's edges end there. Where the edges on both sides of a side go on past
+  its ends, with the same surface between them (``MAX_RUN_ON``), the side is a line across a
+  longer object — a receipt slip cut at one of its print lines.
 
 The candidate with the best combined score wins; the area counts only a little, so a
 small page beats a large coloured notebook beside it. Nothing convincing → None (the
@@ -94,6 +100,25 @@ MAX_COLOURED_SHARE = 0.3
 # coloured desk, is tinted all over (0.1–0.23 for the false outlines of issue 16's empty desks).
 # The mean (``MAX_SATURATION``) is raised by a photo or a red stamp; the median hardly is.
 MAX_GROUND_SATURATION = 0.08
+# a page lies flat under a camera that looks down on it: opposite sides differ little (pages on
+# the tuning seeds, whose generator moves each corner on its own by up to 6 %: at most 1.38 to 1;
+# a phone photo at a 30° slant: about 1.3). The hull of two overlapping slips, or of a slip and a
+# notebook's corner, is a trapezoid: 1.6–1.9 on the tuning seeds' empty desks.
+MAX_KEYSTONE = 1.5
+# no page kind is longer than 1.65 to 1 (A4 1.41, ID-1 1.59, legal 1.65): a page or card
+# measures more than SLANT_ASPECT only when seen at a slant, and then its sides converge (a card
+# tilted 25° under a camera 40 cm above it: opposite sides about 5 % apart; such pages on the
+# tuning seeds: 2.7 % and more). A thing this long with parallel sides (a receipt slip of
+# 1.83 to 1: 0.7–0.8 %) truly is that long.
+SLANT_ASPECT = 1.75
+MIN_SLANT_KEYSTONE = 1.015
+# a page's edges end at its corners. Just past both ends of a side (3–9 % of the meeting sides'
+# length, on their lines), the share of points where the same two surfaces as before the corner
+# still meet: a receipt slip cut at one of its print lines by the straight-line stage 0.67–0.83;
+# pages on the tuning seeds (a sheet under a page included) at most 0.08 along their true
+# outline, 0.67 for a slightly shifted candidate, whose page another candidate then outlines
+RUN_ON_FROM, RUN_ON_TO = 0.03, 0.09
+MAX_RUN_ON = 0.6
 
 
 @dataclass(frozen=True)
@@ -329,6 +354,8 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
     paper = _paper_score(work, quad, coloured_cards)
     if aspect <= 0 or paper <= 0:
         return None
+    if _run_on(work, quad) > MAX_RUN_ON:
+        return None  # the object goes on past a side: a line across a longer thing, not a page's edge
     area = polygon_area(quad)
     fill = min(1.0, contour_area / area) if contour_area > 0 else 0.8
     rank = support + 0.35 * paper + 0.25 * aspect + 0.15 * fill + 0.1 * min(1.0, area / (0.3 * work.area))
@@ -342,6 +369,14 @@ def _side_ratio(quad: np.ndarray) -> float:
     return max(across) / max(1e-6, min(across))
 
 
+def _keystone(quad: np.ndarray) -> float:
+    """How much longer the longer of two opposite sides is than the other (the larger of the two
+    pairs): 1 for a rectangle seen square on, growing with perspective."""
+    sides = side_lengths(quad)
+    return max(max(sides[0], sides[2]) / max(1e-6, min(sides[0], sides[2])),
+               max(sides[1], sides[3]) / max(1e-6, min(sides[1], sides[3])))
+
+
 def aspect_fit(quad: np.ndarray) -> float:
     """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
     range (long/short side ratio 1.22–1.85), negative outside it."""
@@ -350,6 +385,8 @@ def aspect_fit(quad: np.ndarray) -> float:
     ratio = _side_ratio(quad)
     if not MIN_ASPECT <= ratio <= MAX_ASPECT or long_side <= 0:
         return -1.0
+    if ratio > SLANT_ASPECT and _keystone(quad) < MIN_SLANT_KEYSTONE:
+        return -1.0  # this long with parallel sides: truly so long (a receipt slip), no page kind
     off = min(abs(np.log(ratio / kind)) for kind in PAGE_ASPECTS)
     worst = max(np.log(PAGE_ASPECTS[0] / MIN_ASPECT), np.log(MAX_ASPECT / PAGE_ASPECTS[1]))
     return float(max(0.0, 1.0 - off / worst)) + 1e-3
@@ -430,8 +467,7 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
     sides = side_lengths(quad)
     if min(sides) < 0.05 * max(work.w, work.h):
         return False
-    if max(sides[0], sides[2]) > 2.2 * min(sides[0], sides[2]) or max(sides[1], sides[3]) > 2.2 * min(sides[1],
-                                                                                                       sides[3]):
+    if _keystone(quad) > MAX_KEYSTONE:
         return False
     # a side running along the frame's edge is the frame, not a page
     near = 0.012 * max(work.w, work.h) + 1
@@ -486,6 +522,58 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         if len(bounds):
             longest_gap = max(longest_gap, float((bounds[1::2] - bounds[::2]).max()) / seen)
     return float(np.mean(per_side)), per_side, longest_gap
+
+
+def _run_on(work: _Work, quad: np.ndarray, samples: int = 12, step: float = 3.0, threshold: int = 14,
+            same: int = 20) -> float:
+    """How far the object goes on past one of the outline's sides: for each side, the share of
+    points just past each of its two ends, on the lines of the two sides that meet it there,
+    where the picture still steps across those lines between the same two surfaces as just
+    before the corner (the candidate's own and what lies beside it); the larger over the four
+    sides of the smaller share of its two ends. A page's edges end at its corners; a line across
+    a longer object (a receipt slip cut at one of its print lines) is met by edges that go on,
+    with the same paper between them."""
+    worst = 0.0
+    t = np.linspace(RUN_ON_FROM, RUN_ON_TO, samples)[:, None]
+    centre = quad.mean(axis=0)
+
+    def sample(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = np.rint(points).astype(int)
+        ok = (p[:, 0] >= 0) & (p[:, 0] < work.w) & (p[:, 1] >= 0) & (p[:, 1] < work.h)
+        p[:, 0] = np.clip(p[:, 0], 0, work.w - 1)
+        p[:, 1] = np.clip(p[:, 1], 0, work.h - 1)
+        return work.profile[p[:, 1], p[:, 0]], ok
+
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        shares = []
+        for corner, before in ((a, quad[i - 1]), (b, quad[(i + 2) % 4])):
+            direction = corner - before
+            length = np.linalg.norm(direction)
+            if length < 1:
+                return 0.0
+            normal = np.array([direction[1], -direction[0]]) / length
+            if float(normal @ (centre - corner)) > 0:
+                normal = -normal  # +normal points away from the candidate
+            own, own_ok = sample(corner - direction * t - normal * step)
+            beside, beside_ok = sample(corner - direction * t + normal * step)
+            if not (own_ok & beside_ok).any():
+                return 0.0
+            reference = np.median(own[own_ok & beside_ok], axis=0)
+            around = np.median(beside[own_ok & beside_ok], axis=0)
+            past = corner + direction * t
+            near, near_ok = sample(past - normal * step)
+            far, far_ok = sample(past + normal * step)
+            valid = near_ok & far_ok
+            if valid.sum() < samples // 2:
+                shares.append(0.0)  # off the picture: no evidence either way
+                continue
+            stepping = np.abs(far[valid] - near[valid]).max(axis=1) >= threshold
+            continuing = ((np.abs(near[valid] - reference).max(axis=1) <= same)
+                          & (np.abs(far[valid] - around).max(axis=1) <= 1.5 * same))
+            shares.append(float((stepping & continuing).mean()))
+        worst = max(worst, min(shares))
+    return worst
 
 
 def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
