@@ -196,7 +196,8 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
                 if result is None:
                     continue
                 quad, support, rank = result
-                if best is None or rank > best[0]:
+                # (judged last, and only for a candidate that would lead: the slowest check)
+                if (best is None or rank > best[0]) and _run_on(work, quad.astype(np.float64)) <= MAX_RUN_ON:
                     best = (rank, quad, support, method)
         if best is not None and best[0] >= GOOD_ENOUGH:
             break
@@ -354,8 +355,6 @@ def _judge(work: _Work, quad: np.ndarray, min_area_fraction: float,
     paper = _paper_score(work, quad, coloured_cards)
     if aspect <= 0 or paper <= 0:
         return None
-    if _run_on(work, quad) > MAX_RUN_ON:
-        return None  # the object goes on past a side: a line across a longer thing, not a page's edge
     area = polygon_area(quad)
     fill = min(1.0, contour_area / area) if contour_area > 0 else 0.8
     rank = support + 0.35 * paper + 0.25 * aspect + 0.15 * fill + 0.1 * min(1.0, area / (0.3 * work.area))
