@@ -94,12 +94,17 @@ MAX_SIDE_GAP = 0.5
 # share of a pale candidate's inside that is strongly coloured (saturation above 0.35): a book
 # lying on a slip makes 0.4–0.5; pages with a photo and a red stamp at most 0.15 on the tuning seeds
 MAX_COLOURED_SHARE = 0.3
-# median saturation of a pale candidate's inside: its ground, since ink, stamps and a photo cover
-# less than half of a page or card. Paper and ID cards are near neutral (pages and cards on the
-# tuning seeds: at most 0.06); a pale-coloured book, folder or notebook, or a rectangle of a
-# coloured desk, is tinted all over (0.1–0.23 for the false outlines of issue 16's empty desks).
+# median saturation (above the chroma noise) of a pale candidate's inside: its ground, since ink,
+# stamps and a photo cover less than half of a page or card. Paper and ID cards are near neutral;
+# a pale-coloured book, folder or notebook, or a rectangle of a coloured desk, is tinted all over
+# (issue 16's empty desks on the tuning seeds: books and desk patches 0.05–0.17 above the noise;
+# 0.08 let pages in a deep shadow through only by luck, 0.04 keeps every tuning page).
 # The mean (``MAX_SATURATION``) is raised by a photo or a red stamp; the median hardly is.
-MAX_GROUND_SATURATION = 0.08
+# Measured above the chroma noise (``CHROMA_NOISE``, see ``_tint``).
+MAX_GROUND_SATURATION = 0.04
+# chroma (max − min of B, G, R) that noise and JPEG give a neutral pixel: not counted as tint
+# (pages in a deep shadow, V 50–60: chroma 5, saturation 0.08–0.09 from noise alone)
+CHROMA_NOISE = 8
 # a page lies flat under a camera that looks down on it: opposite sides differ little (pages on
 # the tuning seeds, whose generator moves each corner on its own by up to 6 %: at most 1.38 to 1;
 # a phone photo at a 30° slant: about 1.3). The hull of two overlapping slips, or of a slip and a
@@ -421,7 +426,7 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     card_asked = coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE
     if coloured and not card_asked:
         return 0.0
-    if not coloured and not card_asked and _median(hsv[..., 1], inner) > MAX_GROUND_SATURATION * 255:
+    if not coloured and not card_asked and _median(_tint(hsv), inner) > MAX_GROUND_SATURATION * 255:
         return 0.0  # a tinted ground: a pale-coloured book or folder, a patch of a coloured desk
     # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
     # what it encloses, and pale; a phone's bezel, a frame or a book's edge is neither.
@@ -442,6 +447,15 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     if not coloured and paper < MIN_PAPER:
         return 0.0  # pale-ish but dull or darker than its surroundings: not a sheet of paper
     return paper + 1e-3
+
+
+def _tint(hsv: np.ndarray) -> np.ndarray:
+    """Saturation (0..255) above the camera's chroma noise: sensor noise and JPEG give every
+    pixel a few levels of chroma (max − min of B, G, R), which in a dark pixel is a large
+    saturation — a page in a deep shadow would look tinted."""
+    value = hsv[..., 2].astype(np.float32)
+    chroma = hsv[..., 1].astype(np.float32) * value / 255.0
+    return np.clip((chroma - CHROMA_NOISE) * 255.0 / np.maximum(value, 1.0), 0, 255).astype(np.uint8)
 
 
 def _median(channel: np.ndarray, mask: np.ndarray) -> float:
