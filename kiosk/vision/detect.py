@@ -27,14 +27,22 @@ is refined by robust line fits to the edge pixels along its sides and judged on
 - *paper*: what is inside looks like paper or a card — bright and unsaturated, brighter
   than the ring just outside (a phone, a book cover or a bank card is saturated; half
   paleness and half brightness must reach ``MIN_PAPER``: a framed photo or a dull notebook
-  does not), not a third strongly coloured (``MAX_COLOURED_SHARE``: a book lying on a
+  does not), with a near-neutral ground (median saturation at most ``MAX_GROUND_SATURATION``:
+  a pale-coloured book or a patch of a coloured desk is tinted all over), not a third strongly
+  coloured (``MAX_COLOURED_SHARE``: a book lying on a
   slip), with a margin (the strip just inside the outline) that is pale and not clearly
   darker than the inside (a phone's black bezel or a picture's frame is) — and carries
   content: ink, lines or a photo make edges inside (a blank notebook or a phone's screen
   does not);
 - its angles: a page seen from above has corners within ``MAX_CORNER_DEVIATION`` (28°) of a
-  right angle (a quad across two things or a slip cut diagonally has not), and that it
-  does not run along the frame's border.
+  right angle (a quad across two things or a slip cut diagonally has not), opposite sides
+  within ``MAX_KEYSTONE`` of each other (the hull of two overlapping slips is a trapezoid),
+  and that it does not run along the frame's border; a candidate longer than any page kind
+  (``SLANT_ASPECT``) must be seen at a slant, with converging sides (a short receipt slip
+  lying flat is not);
+- its corners: a page's edges end there. Where the edges on both sides of a side go on past
+  its ends, with the same surface between them (``MAX_RUN_ON``), the side is a line across a
+  longer object — a receipt slip cut at one of its print lines.
 
 The candidate with the best combined score wins; the area counts only a little, so a
 small page beats a large coloured notebook beside it. Nothing convincing → None (the
@@ -86,6 +94,36 @@ MAX_SIDE_GAP = 0.5
 # share of a pale candidate's inside that is strongly coloured (saturation above 0.35): a book
 # lying on a slip makes 0.4–0.5; pages with a photo and a red stamp at most 0.15 on the tuning seeds
 MAX_COLOURED_SHARE = 0.3
+# median saturation (above the chroma noise) of a pale candidate's inside: its ground, since ink,
+# stamps and a photo cover less than half of a page or card. Paper and ID cards are near neutral;
+# a pale-coloured book, folder or notebook, or a rectangle of a coloured desk, is tinted all over
+# (issue 16's empty desks on the tuning seeds: books and desk patches 0.05–0.17 above the noise;
+# 0.08 let pages in a deep shadow through only by luck, 0.04 keeps every tuning page).
+# The mean (``MAX_SATURATION``) is raised by a photo or a red stamp; the median hardly is.
+# Measured above the chroma noise (``CHROMA_NOISE``, see ``_tint``).
+MAX_GROUND_SATURATION = 0.04
+# chroma (max − min of B, G, R) that noise and JPEG give a neutral pixel: not counted as tint
+# (pages in a deep shadow, V 50–60: chroma 5, saturation 0.08–0.09 from noise alone)
+CHROMA_NOISE = 8
+# a page lies flat under a camera that looks down on it: opposite sides differ little (pages on
+# the tuning seeds, whose generator moves each corner on its own by up to 6 %: at most 1.38 to 1;
+# a phone photo at a 30° slant: about 1.3). The hull of two overlapping slips, or of a slip and a
+# notebook's corner, is a trapezoid: 1.6–1.9 on the tuning seeds' empty desks.
+MAX_KEYSTONE = 1.5
+# no page kind is longer than 1.65 to 1 (A4 1.41, ID-1 1.59, legal 1.65): a page or card
+# measures more than SLANT_ASPECT only when seen at a slant, and then its sides converge (a card
+# tilted 25° under a camera 40 cm above it: opposite sides about 5 % apart; such pages on the
+# tuning seeds: 2.7 % and more). A thing this long with parallel sides (a receipt slip of
+# 1.83 to 1: 0.7–0.8 %) truly is that long.
+SLANT_ASPECT = 1.75
+MIN_SLANT_KEYSTONE = 1.015
+# a page's edges end at its corners. Just past both ends of a side (3–9 % of the meeting sides'
+# length, on their lines), the share of points where the same two surfaces as before the corner
+# still meet: a receipt slip cut at one of its print lines by the straight-line stage 0.67–0.83;
+# pages on the tuning seeds (a sheet under a page included) at most 0.08 along their true
+# outline, 0.67 for a slightly shifted candidate, whose page another candidate then outlines
+RUN_ON_FROM, RUN_ON_TO = 0.03, 0.09
+MAX_RUN_ON = 0.6
 
 
 @dataclass(frozen=True)
@@ -163,7 +201,8 @@ def detect_document(image: np.ndarray, *, min_area_fraction: float = MIN_AREA_FR
                 if result is None:
                     continue
                 quad, support, rank = result
-                if best is None or rank > best[0]:
+                # (judged last, and only for a candidate that would lead: the slowest check)
+                if (best is None or rank > best[0]) and _run_on(work, quad.astype(np.float64)) <= MAX_RUN_ON:
                     best = (rank, quad, support, method)
         if best is not None and best[0] >= GOOD_ENOUGH:
             break
@@ -334,6 +373,14 @@ def _side_ratio(quad: np.ndarray) -> float:
     return max(across) / max(1e-6, min(across))
 
 
+def _keystone(quad: np.ndarray) -> float:
+    """How much longer the longer of two opposite sides is than the other (the larger of the two
+    pairs): 1 for a rectangle seen square on, growing with perspective."""
+    sides = side_lengths(quad)
+    return max(max(sides[0], sides[2]) / max(1e-6, min(sides[0], sides[2])),
+               max(sides[1], sides[3]) / max(1e-6, min(sides[1], sides[3])))
+
+
 def aspect_fit(quad: np.ndarray) -> float:
     """1 for the proportions of A4 or an ID-1 card, falling to 0 at the edges of the accepted
     range (long/short side ratio 1.22–1.85), negative outside it."""
@@ -342,6 +389,8 @@ def aspect_fit(quad: np.ndarray) -> float:
     ratio = _side_ratio(quad)
     if not MIN_ASPECT <= ratio <= MAX_ASPECT or long_side <= 0:
         return -1.0
+    if ratio > SLANT_ASPECT and _keystone(quad) < MIN_SLANT_KEYSTONE:
+        return -1.0  # this long with parallel sides: truly so long (a receipt slip), no page kind
     off = min(abs(np.log(ratio / kind)) for kind in PAGE_ASPECTS)
     worst = max(np.log(PAGE_ASPECTS[0] / MIN_ASPECT), np.log(MAX_ASPECT / PAGE_ASPECTS[1]))
     return float(max(0.0, 1.0 - off / worst)) + 1e-3
@@ -374,8 +423,11 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     if not coloured and cv2.countNonZero(cv2.bitwise_and(cv2.compare(hsv[..., 1], 90, cv2.CMP_GT), inner)) > \
             MAX_COLOURED_SHARE * cv2.countNonZero(inner):
         return 0.0  # a pale sheet with a coloured thing on it (a book on a slip) is two things
-    if coloured and not (coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE):
+    card_asked = coloured_cards and abs(np.log(_side_ratio(quad) / PAGE_ASPECTS[1])) <= CARD_ASPECT_TOLERANCE
+    if coloured and not card_asked:
         return 0.0
+    if not coloured and not card_asked and _median(_tint(hsv), inner) > MAX_GROUND_SATURATION * 255:
+        return 0.0  # a tinted ground: a pale-coloured book or folder, a patch of a coloured desk
     # the margin: a strip just inside the outline. A page's is paper — not clearly darker than
     # what it encloses, and pale; a phone's bezel, a frame or a book's edge is neither.
     band = cv2.subtract(inner, cv2.erode(mask, np.ones((3 * size, 3 * size), np.uint8)))
@@ -397,6 +449,22 @@ def _paper_score(work: _Work, quad: np.ndarray, coloured_cards: bool = False) ->
     return paper + 1e-3
 
 
+def _tint(hsv: np.ndarray) -> np.ndarray:
+    """Saturation (0..255) above the camera's chroma noise: sensor noise and JPEG give every
+    pixel a few levels of chroma (max − min of B, G, R), which in a dark pixel is a large
+    saturation — a page in a deep shadow would look tinted."""
+    value = hsv[..., 2].astype(np.float32)
+    chroma = hsv[..., 1].astype(np.float32) * value / 255.0
+    return np.clip((chroma - CHROMA_NOISE) * 255.0 / np.maximum(value, 1.0), 0, 255).astype(np.uint8)
+
+
+def _median(channel: np.ndarray, mask: np.ndarray) -> float:
+    """Median of an 8-bit channel under a mask (a histogram: faster than sorting)."""
+    histogram = cv2.calcHist([channel], [0], mask, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(histogram)
+    return float(np.searchsorted(cumulative, cumulative[-1] / 2))
+
+
 def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
     if not is_convex(quad):
         return False
@@ -412,8 +480,7 @@ def _plausible(work: _Work, quad: np.ndarray, min_area_fraction: float) -> bool:
     sides = side_lengths(quad)
     if min(sides) < 0.05 * max(work.w, work.h):
         return False
-    if max(sides[0], sides[2]) > 2.2 * min(sides[0], sides[2]) or max(sides[1], sides[3]) > 2.2 * min(sides[1],
-                                                                                                       sides[3]):
+    if _keystone(quad) > MAX_KEYSTONE:
         return False
     # a side running along the frame's edge is the frame, not a page
     near = 0.012 * max(work.w, work.h) + 1
@@ -468,6 +535,58 @@ def _edge_support(work: _Work, quad: np.ndarray, samples: int = 40, step: float 
         if len(bounds):
             longest_gap = max(longest_gap, float((bounds[1::2] - bounds[::2]).max()) / seen)
     return float(np.mean(per_side)), per_side, longest_gap
+
+
+def _run_on(work: _Work, quad: np.ndarray, samples: int = 12, step: float = 3.0, threshold: int = 14,
+            same: int = 20) -> float:
+    """How far the object goes on past one of the outline's sides: for each side, the share of
+    points just past each of its two ends, on the lines of the two sides that meet it there,
+    where the picture still steps across those lines between the same two surfaces as just
+    before the corner (the candidate's own and what lies beside it); the larger over the four
+    sides of the smaller share of its two ends. A page's edges end at its corners; a line across
+    a longer object (a receipt slip cut at one of its print lines) is met by edges that go on,
+    with the same paper between them."""
+    worst = 0.0
+    t = np.linspace(RUN_ON_FROM, RUN_ON_TO, samples)[:, None]
+    centre = quad.mean(axis=0)
+
+    def sample(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = np.rint(points).astype(int)
+        ok = (p[:, 0] >= 0) & (p[:, 0] < work.w) & (p[:, 1] >= 0) & (p[:, 1] < work.h)
+        p[:, 0] = np.clip(p[:, 0], 0, work.w - 1)
+        p[:, 1] = np.clip(p[:, 1], 0, work.h - 1)
+        return work.profile[p[:, 1], p[:, 0]], ok
+
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        shares = []
+        for corner, before in ((a, quad[i - 1]), (b, quad[(i + 2) % 4])):
+            direction = corner - before
+            length = np.linalg.norm(direction)
+            if length < 1:
+                return 0.0
+            normal = np.array([direction[1], -direction[0]]) / length
+            if float(normal @ (centre - corner)) > 0:
+                normal = -normal  # +normal points away from the candidate
+            own, own_ok = sample(corner - direction * t - normal * step)
+            beside, beside_ok = sample(corner - direction * t + normal * step)
+            if not (own_ok & beside_ok).any():
+                return 0.0
+            reference = np.median(own[own_ok & beside_ok], axis=0)
+            around = np.median(beside[own_ok & beside_ok], axis=0)
+            past = corner + direction * t
+            near, near_ok = sample(past - normal * step)
+            far, far_ok = sample(past + normal * step)
+            valid = near_ok & far_ok
+            if valid.sum() < samples // 2:
+                shares.append(0.0)  # off the picture: no evidence either way
+                continue
+            stepping = np.abs(far[valid] - near[valid]).max(axis=1) >= threshold
+            continuing = ((np.abs(near[valid] - reference).max(axis=1) <= same)
+                          & (np.abs(far[valid] - around).max(axis=1) <= 1.5 * same))
+            shares.append(float((stepping & continuing).mean()))
+        worst = max(worst, min(shares))
+    return worst
 
 
 def _refine(work: _Work, quad: np.ndarray) -> np.ndarray | None:
