@@ -233,8 +233,13 @@ class Kiosk:
         that a person checks the compartment and the case (the result may be gone or still there)."""
         if self.backend is None:
             return
-        ledger = self.pickup_ledger()
-        for pickup_id, door in ledger.unfinished():
+        try:
+            ledger = self.pickup_ledger()
+            unfinished = ledger.unfinished()
+        except Exception as exc:  # an unreadable ledger must not stop the start; the next start tries again
+            log.error("pickup ledger not readable", extra={"fields": {"error": type(exc).__name__}})
+            return
+        for pickup_id, door in unfinished:
             try:
                 self.backend.call_staff("pickup.open", alert="pickup_interrupted", door=door)
             except Exception as exc:  # not stored: the next start tries again
