@@ -63,7 +63,12 @@ def object_census() -> dict[str, int]:
     def name(kind: type) -> str:
         module = kind.__dict__.get("__module__")  # a class may shadow it (a getset descriptor)
         return f"{module if isinstance(module, str) else kind.__module__!s}.{kind.__qualname__}"
-    return dict(Counter(name(type(o)) for o in gc.get_objects()))
+    census = Counter()
+    for thing in gc.get_objects():
+        census[name(type(thing))] += 1
+        if type(thing).__name__ == "method":  # which callbacks pile up (a binding never undone)
+            census[f"method {type(thing.__self__).__qualname__}.{thing.__func__.__qualname__}"] += 1
+    return dict(census)
 
 
 def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> None:
@@ -71,7 +76,7 @@ def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> N
     growth = sorted(((now.get(name, 0) - first.get(name, 0), name) for name in set(now) | set(first)),
                     reverse=True)
     ours = [(delta, name) for delta, name in growth
-            if name.startswith(("screens.", "kiosk.", "drivers.", "kivy.uix.", "refbackend."))]
+            if name.startswith(("screens.", "kiosk.", "drivers.", "kivy.uix.", "refbackend.", "method "))]
     print(f"census {session} " + " ".join(f"{name}:{delta:+d}" for delta, name in growth[:12] if delta)
           + " | " + " ".join(f"{name}:{delta:+d}" for delta, name in ours[:12] if delta), flush=True)
 

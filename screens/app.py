@@ -27,6 +27,7 @@ from kiosk.memory_release import release_free_memory
 from kiosk.runtime import Kiosk
 from kiosk.status import Availability
 from kiosk.tasks import TaskRunner
+from screens import kivy_fixes
 from screens.bindings import set_app_wide
 from screens.keyboard import KeyboardDock  # noqa: F401  (the root layout's kv uses it)
 from screens.registry import SCREENS, screen_class
@@ -35,6 +36,7 @@ from screens.ui_thread import kivy_deliver
 from screens.widgets import BottomBar, IdleOverlay, Toast, TopBar  # noqa: F401  (kv uses Toast)
 
 log = logging.getLogger(__name__)
+kivy_fixes.apply()
 
 KV_DIR = Path(__file__).resolve().parent
 KEY_ESCAPE, KEY_F1, KEY_F4 = 27, 282, 285
