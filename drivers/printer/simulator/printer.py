@@ -635,10 +635,11 @@ class PrinterSimulator:
         """Put a printed band on the paper, running out of paper part-way if the roll ends."""
         if self.stopped:
             return
-        height = strip.image.height if strip.image is not None else 0
+        height = strip.height
         if self.paper_remaining is not None and height > self.paper_remaining:
             if self.paper_remaining:
-                strip = Strip(strip.image.crop((0, 0, strip.image.width, self.paper_remaining)))
+                image = strip.image
+                strip = Strip(image.crop((0, 0, image.width, self.paper_remaining)))
                 self.paper.strips.append(strip)
             self._paper_out(mid_job=True)
             return
@@ -659,7 +660,7 @@ class PrinterSimulator:
         self._piece_text = (len(self.paper.line_text), len(self.codes))
         if not self.on_cut and self.out_dir is None:
             return
-        piece = Paper(self.paper.dots, [s for s in strips if s.image is not None] + strips[-1:])
+        piece = Paper(self.paper.dots, [s for s in strips if s.is_paper] + strips[-1:])
         image = piece.render()
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
