@@ -348,7 +348,7 @@ def main() -> int:
                 life_starts.append(int(words[1]))
                 save()
             elif words[0] == "mem":
-                lives[-1].append(tuple(int(w) for w in words[1:5]))
+                lives[-1].append(tuple(int(w) for w in words[1:8]))
                 save()
             elif words[0] == "census":  # SOAK_CENSUS=1: which objects grow in the kiosk
                 print(line, flush=True)
@@ -424,7 +424,13 @@ def main() -> int:
         print(f"kiosk RSS in its last process: {first_sample[1] / 2**20:.1f} MB after session {first_sample[0]}, "
               f"{last_sample[1] / 2**20:.1f} MB after session {last_sample[0]} ({growth:+.1f} %); open files "
               f"{first_sample[2]} → {last_sample[2]}; threads {first_sample[3]} → {last_sample[3]}")
-        print("kiosk RSS by session (MB): " + ", ".join(f"{n}:{rss / 2**20:.1f}" for n, rss, _, _ in last))
+        if len(first_sample) >= 7 and len(last_sample) >= 7:
+            part = lambda index, name: (f"{name} {first_sample[index] / 2**20:.1f} → "  # noqa: E731
+                                        f"{last_sample[index] / 2**20:.1f} MB")
+            print("kiosk RSS in parts, same samples: " + "; ".join((
+                part(4, "anonymous (its own data)"), part(5, "mapped files (libraries, fonts paged in)"),
+                part(6, "of the anonymous part, code compiled at run time (the software renderer's shaders)"))))
+        print("kiosk RSS by session (MB): " + ", ".join(f"{sample[0]}:{sample[1] / 2**20:.1f}" for sample in last))
     else:
         print(f"kiosk RSS growth: too few samples {SETTLE} sessions into the last process (run more sessions)")
     if args.keep:

@@ -32,7 +32,7 @@ scenario run``); the process goes on with the next session.
 The journal (each line flushed and fsynced, also printed on stdout): ``begin N``, ``stored N KIND
 KEY`` the moment the outbox has an item on disk (``Outbox.enqueue`` returned), ``unlocked N`` the
 moment a locker door opened for a pickup, ``done N passed|failed
-…``, and on stdout ``mem N RSS FDS THREADS`` every ``sample_every`` sessions. A restarted process
+…``, and on stdout ``mem N RSS FDS THREADS ANON FILES JIT`` every ``sample_every`` sessions. A restarted process
 resumes after the last session begun. After the last session it drains the outbox and prints
 ``drained``.
 """
@@ -81,11 +81,25 @@ def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> N
           + " | " + " ".join(f"{name}:{delta:+d}" for delta, name in ours[:12] if delta), flush=True)
 
 
-def rss_fds_threads() -> tuple[int, int, int]:
-    status = Path("/proc/self/status").read_text()
-    rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
-    threads = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
-    return rss, len(os.listdir("/proc/self/fd")), threads
+def memory_sample() -> tuple[int, int, int, int, int, int]:
+    """RSS, open files, threads; then RSS's parts: anonymous (the process's own data) and mapped
+    files (libraries and fonts paged in as they are used); and the pages of anonymous executable
+    mappings, which only a JIT makes: here the software renderer under Xvfb (Mesa's llvmpipe)
+    compiling a shader variant the first time a screen needs one — bytes, bytes."""
+    status = {line.split(":")[0]: line.split()[1:] for line in Path("/proc/self/status").read_text().splitlines()
+              if ":" in line}
+    kib = lambda key: int(status.get(key, ["0"])[0]) * 1024  # noqa: E731
+    jit = 0
+    with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:
+        executable_anonymous = False
+        for line in smaps:
+            words = line.split()
+            if "-" in words[0] and len(words) >= 5 and not words[0].endswith(":"):
+                executable_anonymous = "x" in words[1] and words[4] == "0" and len(words) == 5
+            elif executable_anonymous and words[0] == "Rss:":
+                jit += int(words[1]) * 1024
+    return (kib("VmRSS"), len(os.listdir("/proc/self/fd")), int(status["Threads"][0]),
+            kib("RssAnon"), kib("RssFile") + kib("RssShmem"), jit)
 
 
 class Journal:
@@ -422,8 +436,7 @@ def main() -> int:
                     census = object_census()
                     first_census = first_census or census
                     report_census(session, first_census, census)
-                rss, fds, threads = rss_fds_threads()
-                print(f"mem {session} {rss} {fds} {threads}", flush=True)
+                print(f"mem {session} " + " ".join(str(figure) for figure in memory_sample()), flush=True)
         drain(app.kiosk, config)
         stop_app(app)
     return 0
