@@ -429,7 +429,7 @@ def main() -> int:
                                         f"{last_sample[index] / 2**20:.1f} MB")
             print("kiosk RSS in parts, same samples: " + "; ".join((
                 part(4, "anonymous (its own data)"), part(5, "mapped files (libraries, fonts paged in)"),
-                part(6, "of the anonymous part, code compiled at run time (the software renderer's shaders)"))))
+                part(6, "of these, the software renderer's (Mesa llvmpipe: driver and LLVM code, compiled shaders)"))))
         print("kiosk RSS by session (MB): " + ", ".join(f"{sample[0]}:{sample[1] / 2**20:.1f}" for sample in last))
     else:
         print(f"kiosk RSS growth: too few samples {SETTLE} sessions into the last process (run more sessions)")

@@ -83,20 +83,23 @@ def report_census(session: int, first: dict[str, int], now: dict[str, int]) -> N
 
 def memory_sample() -> tuple[int, int, int, int, int, int]:
     """RSS, open files, threads; then RSS's parts: anonymous (the process's own data) and mapped
-    files (libraries and fonts paged in as they are used); and the pages of anonymous executable
-    mappings, which only a JIT makes: here the software renderer under Xvfb (Mesa's llvmpipe)
-    compiling a shader variant the first time a screen needs one — bytes, bytes."""
+    files (libraries and fonts paged in as they are used); and of these, the software renderer's
+    under Xvfb (Mesa's llvmpipe): its driver and LLVM code, paged in as it compiles a shader
+    variant the first time a screen needs one, and the compiled code (anonymous executable
+    mappings, which only a JIT makes). A kiosk with a GPU driver has none of it. Bytes."""
     status = {line.split(":")[0]: line.split()[1:] for line in Path("/proc/self/status").read_text().splitlines()
               if ":" in line}
     kib = lambda key: int(status.get(key, ["0"])[0]) * 1024  # noqa: E731
     jit = 0
     with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:
-        executable_anonymous = False
+        renderer = False
         for line in smaps:
             words = line.split()
             if "-" in words[0] and len(words) >= 5 and not words[0].endswith(":"):
-                executable_anonymous = "x" in words[1] and words[4] == "0" and len(words) == 5
-            elif executable_anonymous and words[0] == "Rss:":
+                path = words[5] if len(words) > 5 else ""
+                renderer = (("x" in words[1] and words[4] == "0" and not path)
+                            or "libLLVM" in path or "/dri/" in path)
+            elif renderer and words[0] == "Rss:":
                 jit += int(words[1]) * 1024
     return (kib("VmRSS"), len(os.listdir("/proc/self/fd")), int(status["Threads"][0]),
             kib("RssAnon"), kib("RssFile") + kib("RssShmem"), jit)
