@@ -36,11 +36,12 @@ buffers filled) to the end.
 A long run may outlive the session that started it: with ``--keep DIR`` the harness keeps its
 counts in ``DIR/harness.json``, and ``--resume DIR`` goes on where it stopped (the kiosk it had
 running is ended first; the session it was in counts as interrupted, the new kiosk as a new life).
-Exit status 0 only with 0 crashes, 0 lost, 0 duplicated, RSS growth under 5 % and an empty outbox.
+Exit status 0 only with 0 crashes, 0 hangs, 0 lost, 0 duplicated, RSS growth under 5 % and an empty outbox.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -61,6 +62,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MAX_SESSIONS = 20_000
 MAX_CRASHES = 5
+#: a kiosk that prints nothing for this long is hung (a session takes seconds; the slowest step,
+#: a backend that stays down, about a minute): its threads' stacks go to kiosk-stderr.log, then kill -9
+HANG_SECONDS = 300.0
 SETTLE = 30
 TERMINAL = "HK-SOAK-001"
 
@@ -90,7 +94,7 @@ class HarnessState:
 
     def __init__(self, path: Path):
         self.path = path
-        self.kills = self.crashes = self.restarts = self.resumes = 0
+        self.kills = self.crashes = self.restarts = self.resumes = self.hangs = 0
         self.seconds = 0.0
         self.lives: list[list[tuple[int, int, int, int]]] = []
         self.life_starts: list[int] = []
@@ -106,12 +110,13 @@ class HarnessState:
         self.life_starts = data["life_starts"]
         self.kill_at = {int(n): (kind, float(delay)) for n, (kind, delay) in data["kill_at"].items()}
         self.child_pid = data["child_pid"]
+        self.hangs = data.get("hangs", 0)
 
     def save(self) -> None:
         data = {"kills": self.kills, "crashes": self.crashes, "restarts": self.restarts, "resumes": self.resumes,
                 "seconds": self.seconds, "fault_names": self.fault_names, "lives": self.lives,
                 "life_starts": self.life_starts, "kill_at": {str(n): list(m) for n, m in self.kill_at.items()},
-                "child_pid": self.child_pid}
+                "child_pid": self.child_pid, "hangs": self.hangs}
         partial = self.path.with_suffix(".partial")
         partial.write_text(json.dumps(data), "utf-8")
         os.replace(partial, self.path)
@@ -216,6 +221,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kills", type=int, default=None, help="kill -9 of the kiosk (default sessions/40, at "
                                                                 "least 1 from 3 sessions)")
+    parser.add_argument("--hang-seconds", type=float, default=HANG_SECONDS,
+                        help="a kiosk silent this long is hung: stacks dumped, killed, counted (default %(default)g)")
     parser.add_argument("--faults", type=float, default=0.6, help="share of sessions that get a fault (0–1)")
     parser.add_argument("--keep", help="keep the backend database, journal, logs and failed sessions in this folder")
     parser.add_argument("--resume", metavar="DIR", help="go on with the soak kept in DIR (--keep) that was stopped "
@@ -300,7 +307,17 @@ def main() -> int:
                 kills += 1
             aimed_at.clear()
         while True:
-            line = child.lines.get()
+            try:
+                line = child.lines.get(timeout=args.hang_seconds)
+            except queue.Empty:  # hung: a defect like a crash; the stacks say where, then a new kiosk
+                harness.hangs += 1
+                print(f"kiosk hung: nothing for {args.hang_seconds:g} s; its threads' stacks are in "
+                      f"{folder / 'kiosk-stderr.log'}; killed and restarted", flush=True)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.process.pid, signal.SIGUSR1)  # faulthandler in soak_kiosk.py
+                    time.sleep(2)
+                    child.kill()
+                continue
             if line is None:  # the process ended
                 if timer is not None:
                     timer.cancel()
@@ -386,7 +403,8 @@ def main() -> int:
     print(f"sessions: begun {len(begun)}, completed {passed}, ended by a failed step {len(failed)} (with a fault "
           f"injected {len(failed) - len(failed_without_fault)}, without {len(failed_without_fault)}), "
           f"interrupted by kill -9{' or the harness stop' if harness.resumes else ''} {interrupted}")
-    print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}"
+    print(f"kiosk kill -9: {kills}, restarts {restarts}, crashes (exits not ours): {crashes}, hangs (nothing for "
+          f"{args.hang_seconds:g} s, killed): {harness.hangs}"
           + (f"; the harness was stopped and resumed {harness.resumes} time(s)" if harness.resumes else ""))
     print(f"faults the simulators list ({len(fault_names.split())}): {fault_names}")
     print("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults_drawn.items())))
@@ -437,7 +455,7 @@ def main() -> int:
         print(f"database, journal, logs and failed sessions kept in {folder}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-    ok = (crashes == 0 and lost == 0 and sum(duplicated.values()) == 0 and twice == 0
+    ok = (crashes == 0 and harness.hangs == 0 and lost == 0 and sum(duplicated.values()) == 0 and twice == 0
           and (growth is None or growth < 5.0) and drained.startswith("drained pending=0")
           and unaccounted == 0 and reported == figures["interrupted pickups reported"])
     return 0 if ok else 1

@@ -39,9 +39,11 @@ resumes after the last session begun. After the last session it drains the outbo
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import json
 import os
 import random
+import signal
 import sys
 import time
 from pathlib import Path
@@ -373,6 +375,9 @@ def back_home(app, simulate, menu) -> None:
 
 def main() -> int:
     config = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+    # the harness sends SIGUSR1 to a kiosk that hangs: every thread's stack (code places only,
+    # no values) goes to stderr, kiosk-stderr.log, before the kill
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     from kiosk.memory import return_big_buffers
 
     return_big_buffers()  # as `kiosk run` does, before anything allocates (kiosk/memory.py)
@@ -425,6 +430,8 @@ def main() -> int:
                                       screens=sorted(SCREENS), check_sim=parse_sim_words)
             current[0] = session
             journal.write(f"begin {session} {journey} {fault or '-'}")
+            if os.environ.get("SOAK_TEST_HANG_AT") == str(session):  # the harness's own test of a hang
+                time.sleep(10**6)
             result = player.play(scenario)
             back_home(app, simulate, menu)
             if result.passed:

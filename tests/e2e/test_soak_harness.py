@@ -39,3 +39,19 @@ def test_a_short_soak_through_the_screens_loses_and_doubles_nothing(tmp_path):
     unconfirmed = [n for n in unlocked if not re.search(rf"^stored {n} pickup\.confirm ", journal, re.M)]
     assert int(cut.group(1)) == len(unconfirmed), journal
     assert "faults the simulators list (" in out
+
+
+def test_a_kiosk_that_hangs_is_reported_with_its_stacks_killed_and_replaced(tmp_path):
+    """A hang is a defect like a crash: the run must not wait for ever, and it must say where."""
+    result = subprocess.run([sys.executable, "benchmarks/soak.py", "--sessions", "2", "--kills", "0", "--seed", "3",
+                             "--faults", "0", "--hang-seconds", "20", "--keep", str(tmp_path / "soak")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=380,
+                            env=dict(os.environ, SOAK_TEST_HANG_AT="1"))
+    out = result.stdout
+    assert "kiosk hung: nothing for 20 s" in out, out + result.stderr[-3000:]
+    assert "crashes (exits not ours): 0, hangs (nothing for 20 s, killed): 1" in out, out
+    assert result.returncode != 0
+    stacks = (tmp_path / "soak" / "kiosk-stderr.log").read_text("utf-8")
+    assert "soak_kiosk.py" in stacks and "Thread 0x" in stacks, stacks[-3000:]
+    journal = (tmp_path / "soak" / "journal.txt").read_text("utf-8")
+    assert re.search(r"^done 2 ", journal, re.M), journal  # the next kiosk went on with session 2
