@@ -95,10 +95,16 @@ def test_result_opens_the_guide_counts_a_click_and_goes_back(search):
 def test_browse_by_life_event_department_and_audience(search):
     driver, screen = search
     driver.tap(driver.find(lambda w: isinstance(w, TabButton) and w.tab == "events"))
+    # the keyboard that entering the screen showed slides away, and a catalogue refresh started on
+    # entering may redraw the list: let the screen settle before a finger goes to a row
+    driver.wait(0.6)
     groups = [w for w in driver.widgets() if isinstance(w, GroupButton)]
     assert groups[0].key == "出生" and any(g.key == "身后事" for g in groups)
-    driver.tap(next(g for g in groups if g.key == "结婚"))
-    assert any(plain(r.title) == "内地居民结婚登记" for r in rows(driver))
+    driver.tap(driver.find(lambda w: isinstance(w, GroupButton) and w.key == "结婚"))
+    deadline = time.monotonic() + 10
+    while not any(plain(r.title) == "内地居民结婚登记" for r in rows(driver)) and time.monotonic() < deadline:
+        driver.wait(0.1)
+    assert any(plain(r.title) == "内地居民结婚登记" for r in rows(driver)), [plain(r.title) for r in rows(driver)][:5]
     driver.tap(driver.find(lambda w: isinstance(w, GroupButton) and w.text.startswith("‹ 返回")))
     assert any(isinstance(w, GroupButton) and w.key == "出生" for w in driver.widgets())
     driver.tap(driver.find(lambda w: isinstance(w, TabButton) and w.tab == "departments"))
