@@ -192,6 +192,50 @@ class BackgroundLoop:
 # The device base class
 
 
+
+class _StatusLock:
+    """A device's re-entrant lock that tells status changes made under it only once it is let go.
+
+    A status listener may wait for another lock (a flow's) whose holder is itself waiting for this
+    device (to stop the camera, say): told while the device's lock is held, that is a deadlock,
+    which a full test run and the soak each met once. Events keep their order; they reach the
+    listeners before the device call that caused them returns."""
+
+    def __init__(self, publish: Callable[[StatusEvent], None]):
+        self._lock = threading.RLock()
+        self._depth = 0  # changed only by the holder
+        self._untold: list[StatusEvent] = []
+        self._publish = publish
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self._depth += 1
+        return got
+
+    def release(self) -> None:
+        self._depth -= 1
+        untold: list[StatusEvent] = []
+        if self._depth == 0 and self._untold:
+            untold, self._untold = self._untold, []
+        self._lock.release()
+        for event in untold:
+            self._publish(event)
+
+    def __enter__(self) -> "_StatusLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.release()
+
+    def held_here(self) -> bool:
+        return self._lock._is_owned()
+
+    def tell_when_released(self, event: StatusEvent) -> None:
+        self._untold.append(event)
+
+
 class Device:
     """Base class: lifecycle bookkeeping, status events and counters.
 
@@ -206,7 +250,7 @@ class Device:
         self.name = name or self.device_class
         self._status = DeviceStatus(State.CLOSED)
         self._status_listeners: Listeners[StatusEvent] = Listeners("status", self.name)
-        self._lock = threading.RLock()
+        self._lock = _StatusLock(self._status_listeners.publish)
         self.counters: Counter[str] = Counter()
         #: the newest error seen (open failure, failed health check, a driver's own I/O error):
         #: its code, message and raw bytes are what the diagnostics screen shows
@@ -277,7 +321,11 @@ class Device:
             return
         current = DeviceStatus(state, new_detail, error_code)
         self._status = current
-        self._status_listeners.publish(StatusEvent(self.name, previous, current))
+        event = StatusEvent(self.name, previous, current)
+        if self._lock.held_here():
+            self._lock.tell_when_released(event)
+        else:
+            self._status_listeners.publish(event)
 
     def update_detail(self, **detail: Any) -> None:
         merged = dict(self._status.detail)

@@ -69,3 +69,46 @@ def test_errors_carry_raw_bytes_and_every_code_is_documented():
     assert error.raw == b"\xaa\x55" and str(error).startswith("DEV-004")
     for cls in DeviceError.__subclasses__():
         assert cls.code in ERROR_CODES
+
+
+def test_a_status_listener_waiting_for_a_lock_held_by_a_caller_of_the_device_does_not_deadlock():
+    """The camera's supervisor closed it (status CLOSED told to the apply flow, which takes its
+    own lock) while the flow, holding that lock, stopped the camera: both waited for ever (found
+    in a full test run; the soak met a hang like it). Status is told once the device is let go."""
+    import threading
+    import time
+
+    inside_close = threading.Event()
+
+    class SlowToClose(FakeLamp):
+        def _close(self):
+            inside_close.set()
+            time.sleep(0.3)  # the flow arrives while the device is still closing
+            super()._close()
+
+    lamp = SlowToClose()
+    lamp.open()
+    lamp.enable()
+    flow_lock = threading.RLock()
+    heard = []
+
+    def flow_listener(event):
+        with flow_lock:
+            heard.append(event.current.state)
+    lamp.subscribe(flow_listener)
+
+    def flow_stops_the_device():
+        with flow_lock:
+            closer = threading.Thread(target=lamp.close, daemon=True)
+            closer.start()
+            inside_close.wait(5)
+            lamp.disable()
+
+    flow = threading.Thread(target=flow_stops_the_device, daemon=True)
+    flow.start()
+    flow.join(5)
+    assert not flow.is_alive(), "the flow and the device's closer wait for each other"
+    deadline = time.monotonic() + 5
+    while State.CLOSED not in heard and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard and heard[-1] is State.CLOSED
