@@ -86,6 +86,7 @@ class KioskApp(App):
         self.overlay: IdleOverlay | None = None
         self.screens: ScreenManager | None = None
         self._events = []
+        self._release_event = None  # the memory release after a resident left (cancelled at stop)
         self._subscriptions: list[Subscription] = []
         self._toast_event = None
         self.after_first_frame: list[Callable[[], None]] = []
@@ -159,6 +160,8 @@ class KioskApp(App):
             subscription.cancel()
         if self._toast_event is not None:
             self._toast_event.cancel()
+        if self._release_event is not None:  # a stopped kiosk releases nothing later
+            self._release_event.cancel()
         self.tasks.shutdown()
         Window.unbind(on_request_close=self._refuse_close, on_keyboard=self._on_keyboard)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
@@ -221,7 +224,9 @@ class KioskApp(App):
             if self.screens is not None and self.screens.current != "home":
                 self._show_home()
             # once the home screen has replaced the session's
-            Clock.schedule_once(self._release_memory, self.memory_release_delay)
+            if self._release_event is not None:
+                self._release_event.cancel()
+            self._release_event = Clock.schedule_once(self._release_memory, self.memory_release_delay)
 
     def _release_memory(self, _dt: float) -> None:
         if not self.kiosk.session.active:  # between residents: nobody waits for the ~50 ms
