@@ -44,6 +44,8 @@ API = "/api/v1"
 CLERK_API = "/api/v1/clerk"
 
 _ERROR_TEXT = {
+    400: ("the HTTP request itself is malformed (a header name that is not a token, a bad "
+          "Content-Length): answered by the HTTP server before the application, as plain text"),
     304: "not modified: the catalogue version matches If-None-Match",
     401: "missing or bad signature, clock skew over 5 minutes, or a replayed nonce",
     403: "the signed terminal may not act for another terminal",
@@ -63,11 +65,13 @@ def _errors(*codes: int, text: dict[int, str] | None = None) -> dict[int | str, 
 
     Every operation may also answer 413: the body ceiling (``refbackend.bodies``) is checked
     before the route, so a body valid by the schema can still pass it (700,000 characters of
-    photo, JSON-escaped, are 4 MB)."""
+    photo, JSON-escaped, are 4 MB). And 400: the HTTP server refuses a request it cannot parse
+    before the application sees it, with a plain-text body (so no contract error body)."""
     out: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({*codes, 413}):
+    for code in sorted({*codes, 400, 413}):
         description = (text or {}).get(code, _ERROR_TEXT[code])
-        out[code] = {"description": description} if code == 304 else {"model": m.ErrorBody, "description": description}
+        bodiless = code in (304, 400)
+        out[code] = {"description": description} if bodiless else {"model": m.ErrorBody, "description": description}
     return out
 
 
