@@ -59,6 +59,7 @@ class SimPanelOverlay(BoxLayout):
         self._drawn: tuple = ()
         self._event = None
         self._busy = False
+        self._presses = 0  # numbers each press, so that a late answer cannot overwrite a newer one
 
     # -- showing ---------------------------------------------------------------------------------
     def show(self) -> None:
@@ -134,21 +135,27 @@ class SimPanelOverlay(BoxLayout):
 
     def press(self, entry) -> None:
         app = App.get_running_app()
+        self._presses += 1
+        press = self._presses
         self.result_text, self.result_bad = app.tr("sim.sending", words=entry.text), False
         try:
-            app.tasks.submit(self.model.press, entry, on_done=lambda _answer: self._pressed(entry),
-                             on_error=lambda error: self._refused(entry, error))
+            app.tasks.submit(self.model.press, entry, on_done=lambda _answer: self._pressed(entry, press),
+                             on_error=lambda error: self._refused(entry, error, press))
         except RuntimeError:  # the app is stopping
             pass
 
-    def _pressed(self, entry) -> None:
-        self.result_text, self.result_bad = App.get_running_app().tr("sim.done", words=entry.text), False
+    # Answers may come back out of order (each press runs on its own worker): the result line
+    # says what became of the latest press, never of an earlier one that answered late.
+    def _pressed(self, entry, press: int) -> None:
+        if press == self._presses:
+            self.result_text, self.result_bad = App.get_running_app().tr("sim.done", words=entry.text), False
         self.draw()
         self.refresh()
 
-    def _refused(self, entry, error: BaseException) -> None:
-        app = App.get_running_app()
-        self.result_text, self.result_bad = app.tr("sim.refused", words=entry.text, error=str(error)[:120]), True
+    def _refused(self, entry, error: BaseException, press: int) -> None:
+        if press == self._presses:
+            app = App.get_running_app()
+            self.result_text, self.result_bad = app.tr("sim.refused", words=entry.text, error=str(error)[:120]), True
         self.refresh()
 
     def select(self, device: str) -> None:

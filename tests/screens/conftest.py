@@ -52,6 +52,11 @@ class AppDriver:
 
     def tap(self, widget) -> None:
         self.pump(2)  # let layout settle, as it would before a finger arrives
+        name = getattr(widget, "widget_id", "")
+        if name and widget.get_root_window() is None:
+            # redrawn meanwhile (a panel rebuilds its buttons): the finger goes to what shows now
+            widget = self.find(lambda w: getattr(w, "widget_id", "") == name and w.get_root_window() is not None) \
+                or widget
         x, y = widget.to_window(*widget.center)
         self.tap_at(x, y)
 

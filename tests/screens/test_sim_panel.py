@@ -28,7 +28,11 @@ def open_panel(driver):
 
 def tap(driver, widget_id: str) -> None:
     assert wait_until(driver, lambda: by_id(driver, widget_id) is not None), widget_id
-    driver.tap(by_id(driver, widget_id))
+    driver.pump(2)
+    # Looked up again just before the finger lands: the panel redraws when a simulator's state
+    # changes, and its buttons may have moved (a vanished door's row is one line shorter).
+    widget = by_id(driver, widget_id)
+    driver.tap_at(*widget.to_window(*widget.center))
 
 
 def test_the_keys_open_and_close_the_panel_over_the_screen(sim_app):
@@ -100,11 +104,43 @@ def test_ready_made_codes_and_a_refused_request_say_what_happened(sim_app):
     tap(sim_app, "sim.door.open")
     locker = sim_app.app.kiosk.devices.simulator("locker")
     assert wait_until(sim_app, lambda: not locker.doors[14].closed)
-    locker.doors.pop(14)  # the cabinet "loses" the door: the next request is refused
+    with locker._lock:  # the simulator's thread reads the doors
+        locker.doors.pop(14)  # the cabinet "loses" the door: the next request is refused
     tap(sim_app, "sim.door.close")
     # the panel's request waits its turn behind the kiosk's own door polls: give a loaded machine time
     assert wait_until(sim_app, lambda: any("× kiosk sim door close 14" in t and "no door" in t
                                            for t in sim_app.texts()), 30)
+
+
+def test_the_result_line_tells_of_the_latest_press_when_an_earlier_one_answers_late(sim_app):
+    import threading
+
+    panel = open_panel(sim_app)
+    tap(sim_app, "sim.device.locker")
+    tap(sim_app, "sim.section.door")
+    locker = sim_app.app.kiosk.devices.simulator("locker")
+    door = panel.model.reported.door
+    slow = threading.Event()
+    press = panel.model.press
+
+    def press_slowly(entry):
+        answer = press(entry)
+        if entry.widget_id == "sim.door.open":
+            slow.wait(20)  # the door is open, but the answer is still on its way back
+        return answer
+
+    panel.model.press = press_slowly
+    tap(sim_app, "sim.door.open")
+    assert wait_until(sim_app, lambda: not locker.doors[door].closed)
+    with locker._lock:
+        locker.doors.pop(door)  # the next request is refused
+    tap(sim_app, "sim.door.close")
+    assert wait_until(sim_app, lambda: any("× kiosk sim door close" in t and "no door" in t
+                                           for t in sim_app.texts()), 20)
+    slow.set()
+    sim_app.wait(1.0)
+    assert any("× kiosk sim door close" in t and "no door" in t for t in sim_app.texts())
+    assert not any("kiosk sim door open" in t for t in sim_app.texts())
 
 
 def test_the_panel_follows_the_configured_keys_and_is_absent_without_simulators(start_app, sim_devices):
