@@ -11,7 +11,8 @@ numbered from 1 across the boards; door N lives on board ``address + (N-1) // lo
 - ``enable()`` starts a polling thread that turns changes into ``DoorEvent``s (``opened``,
   ``closed``, ``item_placed``, ``item_removed``), raises ``left_open`` when a door stays open
   longer than ``door_open_alert_seconds`` (status user error: a person must close it), and
-  ``board_silent`` when the board stops answering (status offline; the device manager reopens
+  ``board_silent`` when the board stops answering, or answers only with frames that fail their
+  checks, ``silent_limit`` polls in a row (status offline; the device manager reopens
   the port with backoff and the driver says ``board_back`` when it answers again).
 """
 from __future__ import annotations
@@ -321,7 +322,14 @@ class SerialLocker(Locker):
             except ConnectionLost as exc:
                 self._went_offline(exc, "board_silent")
                 return
-            except DeviceTimeout as exc:
+            except (DeviceTimeout, ProtocolError) as exc:
+                # A board whose every answer fails its checks tells us no more than a silent one:
+                # nobody can see its doors (a resident who shut one would be asked to shut it).
+                if isinstance(exc, ProtocolError):
+                    self.count("failures")
+                    self.last_error = exc
+                    log.warning("locker poll failed", extra={"fields": {"device": self.name, "code": exc.code,
+                                                                        "error": str(exc)}})
                 silent += 1
                 if silent >= self.silent_limit:
                     self._went_offline(exc, "board_silent")

@@ -1,6 +1,8 @@
 """The locker: both board protocols byte for byte, and the driver against the cabinet simulator."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,6 +130,29 @@ def test_a_silent_board_is_its_own_event_and_status_and_comes_back(cabinet, wait
     locker.close()
     locker.open()
     assert "board_back" in kinds(events) and locker.status.state is State.ONLINE
+
+
+@pytest.mark.parametrize("fault", ["bad_checksum", "garbage"])
+def test_a_board_that_only_answers_garbled_frames_counts_as_silent_and_comes_back(cabinet, wait_for, fault):
+    # Nobody can see its doors: a resident who shut one must not be left waiting to be told so.
+    simulator, locker, events = cabinet
+    locker.enable()
+    simulator.set_fault(fault)
+    wait_for(lambda: locker.status.state is State.OFFLINE)
+    assert "board_silent" in kinds(events)
+    simulator.clear_faults()
+    locker.close()
+    locker.open()
+    assert "board_back" in kinds(events) and locker.status.state is State.ONLINE
+
+
+def test_one_garbled_answer_among_good_ones_does_not_take_the_board_offline(cabinet):
+    simulator, locker, events = cabinet
+    locker.enable()
+    for _ in range(5):
+        simulator.set_fault("bad_checksum", times=1)
+        time.sleep(locker.poll_interval * 4)
+    assert "board_silent" not in kinds(events) and locker.status.state is State.ONLINE
 
 
 def test_bad_checksum_and_garbage_are_protocol_errors(cabinet):
