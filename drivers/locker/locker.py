@@ -322,23 +322,19 @@ class SerialLocker(Locker):
             except ConnectionLost as exc:
                 self._went_offline(exc, "board_silent")
                 return
-            except (DeviceTimeout, ProtocolError) as exc:
-                # A board whose every answer fails its checks tells us no more than a silent one:
-                # nobody can see its doors (a resident who shut one would be asked to shut it).
-                if isinstance(exc, ProtocolError):
+            except DeviceError as exc:
+                if not isinstance(exc, DeviceTimeout):  # timeouts are counted by transact
                     self.count("failures")
                     self.last_error = exc
                     log.warning("locker poll failed", extra={"fields": {"device": self.name, "code": exc.code,
                                                                         "error": str(exc)}})
-                silent += 1
-                if silent >= self.silent_limit:
-                    self._went_offline(exc, "board_silent")
-                    return
-            except DeviceError as exc:
-                self.count("failures")
-                self.last_error = exc
-                log.warning("locker poll failed", extra={"fields": {"device": self.name, "code": exc.code,
-                                                                    "error": str(exc)}})
+                # A board whose every answer fails its checks tells us no more than a silent one:
+                # nobody can see its doors (a resident who shut one would be asked to shut it).
+                if isinstance(exc, (DeviceTimeout, ProtocolError)):
+                    silent += 1
+                    if silent >= self.silent_limit:
+                        self._went_offline(exc, "board_silent")
+                        return
             except Exception:
                 self.count("internal_errors")
                 log.exception("unexpected error in the locker thread", extra={"fields": {"device": self.name}})

@@ -10,6 +10,7 @@ import pytest
 from screens.keyboard import CandidateButton, KeyboardDock, KeyButton
 from screens.search import GroupButton, GuideScreen, ResultRow, SearchScreen, TabButton
 from screens.widgets import KioskButton, Tile
+from tests.screens.test_identify import wait_until
 
 
 def wait_ready(driver):
@@ -101,9 +102,7 @@ def test_browse_by_life_event_department_and_audience(search):
     groups = [w for w in driver.widgets() if isinstance(w, GroupButton)]
     assert groups[0].key == "出生" and any(g.key == "身后事" for g in groups)
     driver.tap(driver.find(lambda w: isinstance(w, GroupButton) and w.key == "结婚"))
-    deadline = time.monotonic() + 10
-    while not any(plain(r.title) == "内地居民结婚登记" for r in rows(driver)) and time.monotonic() < deadline:
-        driver.wait(0.1)
+    wait_until(driver, lambda: any(plain(r.title) == "内地居民结婚登记" for r in rows(driver)), 10)
     assert any(plain(r.title) == "内地居民结婚登记" for r in rows(driver)), [plain(r.title) for r in rows(driver)][:5]
     driver.tap(driver.find(lambda w: isinstance(w, GroupButton) and w.text.startswith("‹ 返回")))
     assert any(isinstance(w, GroupButton) and w.key == "出生" for w in driver.widgets())
