@@ -236,7 +236,7 @@ class SerialLocker(Locker):
         # the lock is held until the new state is recorded, so that a poll that started
         # before the unlock cannot report the door shut after it was opened
         with self._io:
-            reply = self.transact(lp.UNLOCK, board, lock)
+            reply = self._unlock(door, board, lock)
             state = self._door_state(door, reply)
             opened = reply.unlock_ok if reply.unlock_ok is not None else not state.closed
             deadline = time.monotonic() + self.jam_check_seconds
@@ -256,6 +256,27 @@ class SerialLocker(Locker):
             self._jammed.discard(door)
             self._note(DoorState(door, False, state.item_present))
         return DoorState(door, False, state.item_present)
+
+    def _unlock(self, door: int, board: int, lock: int) -> lp.BoardState:
+        """Send the unlock; when its answer is lost or garbled, ask the door and unlock once more
+        only if the latch is still shut.
+
+        On RS-485 an answer can be lost while the board did pulse the latch (the door is open:
+        one more pulse is not sent), or the request itself can be lost (the latch is still
+        shut: a second pulse on it is what a resident pressing again would do). A board that
+        does not answer the question either is silent: the first error stands."""
+        try:
+            return self.transact(lp.UNLOCK, board, lock)
+        except (DeviceTimeout, ProtocolError) as lost:
+            try:
+                asked = self.transact(lp.QUERY, board, lock)
+            except (DeviceTimeout, ProtocolError):
+                raise lost from None
+            self.count("unlock_answers_lost")
+            if not self._door_state(door, asked).closed:
+                return asked
+            self.count("unlock_retries")
+            return self.transact(lp.UNLOCK, board, lock)
 
     def known_states(self) -> dict[int, DoorState]:
         return dict(self._known)

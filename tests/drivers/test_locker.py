@@ -144,6 +144,33 @@ def test_one_garbled_answer_among_good_ones_does_not_take_the_board_offline(cabi
     assert "board_silent" not in kinds(events) and locker.status.state is State.ONLINE
 
 
+@pytest.mark.parametrize("fault", ["no_answer", "bad_checksum"])
+def test_a_lost_answer_to_an_unlock_still_opens_the_door_with_one_pulse(cabinet, fault):
+    # The board pulsed the latch but its answer never arrived whole: the resident's door is open,
+    # and the kiosk must say so instead of calling staff (and must not pulse it again).
+    simulator, locker, events = cabinet
+    simulator.set_fault(fault, times=1)
+    assert not locker.open_door(4).closed
+    assert simulator.unlocks == 1 and "opened" in kinds(events, 4)
+
+
+def test_an_unlock_the_latch_did_not_take_is_sent_once_more(cabinet):
+    # The answer is lost and the latch is still shut (the request never reached the board):
+    # one more unlock opens it.
+    simulator, locker, _events = cabinet
+    simulator.set_fault("jammed", value=7, times=1)
+    simulator.set_fault("no_answer", times=1)
+    assert not locker.open_door(7).closed
+    assert simulator.unlocks == 2
+
+
+def test_an_unlock_to_a_silent_board_is_still_a_timeout(cabinet):
+    simulator, locker, _events = cabinet
+    simulator.set_fault("no_answer")
+    with pytest.raises(DeviceTimeout):
+        locker.open_door(4)
+
+
 def test_bad_checksum_and_garbage_are_protocol_errors(cabinet):
     simulator, locker, _events = cabinet
     simulator.set_fault("bad_checksum", times=1)
