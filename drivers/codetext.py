@@ -41,7 +41,9 @@ same whether it was scanned or photographed.
    and are not a Chinese name (罗霞 is also ﾂﾞﾏｼ), the bytes are truly ambiguous, and the
    Shift_JIS reading wins when zxing-cpp read it so and the bytes carry three pieces of
    evidence for Japanese (spelling marks such as ﾞ ｰ ﾝ and small kana, rare or
-   second-level hanzi in the GB18030 reading; ``_collision``); the rest is refused;
+   second-level hanzi in the GB18030 reading, two for katakana that are a word of the
+   Japanese dictionary — ｵｵｻｶ, 大阪 — and one off for katakana that are none;
+   ``_collision``, ``drivers.japanese_words``); the rest is refused;
 4. a decoded text with a control character (line breaks and tabs too), a surrogate, a
    private-use or unassigned code point, or U+FFFD is refused as ``garbage``: binary data, or
    a charset guessed wrong.
@@ -59,6 +61,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from drivers import japanese_words
 from drivers.hanzi_rank import FREQUENT_SET
 
 ASCII, UTF8, GB18030, SHIFT_JIS, LATIN1 = "ascii", "utf-8", "gb18030", "shift_jis", "iso-8859-1"
@@ -484,7 +487,9 @@ JAPANESE_MARKS = frozenset("ﾞﾟｰｯｬｭｮｧｨｩｪｫﾝ")
 #: ``_japanese_evidence``). Measured on the tuning material only (``tests/charset_material``,
 #: ``part="tune"``, and the Japanese names and loanwords in ``tests/drivers/test_codetext.py``):
 #: at 3, 60,000 generated GB 2312 payloads gave 10 Shift_JIS readings at the byte level (the
-#: rule before it: 9) while three times as many short katakana words were read.
+#: rule before it: 9) while three times as many short katakana words were read. The Japanese
+#: word list (``benchmarks/charset.py``) then took the wrong readings of generated payloads
+#: to 0 and of random non-word hanzi to about half, at the same threshold.
 JAPANESE_EVIDENCE_NEEDED = 3
 
 
@@ -493,14 +498,31 @@ def _japanese_evidence(gb_text: str, sjis_text: str) -> int:
 
     One point for each Japanese spelling mark in the katakana (``JAPANESE_MARKS``), each hanzi
     of the GB18030 reading outside the 1,500 most frequent, and each hanzi of it in GB 2312's
-    second level (rows 56–87: rare characters, which is what ﾘﾙﾚﾛﾜﾝﾞﾟ give as lead bytes)."""
+    second level (rows 56–87: rare characters, which is what ﾘﾙﾚﾛﾜﾝﾞﾟ give as lead bytes).
+    Then the katakana themselves: two points when every run of them is a Japanese word
+    (``drivers.japanese_words``: ｵｵｻｶ is 大阪), one point off when one is not (random GB 2312
+    hanzi spell kana that are no word: 诚惶诚 = ｳﾏｻﾌｳﾏ)."""
     marks = sum(ch in JAPANESE_MARKS for ch in sjis_text)
     rare = level2 = 0
     for ch in gb_text:
         if _hanzi(ch):
             rare += ch not in FREQUENT_SET
             level2 += ch.encode("gb18030")[0] >= 0xD8
-    return marks + rare + level2
+    return marks + rare + level2 + _words_evidence(sjis_text)
+
+
+def _words_evidence(sjis_text: str) -> int:
+    """+2 when every run of half-width katakana is a Japanese word, -1 when one is not (0 without the list)."""
+    if not japanese_words.available():
+        return 0
+    runs, run = [], ""
+    for ch in sjis_text + " ":
+        if _hw_kana(ch):
+            run += ch
+        elif run:
+            runs.append(run)
+            run = ""
+    return 2 if runs and all(japanese_words.is_word(r) for r in runs) else -1
 
 
 def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) -> CodeText:
@@ -513,8 +535,9 @@ def _collision(candidates: list[tuple[int, CodeText]], readings: Iterable[str]) 
     not look like a Chinese name (a common surname starting a run of two or three): there
     the Shift_JIS reading wins when zxing-cpp read it so (the decoders' agreement) and the
     bytes carry at least ``JAPANESE_EVIDENCE_NEEDED`` pieces of evidence for Japanese
-    (``_japanese_evidence``: ﾗｰﾒﾝ = 装逸 has ｰ, ﾝ and the rare 逸); anything between is
-    refused (ｵｵｻｶ = 档欢: nothing in the bytes says which).
+    (``_japanese_evidence``: ﾗｰﾒﾝ = 装逸 has ｰ, ﾝ, the rare 逸 and is a Japanese word; ｵｵｻｶ =
+    档欢 has the rare 档 and is a word); anything between is refused (ｶﾀｶﾅ = 独杜: a word,
+    but two frequent hanzi and no mark).
     """
     gb = next(c for level, c in candidates if c.encoding == GB18030)
     sjis = next(c for level, c in candidates if c.encoding == SHIFT_JIS)
