@@ -17,6 +17,9 @@ which every code seen is *confirmed*:
   ``ZBAR_CFG_MIN_LEN``): a one-character Code 39 on a textured desk is the typical false
   positive.
 
+Only the symbologies that have such a rule are read (``SYMBOLOGIES``; zxing-cpp is asked for
+them alone): zxing-cpp's DX film-edge codes, for one, turn up in striped fabric.
+
 Codes still unconfirmed when the ladder ends are dropped. So a short 1-D false positive
 seen early no longer stops the ladder before the QR code it hides is read.
 
@@ -62,6 +65,12 @@ CHECKED_LONG = {"CODE_128": 6, "CODE_93": 6}
 UNCHECKED_LONG = {"CODE_39": 6, "CODABAR": 8, "ITF": 10}
 GTIN = frozenset({"EAN_13", "EAN_8", "UPC_A", "UPC_E", "ISBN_10", "ISBN_13"})
 TWO_D = frozenset({"QR_CODE", "MICRO_QR_CODE", "RMQR_CODE", "DATA_MATRIX", "AZTEC", "PDF_417", "MAXICODE"})
+#: Every symbology read, each with its confirmation rule above; anything else a decoder reports
+#: is dropped (zxing-cpp's DX film-edge codes turn up in striped fabric, zbar's SQ codes in noise).
+SYMBOLOGIES = TWO_D | GTIN | frozenset(MIN_LENGTH)
+#: zxing-cpp's names for them (ISBNs come as EAN-13).
+ZXING_FORMATS = ("QRCode", "MicroQRCode", "RMQRCode", "DataMatrix", "Aztec", "PDF417", "MaxiCode", "EAN13",
+                 "EAN8", "UPCA", "UPCE", "Code128", "Code39", "Code93", "Codabar", "ITF")
 
 
 @dataclass(frozen=True)
@@ -146,14 +155,22 @@ def _zxing_format(fmt) -> str:
     return _ZXING_NAMES.get(name, name.upper().replace(" ", "_").replace("-", "_"))
 
 
+@functools.lru_cache(maxsize=1)
+def _zxing_formats() -> tuple:
+    import zxingcpp
+
+    return tuple(getattr(zxingcpp.BarcodeFormat, name) for name in ZXING_FORMATS
+                 if hasattr(zxingcpp.BarcodeFormat, name))
+
+
 def zxing_symbols(grey: np.ndarray, qr_only: bool = False) -> list[_Symbol]:
     import zxingcpp
 
     out = []
     mode = getattr(getattr(zxingcpp, "TextMode", None), "HexECI", None)
     kwargs = {"text_mode": mode} if mode is not None else {}
-    found = (zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode, **kwargs) if qr_only
-             else zxingcpp.read_barcodes(grey, **kwargs))
+    found = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode if qr_only else _zxing_formats(),
+                                   **kwargs)
     for result in found:
         if not getattr(result, "valid", True):
             continue
@@ -382,6 +399,8 @@ class _Seen:
     def confirmed(self) -> bool:
         fmt, votes = self.symbol.format, len(self.observations)
         text = self.decoded.text or ""
+        if fmt not in SYMBOLOGIES:
+            return False
         if fmt in TWO_D:
             return True
         if fmt in GTIN:

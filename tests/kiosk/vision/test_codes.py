@@ -204,6 +204,27 @@ def test_short_1d_codes_are_noise_and_long_ones_need_two_observations():
     assert [c.text for c in codes] == ["HK26"] and codes[0].votes >= 2
 
 
+@pytest.mark.parametrize("seed", [118, 320])
+def test_striped_fabric_is_no_film_edge_code(seed):
+    # Found on a fresh seed of the vision benchmark's code-free class: zxing-cpp reads DX
+    # film-edge codes (85-10/46A …) in these textures; a kiosk has no use for that symbology.
+    from tests.vision_material import textured_desk
+
+    assert read_codes(textured_desk(np.random.default_rng(seed), 1280, 720)) == []
+
+
+def test_a_symbology_without_a_confirmation_rule_is_dropped():
+    from kiosk.vision import codes as codes_module
+
+    found = codes_module._DECODERS.copy()
+    codes_module._DECODERS["fake"] = lambda grey: [codes_module._Symbol("SQ_CODE", b"A1B2C3D4", np.zeros((4, 2)), "zbar")]
+    try:
+        assert read_codes(_code_image("HK1"), steps=(("only", codes_module._identity, ("fake",)),)) == []
+    finally:
+        codes_module._DECODERS.clear()
+        codes_module._DECODERS.update(found)
+
+
 def test_a_short_1d_read_does_not_stop_the_ladder_before_a_qr_code():
     from kiosk.vision import codes as codes_module
 
