@@ -187,7 +187,8 @@ def test_readings_break_a_tie_and_nothing_else():
     assert decode_code_text("ﾂｱ".encode("utf-8"), readings=["ﾂｱ"]).text == "ﾂｱ"
 
 
-@pytest.mark.parametrize("text", ["罗霞", "蒋英云", "石云磊", "陶刚伟", "姿化 106231", "No.27191 堵百"])
+@pytest.mark.parametrize("text", ["罗霞", "蒋英云", "石云磊", "陶刚伟", "姿化 106231", "No.27191 堵百",
+                                  "樊忱", "罗莺莺"])  # ｷｮｳﾀ (a Japanese name) and ﾂﾞﾝｺﾝｺ: names first
 def test_chinese_whose_gb_bytes_spell_katakana_is_never_read_as_japanese(text):
     """Names and two-hanzi non-words in GB 2312 whose bytes also spell half-width katakana
     with a mark (罗霞 = ﾂﾞﾏｼ): even when both decoders read Shift_JIS, they are refused, not
