@@ -222,7 +222,7 @@ def create_app(store: ReferenceStore, clerk_password: str, clock: Callable[[], f
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = []
         for problem in exc.errors()[:20]:
-            location = ".".join(str(part) for part in problem.get("loc", ()))
+            location = m.error_location(problem)
             fields.append(m.FieldProblem(field=location[:200], problem=str(problem.get("msg", "invalid"))[:300]))
         return error_response(422, "invalid_request", "the request does not fit the contract", fields)
 

@@ -178,7 +178,7 @@ class BackendClient:
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
-            first = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "?"
+            first = m.error_location(exc.errors()[0]) if exc.errors() else "?"
             raise BackendProtocolError(f"{what}: answer does not fit the contract ({exc.error_count()} problems, "
                                        f"first at {first})", status=response.status_code,
                                        code="bad_response") from None

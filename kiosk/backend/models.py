@@ -30,6 +30,22 @@ class ContractModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def error_location(problem: dict) -> str:
+    """Where a validation problem lies (``pages.0.sha256``), naming no input.
+
+    pydantic hides input *values*, but a location holds the input's own keys: a key the
+    contract does not name (``{"370503…": null}``) or a key of a free-form map. Only field
+    names and list positions are shown; any other part is ``?``, an unknown key ``(unknown key)``."""
+    parts = [str(part) if isinstance(part, int) or _FIELD_NAME.fullmatch(str(part)) else "?"
+             for part in problem.get("loc", ())]
+    if problem.get("type") == "extra_forbidden" and parts:
+        parts[-1] = "(unknown key)"
+    return ".".join(parts)
+
+
 # Strict: a JSON true is not the number 1, and "yes" is not true.
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]

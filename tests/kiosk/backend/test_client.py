@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import socket
 
 import pytest
@@ -97,6 +98,30 @@ def test_an_answer_off_contract_is_a_protocol_error(backend, proxy):
     proxy.mode, proxy.status, proxy.count = "error", 200, 1
     with pytest.raises(BackendProtocolError):
         client.pickups_waiting()
+
+
+def test_an_answer_off_contract_names_no_key_it_brought():
+    # a backend (or something posing as one) that answers with a personal value as a key: the
+    # error, which may be logged, says where the problem is without repeating the key
+    class Answer:
+        status_code = 200
+        content = json.dumps({"level": 5, "370503199001011234": None, "王秀英": 1}).encode()
+
+    with pytest.raises(BackendProtocolError) as caught:
+        BackendClient._parse(Answer(), m.RatingCreate, "rating")
+    said = str(caught.value)
+    assert "does not fit the contract" in said and "370503" not in said and "王秀英" not in said
+
+
+def test_a_request_off_contract_is_refused_naming_no_key_it_brought(backend):
+    # the reference backend's 422 names the problem's place, not the sender's personal keys
+    client = backend.client()
+    body = json.dumps({"level": 5, "370503199001011234": "x", "王秀英": 1}).encode()
+    with pytest.raises(BackendRejected) as caught:
+        client._request("POST", "/ratings", raw=body, content_type="application/json", repeatable=False)
+    said = f"{caught.value} {caught.value.fields}"
+    assert caught.value.status == 422 and "(unknown key)" in said
+    assert "370503" not in said and "王秀英" not in said
 
 
 def test_upload_progress_rises_to_the_total(client):
